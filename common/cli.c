@@ -1,0 +1,62 @@
+/* cli.c - shared option handling of the command-line programs; see cli.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+int cli_start(struct cli *cli, int argc, char **argv)
+{
+    char err[1024];
+    int i = 1;
+    const char *env = getenv("BANGDAI_CONFIG");
+
+    cli->config_path = env && *env ? env : "/etc/bangdai/bangdai.yaml";
+    log_set_service(cli->program);
+    /* Programs run by people talk on stdout; their log lines are for warnings. */
+    log_set_level(BD_LOG_WARN);
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(cli->usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+            printf("%s %s\n", cli->program, BANGDAI_VERSION);
+            return 0;
+        } else if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            cli->config_path = argv[++i];
+        } else {
+            return cli_usage_error(cli, "unknown option '%s'", argv[i]);
+        }
+    }
+    if (i >= argc)
+        return cli_usage_error(cli, "a command is required");
+    cli->argc = argc - i;
+    cli->argv = argv + i;
+    if (strcmp(cli->argv[0], "help") == 0) {
+        fputs(cli->usage, stdout);
+        return 0;
+    }
+    if (config_load(cli->config_path, &cli->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", cli->program, err);
+        return 2;
+    }
+    return -1;
+}
+
+void cli_end(struct cli *cli)
+{
+    config_destroy(&cli->cfg);
+}
+
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cli->program);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", cli->program);
+    return 2;
+}

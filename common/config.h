@@ -1,0 +1,104 @@
+/* config.h - the deployment's YAML configuration, read with libyaml.
+ *
+ * One file per deployment (deploy/config/dianjiang.yaml is the county of the
+ * seed notice). config_load() reads and validates the whole file; on any
+ * error it names the file, the line and the key, and loads nothing. The
+ * loaded struct is read-only afterwards and owned by the caller.
+ *
+ * Adding a key: add the field here, parse and validate it in config.c,
+ * document it in the sample file and in README.md (Configuration).
+ */
+#ifndef BANGDAI_CONFIG_H
+#define BANGDAI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "calendar.h"
+
+struct cfg_specialist {
+    char *id;                   /* unique in the file, e.g. "zjw-1" */
+    char *name;                 /* published name */
+    char *phone;                /* masked in the repo (138****1234) */
+};
+
+struct cfg_department {
+    char *code;                 /* short ASCII code, e.g. "zjw"; unique */
+    char *name;                 /* e.g. 县住房城乡建委 */
+    bool zone;                  /* a zone body (高新区, 东部新区, ...) */
+    struct cfg_specialist *specialists;
+    size_t n_specialists;       /* at least one */
+};
+
+struct cfg_item {
+    char *code;                 /* catalog code, e.g. "SG-XK"; unique */
+    char *name;                 /* e.g. 建筑工程施工许可证核发 */
+    char *stage;                /* one of the four stage codes, see config_stage_name() */
+    char *dept;                 /* code of a department in the file */
+    int promised_days;          /* 承诺时限, working days, 1..promised <= statutory */
+    int statutory_days;         /* 法定时限, working days */
+    bool fee;                   /* a statutory fee applies */
+    char **materials;           /* required materials, at least one */
+    size_t n_materials;
+};
+
+struct cfg_endpoints {
+    char *intake;               /* ROUTER: hall requests and Progress */
+    char *router;               /* ROUTER: CaseOpened */
+    char *router_dept;          /* ROUTER: department agents */
+    char *tracker;              /* ROUTER: TaskChanged */
+    char *delivery;             /* ROUTER: TaskDecided */
+    char *evaluation;           /* ROUTER: ServiceEnded */
+};
+
+struct cfg_database {
+    char *host;                 /* NULL: libpq's default (PGHOST) */
+    char *port;                 /* NULL: libpq's default (PGPORT) */
+    char *dbname;               /* default "bangdai" */
+};
+
+struct cfg_link {
+    int max_frame_bytes;        /* ZMQ_MAXMSGSIZE, default 1048576 */
+    int resend_initial_ms;      /* first resend after, default 1000 */
+    int resend_max_ms;          /* back-off cap, default 30000 */
+    int batch;                  /* messages per transaction / relay scan, default 100 */
+    int retention_hours;        /* prune acked outbox and old inbox after, default 168 */
+    int heartbeat_ms;           /* ZMTP heartbeat interval, default 5000 */
+};
+
+struct config {
+    char *path;                 /* the file it was read from */
+    char *county_name;          /* e.g. 垫江县 */
+    char *county_code;          /* 6-digit administrative code, e.g. 500231 */
+    struct cfg_endpoints endpoints;
+    struct cfg_database database;
+    struct cfg_link link;
+    struct cfg_department *depts;
+    size_t n_depts;
+    struct cfg_item *items;
+    size_t n_items;
+    struct calendar calendar;
+    int return_visit_days;      /* working days to make the return visit, default 5 */
+};
+
+/* Reads and validates path. On success stores a new config in *out (caller
+ * owns it, free with config_destroy) and returns 0. On failure writes
+ * "FILE:LINE: KEY: reason" into err (when errlen > 0) and returns -1;
+ * *out is untouched. */
+__attribute__((warn_unused_result))
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+
+/* Frees the config and everything it owns; sets *cfg to NULL. NULL-safe. */
+void config_destroy(struct config **cfg);
+
+/* Lookups by code; NULL when there is none. Borrowed pointers. */
+const struct cfg_department *config_dept(const struct config *cfg, const char *code);
+const struct cfg_item *config_item(const struct config *cfg, const char *code);
+const struct cfg_specialist *config_specialist(const struct config *cfg, const char *id,
+                                               const struct cfg_department **dept);
+
+/* Stage codes and their names: "land" 立项用地规划许可, "works" 工程建设许可,
+ * "construction" 施工许可, "completion" 竣工验收. NULL for an unknown code. */
+const char *config_stage_name(const char *stage);
+
+#endif

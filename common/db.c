@@ -1,0 +1,100 @@
+/* db.c - libpq helpers; see db.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+PGconn *db_connect(const struct config *cfg, const char *user, const char *schema,
+                   char *err, size_t errlen)
+{
+    const char *keys[8], *vals[8];
+    char options[128];
+    int n = 0;
+    PGconn *db;
+
+    keys[n] = "dbname"; vals[n++] = cfg->database.dbname;
+    if (cfg->database.host) { keys[n] = "host"; vals[n++] = cfg->database.host; }
+    if (cfg->database.port) { keys[n] = "port"; vals[n++] = cfg->database.port; }
+    if (user) { keys[n] = "user"; vals[n++] = user; }
+    if (schema) {
+        snprintf(options, sizeof options, "-c search_path=%s", schema);
+        keys[n] = "options"; vals[n++] = options;
+    }
+    keys[n] = "application_name"; vals[n++] = user ? user : "bangdai";
+    keys[n] = NULL; vals[n] = NULL;
+    db = PQconnectdbParams(keys, vals, 0);
+    if (!db || PQstatus(db) != CONNECTION_OK) {
+        snprintf(err, errlen, "database %s as %s: %s", cfg->database.dbname,
+                 user ? user : "(default user)", db ? PQerrorMessage(db) : "out of memory");
+        /* libpq ends its messages with a newline; a log line must not. */
+        size_t l = strlen(err);
+        while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+            err[--l] = 0;
+        PQfinish(db);
+        return NULL;
+    }
+    return db;
+}
+
+PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
+                  const char *const *params)
+{
+    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: %s", what,
+             res ? PQresultErrorMessage(res) : PQerrorMessage(db));
+    size_t l = strlen(msg);
+    while (l > 0 && msg[l - 1] == '\n')
+        msg[--l] = 0;
+    log_error("db.error", .detail = msg);
+    PQclear(res);
+    return NULL;
+}
+
+int db_run(PGconn *db, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = db_exec(db, what, sql, n, params);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int db_affected(PGresult *res)
+{
+    const char *t = PQcmdTuples(res);
+    return t && *t ? atoi(t) : 0;
+}
+
+int db_begin(PGconn *db) { return db_run(db, "begin", "BEGIN", 0, NULL); }
+int db_commit(PGconn *db) { return db_run(db, "commit", "COMMIT", 0, NULL); }
+
+void db_rollback(PGconn *db)
+{
+    PGresult *res = PQexec(db, "ROLLBACK");
+    PQclear(res);
+}
+
+int db_ensure(PGconn *db)
+{
+    if (PQstatus(db) == CONNECTION_OK)
+        return 0;
+    PQreset(db);
+    if (PQstatus(db) == CONNECTION_OK) {
+        log_warn("db.reconnected");
+        return 0;
+    }
+    return -1;
+}
+
+const char *db_value(PGresult *res, int row, int col)
+{
+    if (!res || row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}

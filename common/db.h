@@ -1,0 +1,48 @@
+/* db.h - the PostgreSQL connection of a daemon, through libpq.
+ *
+ * Each daemon connects as its own role (bangdai_<service>) with its schema as
+ * the search path, so it can touch nothing else. SQL goes only through
+ * parameters (PQexecParams); nothing read from outside is pasted into text.
+ * Failures are logged here with the statement's name; callers only check
+ * the result.
+ */
+#ifndef BANGDAI_DB_H
+#define BANGDAI_DB_H
+
+#include <libpq-fe.h>
+
+#include "config.h"
+
+/* Connects as role `user` (NULL: libpq's default, PGUSER) with search_path
+ * set to schema (NULL: leave it). Returns the connection (caller owns,
+ * PQfinish) or NULL with the reason in err. */
+PGconn *db_connect(const struct config *cfg, const char *user, const char *schema,
+                   char *err, size_t errlen);
+
+/* Runs sql with n text parameters (NULL entries are SQL NULL). Returns the
+ * result (caller frees with PQclear) when it is PGRES_COMMAND_OK or
+ * PGRES_TUPLES_OK, else logs the error naming `what` and returns NULL. */
+PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
+                  const char *const *params);
+
+/* db_exec for statements whose rows are not wanted: 0 or -1. */
+__attribute__((warn_unused_result))
+int db_run(PGconn *db, const char *what, const char *sql, int n, const char *const *params);
+
+/* Number of rows a command touched (from PQcmdTuples). */
+int db_affected(PGresult *res);
+
+/* BEGIN / COMMIT / ROLLBACK; 0 or -1. ROLLBACK never fails visibly. */
+__attribute__((warn_unused_result)) int db_begin(PGconn *db);
+__attribute__((warn_unused_result)) int db_commit(PGconn *db);
+void db_rollback(PGconn *db);
+
+/* Makes sure the connection is usable, resetting it once when it broke
+ * (PostgreSQL restarted). Returns 0 when usable, -1 when not. */
+int db_ensure(PGconn *db);
+
+/* Text of column col of row 0, or NULL when there is no row or it is NULL.
+ * Borrowed from res. */
+const char *db_value(PGresult *res, int row, int col);
+
+#endif

@@ -1,0 +1,72 @@
+/* envelope.h - the one frame on every link: a protobuf Envelope around a
+ * typed payload (proto/bangdai.proto).
+ *
+ * Adding a message type: add it to proto/bangdai.proto, add its MSG_ name
+ * here, handle it in the consumer's handler table (services/<daemon>/main.c)
+ * and mention it in docs/ARCHITECTURE.md.
+ */
+#ifndef BANGDAI_ENVELOPE_H
+#define BANGDAI_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <czmq.h>
+
+#include "bangdai.pb-c.h"
+#include "uuid.h"
+
+#define MSG_ACK            "Ack"
+#define MSG_ERROR          "Error"
+#define MSG_SUBMIT         "SubmitRequest"
+#define MSG_SUBMIT_REPLY   "SubmitReply"
+#define MSG_STATUS         "StatusRequest"
+#define MSG_STATUS_REPLY   "StatusReply"
+#define MSG_CASE_OPENED    "CaseOpened"
+#define MSG_HELLO          "Hello"
+#define MSG_TASK_ASSIGNED  "TaskAssigned"
+#define MSG_DEPT_UPDATE    "DeptUpdate"
+#define MSG_TASK_CHANGED   "TaskChanged"
+#define MSG_TASK_DECIDED   "TaskDecided"
+#define MSG_PROGRESS       "Progress"
+#define MSG_SERVICE_ENDED  "ServiceEnded"
+
+/* Error codes carried in Error.code. */
+#define ERR_MALFORMED      "malformed"
+#define ERR_UNKNOWN_TYPE   "unknown_type"
+#define ERR_INVALID        "invalid"
+#define ERR_NOT_FOUND      "not_found"
+#define ERR_FORBIDDEN      "forbidden"
+#define ERR_CONFLICT       "conflict"
+#define ERR_INTERNAL       "internal"
+
+/* Microseconds since the Unix epoch, from the real-time clock. */
+int64_t now_us(void);
+
+/* Packs payload (any generated protobuf-c message, may be NULL for an empty
+ * payload) into a new Envelope with a fresh UUIDv7 id. case_no and trace_id
+ * may be NULL. When id_out is not NULL the new id is copied there. Returns a
+ * new malloc'd buffer the caller owns (free()) and its length in *len, or
+ * NULL when memory or the random source failed. */
+uint8_t *envelope_pack(const char *type, const char *source, const char *case_no,
+                       const char *trace_id, const ProtobufCMessage *payload,
+                       size_t *len, char id_out[UUID_STR_LEN]);
+
+/* Decodes and checks one frame: a valid Envelope with a UUID id and a
+ * non-empty type. Returns the envelope (caller frees with
+ * bangdai__envelope__free_unpacked(env, NULL)) or NULL with the reason in
+ * err. */
+Bangdai__Envelope *envelope_unpack(const uint8_t *data, size_t len, char *err, size_t errlen);
+
+/* Sends one envelope built from the arguments on sock, prefixed by the
+ * routing identity frame when identity is not NULL (ROUTER sockets). Does not
+ * block (ZMQ_DONTWAIT). Returns 0, or -1 with errno set by ZeroMQ. */
+int envelope_send(zsock_t *sock, zframe_t *identity, const char *type, const char *source,
+                  const char *case_no, const ProtobufCMessage *payload);
+
+/* Sends an Error reply naming the refused envelope, the code, the field and
+ * the reason. Returns as envelope_send. */
+int envelope_send_error(zsock_t *sock, zframe_t *identity, const char *source,
+                        const char *ref_id, const char *code, const char *field,
+                        const char *message);
+
+#endif

@@ -1,0 +1,631 @@
+/* service.c - the daemon skeleton; see service.h for the contract.
+ *
+ * The loop, in one thread: poll the bound ROUTER sockets and the DEALER
+ * sockets to the consumers; drain what is waiting and apply it in one
+ * transaction; after commit send the replies and acknowledgements; then let
+ * the relay send whatever the outbox holds that is due. Nothing is kept in
+ * memory that PostgreSQL does not also hold, so a crash anywhere loses
+ * nothing: the inbox makes a resent message harmless and the outbox resends
+ * what was not acknowledged.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "db.h"
+#include "link.h"
+#include "log.h"
+#include "service.h"
+#include "sockets.h"
+#include "validate.h"
+
+#define MAX_BOUND 4
+#define MAX_DESTS 8
+#define RELAY_IDLE_SCAN_MS 250
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+struct bound {
+    const struct binding *b;
+    zsock_t *sock;
+};
+
+struct dest {
+    const char *name;
+    zsock_t *sock;
+};
+
+/* One message of a batch, from receipt to reply. */
+struct item {
+    zframe_t *identity;         /* NULL on DEALER sockets */
+    Bangdai__Envelope *env;
+    const struct handler *h;
+    const char *binding;        /* name of the bound socket, NULL on DEALERs */
+    int outcome;
+    char code[32], field[128], message[512];
+    uint8_t *reply;             /* packed reply envelope, for REQUEST */
+    size_t reply_len;
+};
+
+struct service {
+    const struct service_def *def;
+    struct config *cfg;
+    PGconn *db;
+    struct bound bound[MAX_BOUND];
+    int n_bound;
+    struct dest dests[MAX_DESTS];
+    int n_dests;
+    struct item *cur;           /* the message being handled */
+    char role[64];
+    bool kicked;
+    void *state;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+PGconn *service_db(struct service *svc) { return svc->db; }
+const struct config *service_config(struct service *svc) { return svc->cfg; }
+const char *service_name(struct service *svc) { return svc->def->name; }
+void *service_state(struct service *svc) { return svc->state; }
+void service_set_state(struct service *svc, void *state) { svc->state = state; }
+void service_kick(struct service *svc) { svc->kicked = true; }
+
+zsock_t *service_socket(struct service *svc, const char *binding)
+{
+    for (int i = 0; i < svc->n_bound; i++)
+        if (strcmp(svc->bound[i].b->name, binding) == 0)
+            return svc->bound[i].sock;
+    return NULL;
+}
+
+int service_emit(struct service *svc, const char *dest, const char *type,
+                 const char *case_no, const ProtobufCMessage *msg,
+                 char id_out[UUID_STR_LEN])
+{
+    const char *trace = svc->cur && svc->cur->env ? svc->cur->env->trace_id : NULL;
+    if (outbox_append(svc->db, svc->def->name, dest, type, case_no, trace, msg, id_out) != 0)
+        return SERVICE_RETRY;
+    svc->kicked = true;
+    return 0;
+}
+
+int service_reply(struct service *svc, const char *type, const char *case_no,
+                  const ProtobufCMessage *msg)
+{
+    struct item *it = svc->cur;
+    if (!it)
+        return SERVICE_RETRY;
+    free(it->reply);
+    it->reply = envelope_pack(type, svc->def->name, case_no, it->env->trace_id, msg,
+                              &it->reply_len, NULL);
+    return it->reply ? 0 : SERVICE_RETRY;
+}
+
+int service_refuse(struct service *svc, const char *code, const char *field, const char *fmt, ...)
+{
+    struct item *it = svc->cur;
+    if (!it)
+        return SERVICE_REFUSE;
+    va_list ap;
+    snprintf(it->code, sizeof it->code, "%s", code);
+    snprintf(it->field, sizeof it->field, "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(it->message, sizeof it->message, fmt, ap);
+    va_end(ap);
+    return SERVICE_REFUSE;
+}
+
+void *service_decode(struct service *svc, const struct service_msg *m,
+                     const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, m->env->payload.len,
+                                                      m->env->payload.data);
+    if (!msg)
+        service_refuse(svc, ERR_MALFORMED, "payload", "payload is not a valid %s", desc->short_name);
+    return msg;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static void usage(const struct service_def *def, FILE *out)
+{
+    fprintf(out,
+        "Usage: bangdai-%s [--config FILE] [--log-level LEVEL]\n"
+        "%s\n\n"
+        "  -c, --config FILE      deployment configuration (default $BANGDAI_CONFIG,\n"
+        "                         else /etc/bangdai/bangdai.yaml)\n"
+        "  -l, --log-level LEVEL  debug, info, warn or error (default info)\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version\n\n"
+        "Connects to PostgreSQL as role bangdai_%s (schema %s); libpq's PG*\n"
+        "environment variables apply. Logs one JSON object per line on stderr.\n",
+        def->name, def->summary, def->name, def->name);
+}
+
+/* Returns the config path, or NULL after printing when the program should
+ * exit with *status. */
+static const char *parse_options(int argc, char **argv, const struct service_def *def,
+                                 int *status)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = getenv("BANGDAI_CONFIG");
+    enum log_level level;
+    int c;
+
+    if (!path || !*path)
+        path = "/etc/bangdai/bangdai.yaml";
+    while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'l':
+            if (log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "bangdai-%s: --log-level: unknown level '%s'\n", def->name, optarg);
+                *status = 2;
+                return NULL;
+            }
+            log_set_level(level);
+            break;
+        case 'h': usage(def, stdout); *status = 0; return NULL;
+        case 'V': printf("bangdai-%s %s\n", def->name, BANGDAI_VERSION); *status = 0; return NULL;
+        default: usage(def, stderr); *status = 2; return NULL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bangdai-%s: unexpected argument '%s'\n", def->name, argv[optind]);
+        *status = 2;
+        return NULL;
+    }
+    return path;
+}
+
+/* ---- sockets ---------------------------------------------------------- */
+
+static int open_sockets(struct service *svc)
+{
+    const struct service_def *def = svc->def;
+    for (const struct binding *b = def->bindings; b && b->name; b++) {
+        if (svc->n_bound == MAX_BOUND)
+            return -1;
+        const char *ep = sockets_endpoint(svc->cfg, b->name);
+        zsock_t *s = ep ? sockets_bind_router(svc->cfg, ep) : NULL;
+        if (!s) {
+            log_fatal("service.bind_failed", .detail = log_fmt("%s at %s: %s", b->name,
+                      ep ? ep : "(no endpoint)", zmq_strerror(zmq_errno())));
+            return -1;
+        }
+        svc->bound[svc->n_bound++] = (struct bound){ b, s };
+        log_info("service.bound", .detail = log_fmt("%s at %s", b->name, ep));
+    }
+    for (const char *const *d = def->dests; d && *d; d++) {
+        if (svc->n_dests == MAX_DESTS)
+            return -1;
+        const char *ep = sockets_endpoint(svc->cfg, *d);
+        zsock_t *s = ep ? sockets_connect_dealer(svc->cfg, ep, NULL) : NULL;
+        if (!s) {
+            log_fatal("service.connect_failed", .detail = log_fmt("%s at %s", *d, ep ? ep : "(no endpoint)"));
+            return -1;
+        }
+        svc->dests[svc->n_dests++] = (struct dest){ *d, s };
+    }
+    return 0;
+}
+
+/* ---- relay ------------------------------------------------------------ */
+
+static int send_row(struct service *svc, const struct relay_row *row)
+{
+    for (int i = 0; i < svc->n_dests; i++)
+        if (strcmp(svc->dests[i].name, row->dest) == 0)
+            return zmq_send(zsock_resolve(svc->dests[i].sock), row->frame, row->len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+    zsock_t *sock = NULL;
+    zframe_t *identity = NULL;
+    if (!svc->def->resolve || svc->def->resolve(svc, row->dest, &sock, &identity) != 0)
+        return -1;
+    int rc = zmq_send(zsock_resolve(sock), zframe_data(identity), zframe_size(identity),
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send(zsock_resolve(sock), row->frame, row->len, ZMQ_DONTWAIT);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Sends what is due, a batch at a time, until nothing more is due. */
+static void relay_run(struct service *svc)
+{
+    for (int round = 0; round < 100; round++) {
+        struct relay_batch batch;
+        if (relay_due(svc->db, svc->cfg->link.batch, &batch) != 0)
+            return;
+        if (batch.n == 0) {
+            relay_batch_clear(&batch);
+            return;
+        }
+        const char **ids = malloc(batch.n * sizeof *ids);
+        int sent = 0;
+        for (size_t i = 0; ids && i < batch.n; i++) {
+            ids[i] = batch.rows[i].id;
+            if (send_row(svc, &batch.rows[i]) == 0) {
+                sent++;
+                log_debug("relay.sent", .msg_id = batch.rows[i].id,
+                          .detail = log_fmt("%s to %s", batch.rows[i].type, batch.rows[i].dest));
+            }
+        }
+        int rc = ids ? relay_sent(svc->db, ids, (int)batch.n, &svc->cfg->link) : -1;
+        free(ids);
+        size_t n = batch.n;
+        relay_batch_clear(&batch);
+        if (rc != 0 || n < (size_t)svc->cfg->link.batch || sent == 0)
+            return;
+    }
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+static const struct handler *find_handler(const struct binding *b, const char *type)
+{
+    for (const struct handler *h = b ? b->handlers : NULL; h && h->type; h++)
+        if (strcmp(h->type, type) == 0)
+            return h;
+    return NULL;
+}
+
+static void item_clear(struct item *it)
+{
+    zframe_destroy(&it->identity);
+    if (it->env)
+        bangdai__envelope__free_unpacked(it->env, NULL);
+    free(it->reply);
+    memset(it, 0, sizeof *it);
+}
+
+static void send_reply(struct service *svc, zsock_t *sock, struct item *it)
+{
+    int rc = 0;
+    if (it->outcome == SERVICE_OK && it->h && it->h->kind == HANDLE_REQUEST && it->reply) {
+        void *s = zsock_resolve(sock);
+        if (it->identity)
+            rc = zmq_send(s, zframe_data(it->identity), zframe_size(it->identity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        if (rc >= 0)
+            rc = zmq_send(s, it->reply, it->reply_len, ZMQ_DONTWAIT);
+    } else if (it->outcome == SERVICE_OK) {
+        Bangdai__Ack ack = BANGDAI__ACK__INIT;
+        ack.ref_id = it->env->id;
+        rc = envelope_send(sock, it->identity, MSG_ACK, svc->def->name, it->env->case_no, &ack.base);
+    } else {
+        rc = envelope_send_error(sock, it->identity, svc->def->name, it->env ? it->env->id : "",
+                                 it->code, it->field, it->message);
+    }
+    if (rc < 0)
+        log_warn("service.reply_failed", .case_no = it->env ? it->env->case_no : NULL,
+                 .detail = zmq_strerror(zmq_errno()));
+}
+
+/* Reads one message from sock into it. Returns 0, or -1 when it was
+ * malformed (already answered and logged) or nothing could be read. */
+static int receive(struct service *svc, zsock_t *sock, bool router, struct item *it)
+{
+    char err[256];
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return -1;
+    memset(it, 0, sizeof *it);
+    if (router)
+        it->identity = zmsg_pop(msg);
+    /* A REQ peer puts an empty delimiter before the body. */
+    zframe_t *body = zmsg_pop(msg);
+    if (body && zframe_size(body) == 0 && zmsg_size(msg) > 0) {
+        zframe_destroy(&body);
+        body = zmsg_pop(msg);
+    }
+    if (!body || zmsg_size(msg) != 0) {
+        snprintf(err, sizeof err, "expected one envelope frame, got %zu", zmsg_size(msg) + (body ? 1 : 0));
+        it->env = NULL;
+    } else {
+        it->env = envelope_unpack(zframe_data(body), zframe_size(body), err, sizeof err);
+    }
+    zframe_destroy(&body);
+    zmsg_destroy(&msg);
+    if (!it->env) {
+        log_error("message.malformed", .detail = err);
+        if (router)
+            (void)envelope_send_error(sock, it->identity, svc->def->name, "", ERR_MALFORMED,
+                                      "envelope", err);
+        item_clear(it);
+        return -1;
+    }
+    return 0;
+}
+
+/* Ack or Error from a consumer: which outbox row, and the refusal if any. */
+static int ack_ref(const Bangdai__Envelope *env, char id[UUID_STR_LEN], char *error, size_t errlen)
+{
+    error[0] = 0;
+    if (strcmp(env->type, MSG_ACK) == 0) {
+        Bangdai__Ack *a = bangdai__ack__unpack(NULL, env->payload.len, env->payload.data);
+        if (!a)
+            return -1;
+        snprintf(id, UUID_STR_LEN, "%s", a->ref_id);
+        bangdai__ack__free_unpacked(a, NULL);
+    } else {
+        Bangdai__Error *e = bangdai__error__unpack(NULL, env->payload.len, env->payload.data);
+        if (!e)
+            return -1;
+        snprintf(id, UUID_STR_LEN, "%s", e->ref_id);
+        snprintf(error, errlen, "%s %s: %s", e->code, e->field, e->message);
+        bangdai__error__free_unpacked(e, NULL);
+    }
+    return validate_uuid(id) == 0 ? 0 : -1;
+}
+
+static int apply_ack(struct service *svc, struct item *it)
+{
+    char id[UUID_STR_LEN], error[700], dest[64], type[64];
+    if (ack_ref(it->env, id, error, sizeof error) != 0) {
+        log_warn("relay.bad_ack", .detail = "acknowledgement without a valid ref_id");
+        return 0;
+    }
+    int found = relay_acked(svc->db, id, error[0] ? error : NULL, dest, type);
+    if (found < 0)
+        return SERVICE_RETRY;
+    if (found == 0)
+        return 0;
+    if (error[0])
+        log_error("relay.refused", .case_no = it->env->case_no, .msg_id = id,
+                  .detail = log_fmt("%s to %s refused: %s", type, dest, error));
+    if (svc->def->on_acked && !error[0])
+        return svc->def->on_acked(svc, id, dest, type);
+    return 0;
+}
+
+static int savepoint(PGconn *db, const char *verb)
+{
+    PGresult *r = PQexec(db, verb);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Applies one message inside the batch transaction. */
+static int apply_one(struct service *svc, struct item *it)
+{
+    if (savepoint(svc->db, "SAVEPOINT m") != 0)
+        return SERVICE_RETRY;
+    int rc;
+    if (it->h->kind == HANDLE_LINK) {
+        struct inbox_refusal prior;
+        switch (inbox_record(svc->db, it->env, &prior)) {
+        case INBOX_SEEN:
+            log_info("message.duplicate", .case_no = it->env->case_no, .msg_id = it->env->id,
+                     .detail = it->env->type);
+            return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_OK;
+        case INBOX_REFUSED:
+            snprintf(it->code, sizeof it->code, "%s", prior.code);
+            snprintf(it->field, sizeof it->field, "%s", prior.field);
+            snprintf(it->message, sizeof it->message, "%s", prior.message);
+            return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_REFUSE;
+        case INBOX_FAILED:
+            return SERVICE_RETRY;
+        case INBOX_NEW:
+            break;
+        }
+    }
+    struct service_msg sm = { it->env, it->identity, it->binding };
+    svc->cur = it;
+    rc = it->h->fn(svc, &sm);
+    svc->cur = NULL;
+    if (rc == SERVICE_RETRY)
+        return rc;
+    if (rc == SERVICE_REFUSE) {
+        if (!it->code[0])
+            snprintf(it->code, sizeof it->code, "%s", ERR_INVALID);
+        if (savepoint(svc->db, "ROLLBACK TO SAVEPOINT m") != 0)
+            return SERVICE_RETRY;
+        log_error("message.refused", .case_no = it->env->case_no, .msg_id = it->env->id,
+                  .detail = log_fmt("%s: %s %s: %s", it->env->type, it->code, it->field, it->message));
+        if (it->h->kind == HANDLE_LINK &&
+            inbox_refuse(svc->db, it->env, it->code, it->field, it->message) != 0)
+            return SERVICE_RETRY;
+    }
+    return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : rc;
+}
+
+/* Drains sock and applies what it read; see service.h. */
+static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b)
+{
+    int max = svc->cfg->link.batch;
+    struct item *items = calloc((size_t)max, sizeof *items);
+    int n = 0, in_txn = 0;
+    bool router = b != NULL;
+
+    if (!items)
+        return;
+    while (n < max && (zsock_events(sock) & ZMQ_POLLIN)) {
+        struct item *it = &items[n];
+        if (receive(svc, sock, router, it) != 0)
+            continue;
+        if (strcmp(it->env->type, MSG_ACK) == 0 || strcmp(it->env->type, MSG_ERROR) == 0) {
+            n++;
+            in_txn = 1;
+            continue;
+        }
+        it->h = find_handler(b, it->env->type);
+        if (!it->h) {
+            log_error("message.unknown_type", .case_no = it->env->case_no, .msg_id = it->env->id,
+                      .detail = it->env->type);
+            if (router)
+                (void)envelope_send_error(sock, it->identity, svc->def->name, it->env->id,
+                                          ERR_UNKNOWN_TYPE, "type",
+                                          log_fmt("unknown message type '%s'", it->env->type));
+            item_clear(it);
+            continue;
+        }
+        it->binding = b->name;
+        if (it->h->kind == HANDLE_NOTICE) {
+            struct service_msg sm = { it->env, it->identity, it->binding };
+            svc->cur = it;
+            (void)it->h->fn(svc, &sm);
+            svc->cur = NULL;
+            item_clear(it);
+            continue;
+        }
+        n++;
+        in_txn = 1;
+    }
+    if (!in_txn)
+        goto done;
+
+    int failed = db_ensure(svc->db) != 0 || db_begin(svc->db) != 0;
+    for (int i = 0; i < n && !failed; i++) {
+        struct item *it = &items[i];
+        if (!it->h)
+            failed = apply_ack(svc, it) == SERVICE_RETRY;
+        else
+            failed = (it->outcome = apply_one(svc, it)) == SERVICE_RETRY;
+    }
+    if (!failed)
+        failed = db_commit(svc->db) != 0;
+    if (failed) {
+        db_rollback(svc->db);
+        log_error("batch.rolled_back", .detail = log_fmt("%d messages; producers will resend", n));
+        /* Link messages come again by themselves; a requester is told. */
+        for (int i = 0; i < n; i++)
+            if (items[i].h && items[i].h->kind == HANDLE_REQUEST) {
+                items[i].outcome = SERVICE_REFUSE;
+                snprintf(items[i].code, sizeof items[i].code, "%s", ERR_INTERNAL);
+                snprintf(items[i].message, sizeof items[i].message, "the database is unavailable; try again");
+                send_reply(svc, sock, &items[i]);
+            }
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        if (items[i].h)
+            send_reply(svc, sock, &items[i]);
+done:
+    for (int i = 0; i < max; i++)
+        item_clear(&items[i]);
+    free(items);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static int connect_db(struct service *svc)
+{
+    char err[512];
+    snprintf(svc->role, sizeof svc->role, "bangdai_%s", svc->def->name);
+    /* PostgreSQL may still be starting: wait for it a while before giving up. */
+    for (int attempt = 0; attempt < 30 && !stopping; attempt++) {
+        svc->db = db_connect(svc->cfg, svc->role, svc->def->name, err, sizeof err);
+        if (svc->db)
+            return 0;
+        if (attempt == 0)
+            log_warn("db.connect_retry", .detail = err);
+        sleep(1);
+    }
+    log_fatal("db.connect_failed", .detail = err);
+    return -1;
+}
+
+int service_main(int argc, char **argv, const struct service_def *def)
+{
+    struct service svc = { .def = def };
+    char err[1024];
+    int status = 1;
+    struct sigaction sa;
+
+    log_set_service(def->name);
+    const char *path = parse_options(argc, argv, def, &status);
+    if (!path)
+        return status;
+    if (config_load(path, &svc.cfg, err, sizeof err) != 0) {
+        log_fatal("config.invalid", .detail = err);
+        fprintf(stderr, "bangdai-%s: %s\n", def->name, err);
+        return 2;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sockets_init();
+
+    if (connect_db(&svc) != 0 || open_sockets(&svc) != 0)
+        goto out;
+    if (relay_restart(svc.db) != 0)
+        goto out;
+    if (def->on_start && def->on_start(&svc) != 0)
+        goto out;
+    log_info("service.started", .detail = log_fmt("version %s, config %s, %ld unacknowledged outbox rows",
+             BANGDAI_VERSION, path, relay_pending(svc.db)));
+    svc.kicked = true;
+
+    zmq_pollitem_t items[MAX_BOUND + MAX_DESTS];
+    int n_items = 0;
+    for (int i = 0; i < svc.n_bound; i++)
+        items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].sock), 0, ZMQ_POLLIN, 0 };
+    for (int i = 0; i < svc.n_dests; i++)
+        items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.dests[i].sock), 0, ZMQ_POLLIN, 0 };
+
+    int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
+    while (!stopping) {
+        int rc = zmq_poll(items, n_items, svc.kicked ? 0 : 100);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            log_fatal("service.poll_failed", .detail = zmq_strerror(zmq_errno()));
+            goto out;
+        }
+        for (int i = 0; i < n_items; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            if (i < svc.n_bound)
+                handle_batch(&svc, svc.bound[i].sock, svc.bound[i].b);
+            else
+                handle_batch(&svc, svc.dests[i - svc.n_bound].sock, NULL);
+        }
+        int64_t now = now_us();
+        if (svc.kicked || now - last_scan >= RELAY_IDLE_SCAN_MS * 1000) {
+            svc.kicked = false;
+            last_scan = now;
+            if (db_ensure(svc.db) == 0)
+                relay_run(&svc);
+        }
+        if (now - last_tick >= 1000000) {
+            last_tick = now;
+            if (def->on_tick)
+                def->on_tick(&svc);
+        }
+        if (now - last_prune >= (int64_t)PRUNE_EVERY_MS * 1000) {
+            last_prune = now;
+            if (link_prune(svc.db, svc.cfg->link.retention_hours) != 0)
+                log_warn("link.prune_failed");
+        }
+    }
+    status = 0;
+    log_info("service.stopping", .detail = "signal received");
+out:
+    if (def->on_stop)
+        def->on_stop(&svc);
+    for (int i = 0; i < svc.n_bound; i++)
+        zsock_destroy(&svc.bound[i].sock);
+    for (int i = 0; i < svc.n_dests; i++)
+        zsock_destroy(&svc.dests[i].sock);
+    PQfinish(svc.db);
+    config_destroy(&svc.cfg);
+    return status;
+}

@@ -1,0 +1,123 @@
+/* service.h - the one skeleton every daemon runs on (Postfix's single_server).
+ *
+ * service_main() owns option parsing (--config, --help, --version,
+ * --log-level), configuration, logging, signals, the database connection,
+ * the ZeroMQ sockets and poll loop, the reliable link (inbox, outbox relay,
+ * acknowledgements) and shutdown. A daemon hands it a service_def: the
+ * endpoints it binds with a handler table for each, the destinations it
+ * sends to, and a few callbacks. A daemon's main.c is a service_def and a
+ * call to service_main.
+ *
+ * Message handling. Messages waiting on a bound socket are drained (up to
+ * link.batch) and applied in one transaction, one savepoint each:
+ *   HANDLE_LINK     reliable link: inbox dedupe, then the handler; Ack after
+ *                   commit. A refusal (handler returns SERVICE_REFUSE) is
+ *                   stored in the inbox and answered with Error, which ends
+ *                   the producer's resending.
+ *   HANDLE_REQUEST  request/reply (the hall): the handler sets a reply with
+ *                   service_reply(); it is sent after commit. A refusal is
+ *                   answered with Error.
+ *   HANDLE_NOTICE   no transaction, no reply (Hello).
+ * Ack and Error envelopes arriving on any socket acknowledge outbox rows.
+ * A handler returning SERVICE_RETRY (database trouble) rolls the whole batch
+ * back; nothing is acknowledged, so the producers send it again.
+ */
+#ifndef BANGDAI_SERVICE_H
+#define BANGDAI_SERVICE_H
+
+#include <czmq.h>
+#include <libpq-fe.h>
+
+#include "bangdai.pb-c.h"
+#include "config.h"
+#include "envelope.h"
+
+#define SERVICE_OK       0
+#define SERVICE_REFUSE  (-1)    /* this message is wrong: refuse it, keep serving */
+#define SERVICE_RETRY   (-2)    /* the environment failed: roll back, let it come again */
+
+struct service;
+
+/* What a handler sees of one message. */
+struct service_msg {
+    const Bangdai__Envelope *env;
+    zframe_t *identity;         /* the peer's routing id on the bound socket */
+    const char *binding;        /* name of the socket it came in on */
+};
+
+enum handler_kind { HANDLE_LINK, HANDLE_REQUEST, HANDLE_NOTICE };
+
+struct handler {
+    const char *type;           /* MSG_* */
+    enum handler_kind kind;
+    /* Returns SERVICE_OK, SERVICE_REFUSE (after service_refuse) or
+     * SERVICE_RETRY. Runs inside the batch transaction unless NOTICE. */
+    int (*fn)(struct service *svc, const struct service_msg *m);
+};
+
+/* A socket the daemon binds (ROUTER). */
+struct binding {
+    const char *name;           /* endpoint name in the config, e.g. "intake" */
+    const struct handler *handlers;     /* ends with { NULL } */
+};
+
+struct service_def {
+    const char *name;           /* "intake"; also the schema and the role bangdai_<name> */
+    const char *summary;        /* one line for --help */
+    const struct binding *bindings;     /* ends with { NULL } */
+    const char *const *dests;   /* endpoint names this daemon sends to; ends with NULL */
+    /* Optional. For outbox destinations that are not endpoint names
+     * ("dept:zjw"): the bound socket and peer identity to send to. Returns 0,
+     * or -1 when the peer is not connected now (the row waits). */
+    int (*resolve)(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity);
+    /* Optional. Called inside a transaction when an outbox row of this
+     * daemon was acknowledged by its consumer. */
+    int (*on_acked)(struct service *svc, const char *msg_id, const char *dest, const char *type);
+    int (*on_start)(struct service *svc);   /* optional, after connect and bind */
+    void (*on_tick)(struct service *svc);   /* optional, about once a second */
+    void (*on_stop)(struct service *svc);   /* optional */
+};
+
+/* Runs the daemon; returns the process exit status. */
+int service_main(int argc, char **argv, const struct service_def *def);
+
+/* Accessors; borrowed. */
+PGconn *service_db(struct service *svc);
+const struct config *service_config(struct service *svc);
+const char *service_name(struct service *svc);
+zsock_t *service_socket(struct service *svc, const char *binding);
+void *service_state(struct service *svc);
+void service_set_state(struct service *svc, void *state);
+
+/* Appends a message to the outbox inside the current transaction, with the
+ * trace id of the message being handled; the relay sends it after commit.
+ * The new message id goes to id_out when not NULL. Returns 0 or
+ * SERVICE_RETRY. */
+__attribute__((warn_unused_result))
+int service_emit(struct service *svc, const char *dest, const char *type,
+                 const char *case_no, const ProtobufCMessage *msg,
+                 char id_out[UUID_STR_LEN]);
+
+/* Sets the reply of a HANDLE_REQUEST handler (packed now; msg may be freed
+ * after). Returns 0 or SERVICE_RETRY. */
+__attribute__((warn_unused_result))
+int service_reply(struct service *svc, const char *type, const char *case_no,
+                  const ProtobufCMessage *msg);
+
+/* Records why the current message is refused and returns SERVICE_REFUSE, so
+ * a handler can `return service_refuse(svc, ERR_INVALID, "unit.credit_code",
+ * "check character ...")`. The message is logged and sent as Error. */
+int service_refuse(struct service *svc, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Decodes the payload of the message being handled as a desc message.
+ * Returns it (caller frees with protobuf_c_message_free_unpacked(msg,
+ * NULL)) or NULL after refusing the message as malformed, naming the
+ * payload type. */
+void *service_decode(struct service *svc, const struct service_msg *m,
+                     const ProtobufCMessageDescriptor *desc);
+
+/* Makes the relay scan the outbox at the next turn of the loop. */
+void service_kick(struct service *svc);
+
+#endif

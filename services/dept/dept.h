@@ -1,0 +1,23 @@
+/* dept.h - the commands of bangdai-dept. */
+#ifndef BANGDAI_DEPT_H
+#define BANGDAI_DEPT_H
+
+#include "cli.h"
+
+struct dept_opts {
+    const char *dept, *spool, *exec;
+    const char *ref, *doc, *kind, *reason, *note;
+    char **args;                /* positional arguments after the command */
+    int n_args;
+};
+
+/* The agent's loop (dept_agent.c). Returns the exit status. */
+int dept_run(struct cli *cli, const struct dept_opts *o);
+
+/* The tasks in the spool (dept_agent.c). */
+int dept_list(struct cli *cli, const struct dept_opts *o);
+
+/* One progress report, sent until the router answers (dept_update.c). */
+int dept_update(struct cli *cli, const struct dept_opts *o);
+
+#endif

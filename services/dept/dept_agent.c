@@ -1,0 +1,236 @@
+/* dept_agent.c - the department agent's loop and its spool.
+ *
+ * A task is acknowledged only after it is on disk: written to a temporary
+ * file, fsync'ed, renamed into place and the directory fsync'ed. A task
+ * that arrives again (the acknowledgement was lost) finds its file there
+ * and is only acknowledged again, so the department's own systems see each
+ * task once. The agent says Hello on start and every few seconds, so that
+ * the router knows where the department is after any reconnect.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "client.h"
+#include "dept.h"
+#include "log.h"
+#include "sockets.h"
+
+#define HELLO_EVERY_MS 2000
+
+static volatile sig_atomic_t stopping;
+static void on_signal(int sig) { (void)sig; stopping = 1; }
+
+static int mkdirs(const char *path)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0750) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0750) && errno != EEXIST ? -1 : 0;
+}
+
+/* Writes data to dir/name atomically and durably. Returns 1 when written,
+ * 0 when the file was already there, -1 on error. */
+static int spool_store(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[700], tmp[720];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (access(path, F_OK) == 0)
+        return 0;
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, data, len);
+    if (w != (ssize_t)len || fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 1;
+}
+
+static void hook(const struct dept_opts *o, const char *file, const char *task)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("BANGDAI_SPOOL_FILE", file, 1);
+        setenv("BANGDAI_TASK", task, 1);
+        execl("/bin/sh", "sh", "-c", o->exec, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        log_warn("agent.hook_failed", .dept = o->dept, .task = task, .detail = o->exec);
+}
+
+static void say_hello(zsock_t *s, const char *dept)
+{
+    Bangdai__Hello h = BANGDAI__HELLO__INIT;
+    h.dept = (char *)dept;
+    (void)envelope_send(s, NULL, MSG_HELLO, "dept", NULL, &h.base);
+}
+
+/* Handles one frame from the router. */
+static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data, size_t len)
+{
+    char err[256], name[64], file[700];
+    Bangdai__Envelope *env = envelope_unpack(data, len, err, sizeof err);
+    if (!env) {
+        log_error("agent.malformed", .dept = o->dept, .detail = err);
+        return;
+    }
+    if (strcmp(env->type, MSG_TASK_ASSIGNED) != 0) {
+        if (strcmp(env->type, MSG_ERROR) == 0)
+            log_warn("agent.error_from_router", .dept = o->dept, .msg_id = env->id);
+        else
+            (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
+                                      log_fmt("the agent does not take '%s'", env->type));
+        bangdai__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
+    if (!t || strcmp(t->dept, o->dept) != 0) {
+        log_error("agent.task_refused", .dept = o->dept, .msg_id = env->id,
+                  .detail = t ? "task of another department" : "payload is not a TaskAssigned");
+        (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
+                                  t ? "task of another department" : "payload is not a TaskAssigned");
+        if (t)
+            bangdai__task_assigned__free_unpacked(t, NULL);
+        bangdai__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    snprintf(name, sizeof name, "%s.task", env->id);
+    int stored = spool_store(o->spool, name, data, len);
+    if (stored < 0) {
+        /* Not stored, so not acknowledged: the router sends it again. */
+        log_error("agent.spool_failed", .case_no = t->case_no, .task = t->task_id, .dept = o->dept,
+                  .detail = strerror(errno));
+    } else {
+        Bangdai__Ack ack = BANGDAI__ACK__INIT;
+        ack.ref_id = env->id;
+        (void)envelope_send(s, NULL, MSG_ACK, "dept", t->case_no, &ack.base);
+        log_info(stored ? "task.stored" : "task.duplicate", .case_no = t->case_no, .task = t->task_id,
+                 .dept = o->dept, .msg_id = env->id,
+                 .detail = log_fmt("%s %s, specialist %s", t->item_code, t->item_name, t->specialist_id));
+        snprintf(file, sizeof file, "%s/%s", o->spool, name);
+        if (stored && o->exec)
+            hook(o, file, t->task_id);
+    }
+    bangdai__task_assigned__free_unpacked(t, NULL);
+    bangdai__envelope__free_unpacked(env, NULL);
+}
+
+int dept_run(struct cli *cli, const struct dept_opts *o)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    log_set_level(BD_LOG_INFO);
+    if (mkdirs(o->spool) != 0) {
+        log_fatal("agent.spool_unusable", .dept = o->dept, .detail = log_fmt("%s: %s", o->spool, strerror(errno)));
+        return 1;
+    }
+    sockets_init();
+    zsock_t *s = sockets_connect_dealer(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
+    if (!s) {
+        log_fatal("agent.connect_failed", .dept = o->dept, .detail = cli->cfg->endpoints.router_dept);
+        return 1;
+    }
+    log_info("agent.started", .dept = o->dept, .detail = log_fmt("spool %s", o->spool));
+    int64_t last_hello = 0;
+    while (!stopping) {
+        int64_t now = now_us();
+        if (now - last_hello >= HELLO_EVERY_MS * 1000) {
+            say_hello(s, o->dept);
+            last_hello = now;
+        }
+        zmq_pollitem_t pi = { zsock_resolve(s), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&pi, 1, 200) <= 0)
+            continue;
+        while (zsock_events(s) & ZMQ_POLLIN) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, zsock_resolve(s), ZMQ_DONTWAIT) >= 0)
+                on_frame(s, o, zmq_msg_data(&m), zmq_msg_size(&m));
+            zmq_msg_close(&m);
+        }
+    }
+    log_info("agent.stopping", .dept = o->dept);
+    zsock_destroy(&s);
+    return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_task(const struct dirent *d)
+{
+    size_t l = strlen(d->d_name);
+    return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".task") == 0;
+}
+
+int dept_list(struct cli *cli, const struct dept_opts *o)
+{
+    struct dirent **names;
+    (void)cli;
+    int n = scandir(o->spool, &names, is_task, by_name);
+    if (n < 0) {
+        fprintf(stderr, "bangdai-dept: %s: %s\n", o->spool, strerror(errno));
+        return 1;
+    }
+    printf("%-30s %-9s %-10s %-8s %s\n", "TASK", "ITEM", "SPECIALIST", "SERVICE", "PROJECT");
+    for (int i = 0; i < n; i++) {
+        char path[700], err[256];
+        snprintf(path, sizeof path, "%s/%s", o->spool, names[i]->d_name);
+        free(names[i]);
+        FILE *f = fopen(path, "rb");
+        uint8_t buf[65536];
+        size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        Bangdai__Envelope *env = envelope_unpack(buf, len, err, sizeof err);
+        Bangdai__TaskAssigned *t = env ? bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data) : NULL;
+        if (t)
+            printf("%-30s %-9s %-10s %-8s %s\n", t->task_id, t->item_code, t->specialist_id,
+                   t->service_type, t->project_name);
+        else
+            fprintf(stderr, "bangdai-dept: %s: unreadable spool file\n", path);
+        if (t)
+            bangdai__task_assigned__free_unpacked(t, NULL);
+        if (env)
+            bangdai__envelope__free_unpacked(env, NULL);
+    }
+    free(names);
+    return 0;
+}

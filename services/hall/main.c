@@ -1,0 +1,146 @@
+/* bangdai-hall - the online hall's side of bangdai: submits applications
+ * and shows a case's status. The online hall (工程建设项目网上办事大厅) runs it,
+ * or links the same requests, for each 代办/帮办 application it forwards. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "client.h"
+#include "hall.h"
+#include "sockets.h"
+
+#define TIMEOUT_MS 3000
+#define TRIES 5
+
+static const char usage[] =
+    "Usage: bangdai-hall [--config FILE] COMMAND ...\n"
+    "The online hall's adapter: sends applications to bangdai-intake and reads cases.\n\n"
+    "Commands:\n"
+    "  submit FILE.yaml   submit an application (see deploy/examples/); prints the case\n"
+    "                     number. The file's request_id makes a resubmit return the same\n"
+    "                     case instead of a new one.\n"
+    "  status CASE        the case and every task with its state, specialist and due date\n\n"
+    "Options:\n"
+    "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  -h, --help         this text\n"
+    "  -V, --version      the version\n\n"
+    "Exit status: 0 done, 1 refused (the reason names the field), 2 usage or\n"
+    "configuration error, 3 intake did not answer.\n";
+
+static int submit(struct cli *cli, struct client *c)
+{
+    Bangdai__SubmitRequest req;
+    Bangdai__Unit unit;
+    Bangdai__Project project;
+    Bangdai__Contact contact;
+    struct ydoc *doc = NULL;
+    char id[37], err[1024];
+
+    if (cli->argc != 2)
+        return cli_usage_error(cli, "submit takes one application file");
+    if (hall_application_load(cli->argv[1], &req, &unit, &project, &contact, &doc, id, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", cli->program, err);
+        return 1;
+    }
+    Bangdai__Envelope *rep = client_call(c, "hall", MSG_SUBMIT, NULL, &req.base, TIMEOUT_MS, TRIES, NULL);
+    free(req.items);
+    ydoc_destroy(&doc);
+    if (!rep) {
+        fprintf(stderr, "%s: intake did not answer\n", cli->program);
+        return 3;
+    }
+    int status = 0;
+    if (strcmp(rep->type, MSG_SUBMIT_REPLY) == 0) {
+        Bangdai__SubmitReply *r = bangdai__submit_reply__unpack(NULL, rep->payload.len, rep->payload.data);
+        if (r) {
+            printf("%s\n", r->case_no);
+            if (r->duplicate)
+                fprintf(stderr, "%s: already submitted as %s; nothing new was created\n", cli->program, r->case_no);
+            bangdai__submit_reply__free_unpacked(r, NULL);
+        } else {
+            status = 1;
+        }
+    } else {
+        client_print_error(cli->program, rep);
+        status = 1;
+    }
+    bangdai__envelope__free_unpacked(rep, NULL);
+    return status;
+}
+
+static void print_status(const Bangdai__StatusReply *s)
+{
+    char when[32];
+    time_t t = (time_t)(s->submitted_at_us / 1000000) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    printf("case      %s\n", s->case_no);
+    printf("state     %s\n", s->state);
+    printf("service   %s\n", strcmp(s->service_type, "agency") == 0 ? "agency (代办)" : "help (帮办)");
+    printf("unit      %s\n", s->unit_name);
+    printf("project   %s (%s)\n", s->project_name, s->project_code);
+    printf("submitted %s\n\n", when);
+    printf("%-30s %-9s %-6s %-10s %-20s %-10s %s\n", "TASK", "ITEM", "DEPT", "SPECIALIST", "STATE", "DUE", "RESULT");
+    for (size_t i = 0; i < s->n_tasks; i++) {
+        const Bangdai__TaskStatus *t = s->tasks[i];
+        printf("%-30s %-9s %-6s %-10s %-20s %-10s %s\n", t->task_id, t->item_code, t->dept,
+               t->specialist[0] ? t->specialist : "-", t->state, t->due_date[0] ? t->due_date : "-",
+               t->result_doc[0] ? t->result_doc : "-");
+    }
+    if (s->n_tasks == 0)
+        printf("(no task reported yet)\n");
+}
+
+static int status(struct cli *cli, struct client *c)
+{
+    Bangdai__StatusRequest req = BANGDAI__STATUS_REQUEST__INIT;
+    if (cli->argc != 2)
+        return cli_usage_error(cli, "status takes one case number");
+    req.case_no = cli->argv[1];
+    Bangdai__Envelope *rep = client_call(c, "hall", MSG_STATUS, req.case_no, &req.base, TIMEOUT_MS, TRIES, NULL);
+    if (!rep) {
+        fprintf(stderr, "%s: intake did not answer\n", cli->program);
+        return 3;
+    }
+    int rc = 0;
+    if (strcmp(rep->type, MSG_STATUS_REPLY) == 0) {
+        Bangdai__StatusReply *s = bangdai__status_reply__unpack(NULL, rep->payload.len, rep->payload.data);
+        if (s) {
+            print_status(s);
+            bangdai__status_reply__free_unpacked(s, NULL);
+        } else {
+            rc = 1;
+        }
+    } else {
+        client_print_error(cli->program, rep);
+        rc = 1;
+    }
+    bangdai__envelope__free_unpacked(rep, NULL);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = { .program = "bangdai-hall", .usage = usage };
+    int rc = cli_start(&cli, argc, argv);
+    if (rc >= 0)
+        return rc;
+    struct client *c = client_new(cli.cfg, cli.cfg->endpoints.intake, NULL);
+    if (!c) {
+        fprintf(stderr, "%s: cannot connect to %s\n", cli.program, cli.cfg->endpoints.intake);
+        cli_end(&cli);
+        return 3;
+    }
+    if (strcmp(cli.argv[0], "submit") == 0)
+        rc = submit(&cli, c);
+    else if (strcmp(cli.argv[0], "status") == 0)
+        rc = status(&cli, c);
+    else
+        rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
+    client_destroy(&c);
+    cli_end(&cli);
+    return rc;
+}

@@ -1,0 +1,18 @@
+/* intake.h - the handlers of bangdai-intake. */
+#ifndef BANGDAI_INTAKE_H
+#define BANGDAI_INTAKE_H
+
+#include "service.h"
+
+/* SubmitRequest from the hall: validate, store the case and open it to the
+ * router in one transaction; reply with the case number (intake_submit.c). */
+int intake_submit(struct service *svc, const struct service_msg *m);
+
+/* StatusRequest from the hall: the case and its tasks (intake_status.c). */
+int intake_status(struct service *svc, const struct service_msg *m);
+
+/* Progress from tracker, delivery and evaluation: what the hall will see
+ * of each task and of the case (intake_status.c). */
+int intake_progress(struct service *svc, const struct service_msg *m);
+
+#endif

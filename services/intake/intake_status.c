@@ -1,0 +1,164 @@
+/* intake_status.c - what the hall sees of a case.
+ *
+ * Intake owns only its schema, so the later stages report each change of a
+ * task (tracker: state and due date; delivery: delivered) and of the case
+ * (evaluation: return visit opened) back here over the reliable link, and
+ * status queries are answered from intake's own tables. A report older than
+ * what is stored is kept out, so reports from two stages arriving out of
+ * order cannot move a task backwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "intake.h"
+#include "log.h"
+#include "validate.h"
+
+int intake_status(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__StatusRequest *r = service_decode(svc, m, &bangdai__status_request__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    PGconn *db = service_db(svc);
+    const char *p[1] = { r->case_no };
+    int rc = SERVICE_RETRY;
+    PGresult *c = NULL, *t = NULL;
+    Bangdai__TaskStatus *tasks = NULL, **tptr = NULL;
+
+    if (validate_text(r->case_no, 64)) {
+        rc = service_refuse(svc, ERR_INVALID, "case_no", "a case number is required");
+        goto out;
+    }
+    c = db_exec(db, "intake.status_case",
+                "SELECT case_no, state, service_type, unit_name, project_name, project_code,"
+                " (extract(epoch from submitted_at) * 1000000)::bigint"
+                " FROM cases WHERE case_no = $1", 1, p);
+    if (!c)
+        goto out;
+    if (PQntuples(c) == 0) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", r->case_no);
+        goto out;
+    }
+    t = db_exec(db, "intake.status_tasks",
+                "SELECT task_id, item_code, dept, coalesce(specialist, ''), state,"
+                " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us"
+                " FROM case_tasks WHERE case_no = $1 ORDER BY task_id", 1, p);
+    if (!t)
+        goto out;
+
+    Bangdai__StatusReply rep = BANGDAI__STATUS_REPLY__INIT;
+    rep.case_no = PQgetvalue(c, 0, 0);
+    rep.state = PQgetvalue(c, 0, 1);
+    rep.service_type = PQgetvalue(c, 0, 2);
+    rep.unit_name = PQgetvalue(c, 0, 3);
+    rep.project_name = PQgetvalue(c, 0, 4);
+    rep.project_code = PQgetvalue(c, 0, 5);
+    rep.submitted_at_us = atoll(PQgetvalue(c, 0, 6));
+    size_t n = (size_t)PQntuples(t);
+    tasks = calloc(n + 1, sizeof *tasks);
+    tptr = calloc(n + 1, sizeof *tptr);
+    if (!tasks || !tptr)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        Bangdai__TaskStatus *ts = &tasks[i];
+        const struct cfg_item *item = config_item(service_config(svc), PQgetvalue(t, (int)i, 1));
+        bangdai__task_status__init(ts);
+        ts->task_id = PQgetvalue(t, (int)i, 0);
+        ts->item_code = PQgetvalue(t, (int)i, 1);
+        ts->item_name = item ? item->name : "";
+        ts->dept = PQgetvalue(t, (int)i, 2);
+        ts->specialist = PQgetvalue(t, (int)i, 3);
+        ts->state = PQgetvalue(t, (int)i, 4);
+        ts->due_date = PQgetvalue(t, (int)i, 5);
+        ts->result_doc = PQgetvalue(t, (int)i, 6);
+        ts->updated_at_us = atoll(PQgetvalue(t, (int)i, 7));
+        tptr[i] = ts;
+    }
+    rep.n_tasks = n;
+    rep.tasks = tptr;
+    rc = service_reply(svc, MSG_STATUS_REPLY, rep.case_no, &rep.base);
+out:
+    free(tasks);
+    free(tptr);
+    PQclear(c);
+    PQclear(t);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+int intake_progress(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__Progress *p = service_decode(svc, m, &bangdai__progress__descriptor);
+    if (!p)
+        return SERVICE_REFUSE;
+    PGconn *db = service_db(svc);
+    char at[32];
+    int rc = SERVICE_OK;
+    snprintf(at, sizeof at, "%lld", (long long)p->at_us);
+
+    const char *cp[1] = { p->case_no };
+    PGresult *res = db_exec(db, "intake.progress_case", "SELECT 1 FROM cases WHERE case_no = $1", 1, cp);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    int known = PQntuples(res) == 1;
+    PQclear(res);
+    if (!known) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", p->case_no);
+        goto out;
+    }
+    if (p->task_id[0]) {
+        if (!p->state[0] || !p->item_code[0] || !p->dept[0]) {
+            rc = service_refuse(svc, ERR_INVALID, "state", "a task report needs task, item, department and state");
+            goto out;
+        }
+        if (p->due_date[0]) {
+            bd_day d;
+            if (date_parse(p->due_date, &d)) {
+                rc = service_refuse(svc, ERR_INVALID, "due_date", "'%.20s' is not a date", p->due_date);
+                goto out;
+            }
+        }
+        const char *tp[9] = { p->task_id, p->case_no, p->item_code, p->dept, nz(p->specialist),
+                              p->state, nz(p->due_date), nz(p->result_doc), at };
+        /* Only a newer report changes a task; an older one arriving late is dropped. */
+        if (db_run(db, "intake.progress_task",
+                   "INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
+                   " due_date, result_doc, updated_us) VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8,$9)"
+                   " ON CONFLICT (task_id) DO UPDATE SET"
+                   "  specialist = coalesce(EXCLUDED.specialist, t.specialist),"
+                   "  state = EXCLUDED.state,"
+                   "  due_date = coalesce(EXCLUDED.due_date, t.due_date),"
+                   "  result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
+                   "  updated_us = EXCLUDED.updated_us"
+                   " WHERE t.updated_us <= EXCLUDED.updated_us", 9, tp)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        if (db_run(db, "intake.case_in_progress",
+                   "UPDATE cases SET state = 'IN_PROGRESS', updated_at = now()"
+                   " WHERE case_no = $1 AND state = 'SUBMITTED'", 1, cp)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        log_info("case.task_progress", .case_no = p->case_no, .task = p->task_id, .dept = p->dept,
+                 .detail = log_fmt("%s%s%s", p->state, p->due_date[0] ? ", due " : "", p->due_date));
+    }
+    if (p->case_state[0]) {
+        const char *sp[2] = { p->case_no, p->case_state };
+        if (db_run(db, "intake.case_state",
+                   "UPDATE cases SET state = $2, updated_at = now() WHERE case_no = $1", 2, sp)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        log_info("case.state", .case_no = p->case_no, .detail = p->case_state);
+    }
+out:
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+    return rc;
+}

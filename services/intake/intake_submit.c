@@ -1,0 +1,184 @@
+/* intake_submit.c - an application from the hall becomes a case.
+ *
+ * Everything in the request is checked before anything is stored, and the
+ * refusal names the field. The hall's request id makes a submit idempotent:
+ * the same id again gets the same case number and creates nothing. The case
+ * number is given only after the case and its CaseOpened are committed
+ * together.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "intake.h"
+#include "log.h"
+#include "validate.h"
+
+static int one_of(const char *text, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(text, *set) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks a request against the configuration. Returns SERVICE_OK or the
+ * refusal (service_refuse names the field). */
+static int check_request(struct service *svc, const Bangdai__SubmitRequest *r)
+{
+    static const char *const types[] = { "agency", "help", NULL };
+    static const char *const kinds[] = { "新建", "改建", "扩建", NULL };
+    static const char *const deliveries[] = { "in_person", "post", "e_licence", NULL };
+    static const char *const channels[] = { "online", "hall", NULL };
+    const struct config *cfg = service_config(svc);
+
+    if (validate_uuid(r->request_id))
+        return service_refuse(svc, ERR_INVALID, "request_id", "must be a UUID");
+    if (!r->unit || validate_text(r->unit->name, 200))
+        return service_refuse(svc, ERR_INVALID, "unit.name", "required, at most 200 bytes of text");
+    if (validate_credit_code(r->unit->credit_code))
+        return service_refuse(svc, ERR_INVALID, "unit.credit_code",
+                              "'%.40s' is not a unified social credit code (18 characters, GB 32100 check character)",
+                              r->unit->credit_code);
+    if (!r->project || validate_text(r->project->name, 200))
+        return service_refuse(svc, ERR_INVALID, "project.name", "required, at most 200 bytes of text");
+    if (validate_project_code(r->project->code))
+        return service_refuse(svc, ERR_INVALID, "project.code",
+                              "'%.40s' is not a project code of the form 2306-500231-04-01-123456",
+                              r->project->code);
+    if (strncmp(r->project->code + 5, cfg->county_code, 6) != 0)
+        return service_refuse(svc, ERR_INVALID, "project.code",
+                              "region %.6s is not this county (%s)", r->project->code + 5, cfg->county_code);
+    if (r->project->zone[0]) {
+        const struct cfg_department *z = config_dept(cfg, r->project->zone);
+        if (!z || !z->zone)
+            return service_refuse(svc, ERR_INVALID, "project.zone",
+                                  "'%.40s' is not a zone body of this county", r->project->zone);
+    }
+    if (!one_of(r->project->kind, kinds))
+        return service_refuse(svc, ERR_INVALID, "project.kind", "must be 新建, 改建 or 扩建");
+    if (r->project->location[0] && validate_text(r->project->location, 400))
+        return service_refuse(svc, ERR_INVALID, "project.location", "at most 400 bytes of text");
+    if (!one_of(r->service_type, types))
+        return service_refuse(svc, ERR_INVALID, "service_type", "must be agency (代办) or help (帮办)");
+    if (r->n_items == 0)
+        return service_refuse(svc, ERR_INVALID, "items", "at least one approval item is required");
+    if (r->n_items > 50)
+        return service_refuse(svc, ERR_INVALID, "items", "at most 50 items in one application");
+    for (size_t i = 0; i < r->n_items; i++) {
+        if (!config_item(cfg, r->items[i]))
+            return service_refuse(svc, ERR_INVALID, log_fmt("items[%zu]", i),
+                                  "'%.40s' is not an item of the catalog", r->items[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->items[i], r->items[j]) == 0)
+                return service_refuse(svc, ERR_INVALID, log_fmt("items[%zu]", i),
+                                      "'%s' is requested twice", r->items[i]);
+    }
+    if (!r->contact || validate_text(r->contact->name, 100))
+        return service_refuse(svc, ERR_INVALID, "contact.name", "required, at most 100 bytes of text");
+    if (validate_phone(r->contact->phone))
+        return service_refuse(svc, ERR_INVALID, "contact.phone", "must be a mobile number (11 digits, 1[3-9]...)");
+    if (!one_of(r->delivery, deliveries))
+        return service_refuse(svc, ERR_INVALID, "delivery", "must be in_person, post or e_licence");
+    if (r->channel[0] && !one_of(r->channel, channels))
+        return service_refuse(svc, ERR_INVALID, "channel", "must be online or hall");
+    return SERVICE_OK;
+}
+
+static int reply_case(struct service *svc, const char *case_no, bool duplicate)
+{
+    Bangdai__SubmitReply rep = BANGDAI__SUBMIT_REPLY__INIT;
+    rep.case_no = (char *)case_no;
+    rep.duplicate = duplicate;
+    return service_reply(svc, MSG_SUBMIT_REPLY, case_no, &rep.base);
+}
+
+/* Formats the items as a PostgreSQL text array literal. The items were
+ * checked against the catalog, whose codes hold no quotes or commas, but
+ * quote them anyway. */
+static void items_literal(const Bangdai__SubmitRequest *r, char *out, size_t cap)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(out, cap, "{");
+    for (size_t i = 0; i < r->n_items && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", i ? "," : "", r->items[i]);
+    if (n < cap)
+        snprintf(out + n, cap - n, "}");
+}
+
+static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
+{
+    PGconn *db = service_db(svc);
+    const struct config *cfg = service_config(svc);
+    char case_no[64], items[2048];
+
+    /* Case numbers run per day of the county's calendar (UTC+8). */
+    PGresult *res = db_exec(db, "intake.case_counter",
+        "INSERT INTO case_counters AS c (day, last)"
+        " VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, 1)"
+        " ON CONFLICT (day) DO UPDATE SET last = c.last + 1"
+        " RETURNING to_char(day, 'YYYYMMDD'), last", 0, NULL);
+    if (!res)
+        return SERVICE_RETRY;
+    snprintf(case_no, sizeof case_no, "BD-%s-%s-%05d", cfg->county_code,
+             PQgetvalue(res, 0, 0), atoi(PQgetvalue(res, 0, 1)));
+    PQclear(res);
+
+    items_literal(r, items, sizeof items);
+    const char *p[15] = {
+        case_no, r->request_id, r->service_type, r->unit->name, r->unit->credit_code,
+        r->project->name, r->project->code, r->project->zone[0] ? r->project->zone : NULL,
+        r->project->kind, r->project->location[0] ? r->project->location : NULL,
+        r->contact->name, r->contact->phone, r->delivery,
+        r->channel[0] ? r->channel : "online", items,
+    };
+    if (db_run(db, "intake.insert_case",
+               "INSERT INTO cases (case_no, request_id, service_type, unit_name, credit_code,"
+               " project_name, project_code, zone, kind, location, contact_name, contact_phone,"
+               " delivery, channel, items)"
+               " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)", 15, p))
+        return SERVICE_RETRY;
+
+    Bangdai__CaseOpened co = BANGDAI__CASE_OPENED__INIT;
+    co.case_no = case_no;
+    co.service_type = r->service_type;
+    co.unit_name = r->unit->name;
+    co.project_name = r->project->name;
+    co.project_code = r->project->code;
+    co.zone = r->project->zone;
+    co.n_items = r->n_items;
+    co.items = r->items;
+    co.delivery = r->delivery;
+    co.accepted_at_us = now_us();
+    if (service_emit(svc, "router", MSG_CASE_OPENED, case_no, &co.base, NULL))
+        return SERVICE_RETRY;
+    log_info("case.opened", .case_no = case_no,
+             .detail = log_fmt("%s, %zu items, project %s", r->service_type, r->n_items, r->project->code));
+    return reply_case(svc, case_no, false);
+}
+
+int intake_submit(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__SubmitRequest *r = service_decode(svc, m, &bangdai__submit_request__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    int rc = check_request(svc, r);
+    if (rc == SERVICE_OK) {
+        const char *p[1] = { r->request_id };
+        PGresult *res = db_exec(service_db(svc), "intake.find_request",
+                                "SELECT case_no FROM cases WHERE request_id = $1", 1, p);
+        if (!res) {
+            rc = SERVICE_RETRY;
+        } else if (PQntuples(res) == 1) {
+            /* The hall sent this application before: same answer, nothing new. */
+            log_info("case.duplicate_submit", .case_no = PQgetvalue(res, 0, 0), .msg_id = r->request_id);
+            rc = reply_case(svc, PQgetvalue(res, 0, 0), true);
+        } else {
+            rc = store_case(svc, r);
+        }
+        PQclear(res);
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* bangdai-tracker - keeps every task against its promised working-day
+ * deadline and reports progress. Owns deadlines. */
+#include "tracker.h"
+
+static const struct handler handlers[] = {
+    { MSG_TASK_CHANGED, HANDLE_LINK, tracker_task_changed },
+    { NULL, 0, NULL },
+};
+
+static const struct binding bindings[] = {
+    { "tracker", handlers },
+    { NULL, NULL },
+};
+
+static const char *const dests[] = { "delivery", "intake", NULL };
+
+static const struct service_def tracker = {
+    .name = "tracker",
+    .summary = "Computes each task's promised deadline in working days, reports\n"
+               "progress to intake and hands decided tasks to delivery.",
+    .bindings = bindings,
+    .dests = dests,
+};
+
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &tracker);
+}

@@ -1,0 +1,131 @@
+/* tracker_deadline.c - deadlines in working days.
+ *
+ * The clock starts when the task is assigned and starts again from the day
+ * of on-site acceptance (上门受理), which is the 受理 the law counts from;
+ * counting begins the day after. The deadline is kept with the version of
+ * the calendar it was computed with, because the State Council publishes
+ * each year's holidays only the winter before.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "states.h"
+#include "tracker.h"
+
+/* Computes the due date of item from day `start`; writes "" when the
+ * calendar does not reach it (logged: the configuration needs next year). */
+static void due_from(struct service *svc, const struct cfg_item *item, bd_day start,
+                     const char *case_no, const char *task_id, char due[11], const char **version)
+{
+    bd_day d;
+    due[0] = 0;
+    *version = NULL;
+    if (calendar_add_workdays(&service_config(svc)->calendar, start, item->promised_days, &d, version) == 0)
+        date_format(d, due);
+    else
+        log_warn("deadline.no_calendar", .case_no = case_no, .task = task_id,
+                 .detail = "the calendar in the configuration does not reach the deadline; add the next year");
+}
+
+int tracker_task_changed(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__TaskChanged *tc = service_decode(svc, m, &bangdai__task_changed__descriptor);
+    if (!tc)
+        return SERVICE_REFUSE;
+    PGconn *db = service_db(svc);
+    const struct cfg_item *item = config_item(service_config(svc), tc->item_code);
+    enum task_state st;
+    int rc = SERVICE_OK;
+    char due[11] = "", start[11], days[16];
+    const char *version = NULL;
+
+    if (!tc->task_id[0] || !tc->case_no[0]) {
+        rc = service_refuse(svc, ERR_INVALID, "task_id", "task and case are required");
+        goto out;
+    }
+    if (!item) {
+        rc = service_refuse(svc, ERR_INVALID, "item_code", "'%.40s' is not in the catalog", tc->item_code);
+        goto out;
+    }
+    if (task_state_parse(tc->state, &st)) {
+        rc = service_refuse(svc, ERR_INVALID, "state", "unknown task state '%.40s'", tc->state);
+        goto out;
+    }
+    bd_day today = date_from_unix_us(tc->at_us ? tc->at_us : now_us());
+    date_format(today, start);
+    snprintf(days, sizeof days, "%d", item->promised_days);
+
+    if (st == TASK_ASSIGNED || st == TASK_ACCEPTED_ONSITE) {
+        due_from(svc, item, today, tc->case_no, tc->task_id, due, &version);
+        const char *p[10] = { tc->task_id, tc->case_no, tc->item_code, tc->dept, tc->specialist,
+                              tc->state, start, days, due[0] ? due : NULL, version };
+        if (db_run(db, "tracker.clock",
+                   "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
+                   " started_on, promised_days, due_on, calendar_version)"
+                   " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10)"
+                   " ON CONFLICT (task_id) DO UPDATE SET state = $6, started_on = $7::date,"
+                   " due_on = $9::date, calendar_version = $10, updated_at = now()", 10, p)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        log_info("deadline.set", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
+                 .detail = log_fmt("%s: %d working days from %s, due %s", tc->state,
+                                   item->promised_days, start, due[0] ? due : "unknown"));
+    } else {
+        const char *p[2] = { tc->task_id, tc->state };
+        PGresult *res = db_exec(db, "tracker.state",
+            "UPDATE deadlines SET state = $2, updated_at = now() WHERE task_id = $1"
+            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), '')", 2, p);
+        if (!res) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no deadline for task %.96s", tc->task_id);
+            goto out;
+        }
+        snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+
+    Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
+    pr.task_id = tc->task_id;
+    pr.case_no = tc->case_no;
+    pr.item_code = tc->item_code;
+    pr.dept = tc->dept;
+    pr.specialist = tc->specialist;
+    pr.state = tc->state;
+    pr.due_date = due;
+    pr.result_doc = tc->result_doc;
+    pr.at_us = tc->at_us;
+    if (service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    if (st == TASK_APPROVED || st == TASK_REJECTED) {
+        Bangdai__TaskDecided td = BANGDAI__TASK_DECIDED__INIT;
+        td.task_id = tc->task_id;
+        td.case_no = tc->case_no;
+        td.item_code = tc->item_code;
+        td.dept = tc->dept;
+        td.decision = tc->state;
+        td.result_doc = tc->result_doc;
+        td.result_kind = tc->result_kind;
+        td.delivery = tc->delivery;
+        td.case_task_count = tc->case_task_count;
+        td.reason = tc->reason;
+        td.at_us = tc->at_us;
+        if (service_emit(svc, "delivery", MSG_TASK_DECIDED, tc->case_no, &td.base, NULL)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        log_info("task.decided", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
+                 .detail = tc->state);
+    }
+out:
+    protobuf_c_message_free_unpacked(&tc->base, NULL);
+    return rc;
+}
