@@ -121,7 +121,7 @@ int router_case_opened(struct service *svc, const struct service_msg *m)
                                 "'%.40s' is not an item of the router's catalog", co->items[i]);
             goto out;
         }
-    char count[16];
+    char count[24];
     snprintf(count, sizeof count, "%zu", co->n_items);
     const char *p[4] = { co->case_no, co->service_type, co->delivery, count };
     if (db_run(service_db(svc), "router.insert_case",

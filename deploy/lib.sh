@@ -1,0 +1,84 @@
+# deploy/lib.sh - shell functions shared by deploy/run-local.sh and
+# tests/run.sh: install what is missing, build, and run a private
+# PostgreSQL. Source it; it defines functions only.
+
+BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
+protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
+
+# Installs the Debian packages that are missing (needs root; apt-get).
+bd_install_deps() {
+  local missing="" p
+  for p in $BANGDAI_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages:$missing (run as root, or install them with apt-get)" >&2
+    return 1
+  fi
+  echo "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# bd_build DIR [cmake args...]: configures and builds into DIR.
+bd_build() {
+  local dir=$1; shift
+  cmake -S "$BANGDAI_ROOT" -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j "$(nproc)"
+}
+
+bd_pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# The user PostgreSQL runs as: itself when not root, else the system user
+# "bangdai" (created when missing), because PostgreSQL refuses to run as root.
+bd_pg_user() {
+  if [ "$(id -u)" != 0 ]; then id -un; return; fi
+  id bangdai >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin bangdai
+  echo bangdai
+}
+
+bd_as_pg() {
+  local u; u=$(bd_pg_user)
+  if [ "$(id -u)" = 0 ]; then runuser -u "$u" -- "$@"; else "$@"; fi
+}
+
+# bd_pg_start DIR: initialises (once) and starts a cluster in DIR, reachable
+# only through the Unix socket in DIR/run. Exports PGHOST, PGPORT and PGUSER
+# (the cluster's superuser, "postgres").
+bd_pg_start() {
+  local dir=$1 bin u
+  bin=$(bd_pg_bin) || return 1
+  [ -n "$bin" ] || { echo "PostgreSQL server binaries not found" >&2; return 1; }
+  u=$(bd_pg_user)
+  mkdir -p "$dir/run"
+  if [ "$(id -u)" = 0 ]; then chown -R "$u" "$dir"; fi
+  if ! bd_as_pg test -w "$dir"; then
+    echo "$dir is not writable by user $u: its parent folders must be searchable (chmod o+x)" >&2
+    return 1
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    bd_as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; return 1; }
+  fi
+  export PGHOST="$dir/run" PGPORT=${PGPORT:-5432} PGUSER=postgres
+  if ! bd_as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    bd_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgresql.log" -w -t 60 \
+      -o "-c listen_addresses='' -c unix_socket_directories='$dir/run' -p $PGPORT -c fsync=${BANGDAI_PG_FSYNC:-on}" \
+      start >/dev/null || { tail -20 "$dir/postgresql.log" >&2; return 1; }
+  fi
+}
+
+bd_pg_stop() {
+  local dir=$1 bin
+  bin=$(bd_pg_bin)
+  [ -f "$dir/data/PG_VERSION" ] || return 0
+  bd_as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# bd_createdb NAME: creates the database when it does not exist.
+bd_createdb() {
+  psql -qAt -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
+    || createdb "$1"
+}

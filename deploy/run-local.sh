@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# deploy/run-local.sh - bangdai on this machine, end to end:
+# installs what is missing, builds, starts a private PostgreSQL under ./var,
+# applies the migrations, starts the five daemons and one agent per
+# department on the sample county configuration, submits the sample
+# applications in deploy/examples/, drives every task to its result, prints
+# the status of each case and where the logs are, then keeps everything up
+# until Ctrl-C. With --once it stops right after the sample flow.
+set -euo pipefail
+BANGDAI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$BANGDAI_ROOT/deploy/lib.sh"
+
+once=0
+case "${1:-}" in
+  --once) once=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  *) echo "usage: $0 [--once]" >&2; exit 2 ;;
+esac
+
+VAR="$BANGDAI_ROOT/var"
+BIN="$BANGDAI_ROOT/build/services"
+CONFIG="$BANGDAI_ROOT/deploy/config/dianjiang.yaml"
+export BANGDAI_CONFIG="$CONFIG"
+mkdir -p "$VAR/log" "$VAR/spool"
+
+bd_install_deps
+echo "building into build/"
+bd_build "$BANGDAI_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+export PGPORT=${PGPORT:-5432}
+bd_pg_start "$VAR/pg"
+bd_createdb bangdai
+"$BIN/bangdaictl" migrate
+
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  echo "stopping bangdai"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  bd_pg_stop "$VAR/pg"
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+for d in intake router tracker delivery evaluation; do
+  "$BIN/bangdai-$d" >>"$VAR/log/$d.log" 2>&1 &
+  pids+=($!)
+done
+depts=$(sed -n 's/^  - code: \([a-z0-9_-]*\)$/\1/p' "$CONFIG" | sort -u)
+for d in $depts; do
+  grep -q "^  - code: $d$" <(sed -n '/^departments:/,/^items:/p' "$CONFIG") || continue
+  (cd "$VAR" && exec "$BIN/bangdai-dept" run --dept "$d" >>"$VAR/log/dept-$d.log" 2>&1) &
+  pids+=($!)
+done
+
+# Waits until `bangdai-hall status CASE` shows every task in a state matching
+# the pattern, for up to 30 s.
+wait_tasks() {
+  local case_no=$1 pattern=$2 i out
+  for i in $(seq 300); do
+    out=$("$BIN/bangdai-hall" status "$case_no" 2>/dev/null || true)
+    if echo "$out" | awk '/^TASK/{t=1;next} t && NF' | grep -q . &&
+       ! echo "$out" | awk '/^TASK/{t=1;next} t && NF {print $5}' | grep -vqE "$pattern"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "timed out waiting for $case_no to reach $pattern" >&2
+  return 1
+}
+
+cases=()
+for f in "$BANGDAI_ROOT"/deploy/examples/*.yaml; do
+  c=$("$BIN/bangdai-hall" submit "$f")
+  echo "submitted $(basename "$f") as $c"
+  cases+=("$c")
+done
+
+for c in "${cases[@]}"; do
+  wait_tasks "$c" '^RECEIVED$'
+  "$BIN/bangdai-hall" status "$c" | awk '/^TASK/{t=1;next} t && NF {print $1, $3}' |
+  while read -r task dept; do
+    n=${task##*-T}
+    (cd "$VAR" && "$BIN/bangdai-dept" update "$task" accepted --dept "$dept" --note "上门受理, materials complete" >/dev/null &&
+      "$BIN/bangdai-dept" update "$task" submitted --dept "$dept" --ref "GC-$(date +%Y%m%d)-$n" >/dev/null &&
+      "$BIN/bangdai-dept" update "$task" approved --dept "$dept" --doc "DJ-$(date +%Y)-$dept-$n" --kind e_licence >/dev/null)
+  done
+  wait_tasks "$c" '^DELIVERED$'
+done
+for c in "${cases[@]}"; do
+  for i in $(seq 300); do
+    "$BIN/bangdai-hall" status "$c" | grep -q '^state *RETURN_VISIT_OPEN' && break
+    sleep 0.1
+  done
+  echo
+  "$BIN/bangdai-hall" status "$c"
+done
+
+echo
+echo "logs: $VAR/log/ (one JSON object per line; grep a case number to follow it)"
+echo "      e.g. grep -h ${cases[0]} $VAR/log/*.log"
+echo "database: PGHOST=$PGHOST PGPORT=$PGPORT psql -U postgres bangdai"
+if [ "$once" = 1 ]; then
+  exit 0
+fi
+echo "bangdai is running on $CONFIG; Ctrl-C stops everything."
+wait
