@@ -63,6 +63,7 @@ struct service {
     struct item *cur;           /* the message being handled */
     char role[64];
     bool kicked;
+    bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
     void *state;
 };
 
@@ -513,6 +514,12 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
             }
         goto done;
     }
+    /* Fault injection for the crash tests (tests/integration): die between
+     * the commit and the acknowledgements, the window the inbox exists for. */
+    if (svc->crash_before_ack) {
+        log_warn("service.fault_injected", .detail = "BANGDAI_FAULT=crash-before-ack: SIGKILL after commit");
+        raise(SIGKILL);
+    }
     for (int i = 0; i < n; i++)
         if (items[i].h)
             send_reply(svc, sock, &items[i]);
@@ -563,6 +570,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sockets_init();
+    const char *fault = getenv("BANGDAI_FAULT");
+    svc.crash_before_ack = fault && strcmp(fault, "crash-before-ack") == 0;
 
     if (connect_db(&svc) != 0 || open_sockets(&svc) != 0)
         goto out;

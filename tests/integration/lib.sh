@@ -1,0 +1,136 @@
+# tests/integration/lib.sh - the harness of the integration tests.
+#
+# Each test sources this file and gets: its own database in the cluster that
+# tests/run.sh started (PGHOST/PGPORT/PGUSER), migrated with bangdaictl; its
+# own configuration (the sample county with free ports and short resend
+# back-off); helpers to start the real daemons and agents as processes; and
+# a cleanup that stops them, fails the test when any of them did not exit
+# cleanly (a sanitizer finding ends a process with a non-zero status), and
+# drops the database. Waits poll a condition with a deadline; nothing is
+# synchronised on a fixed sleep.
+set -euo pipefail
+
+: "${BANGDAI_BUILD:?BANGDAI_BUILD must name the build directory (ctest sets it)}"
+: "${BANGDAI_ROOT:?BANGDAI_ROOT must name the source tree (ctest sets it)}"
+if [ -z "${PGHOST:-}" ]; then
+  echo "SKIP: no PostgreSQL (PGHOST unset); run ./tests/run.sh" >&2
+  exit 77
+fi
+
+BIN="$BANGDAI_BUILD/services"
+RAWSEND="$BANGDAI_BUILD/tests/integration/bd-rawsend"
+T=$(mktemp -d /tmp/bangdai-it.XXXXXX)
+DB="bdit_$$"
+declare -A PIDS=()
+EXPECT_KILLED=" "
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+# Ports: six consecutive free ones.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for attempt in $(seq 50); do
+  BASE=$(( 20000 + (RANDOM % 4000) * 10 ))
+  ok=1
+  for i in 1 2 3 4 5 6; do port_free $((BASE + i)) || ok=0; done
+  [ $ok = 1 ] && break
+done
+
+sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
+    -e "s#tcp://127.0.0.1:7102#tcp://127.0.0.1:$((BASE + 2))#" \
+    -e "s#tcp://127.0.0.1:7103#tcp://127.0.0.1:$((BASE + 3))#" \
+    -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
+    -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
+    -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
+    -e "s#^  dbname: bangdai#  dbname: $DB#" \
+    -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: 200#" \
+    -e "s#resend_max_ms: [0-9]*#resend_max_ms: 1000#" \
+    "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
+grep -q "dbname: $DB" "$T/config.yaml" || fail "could not set the test database in the config"
+export BANGDAI_CONFIG="$T/config.yaml"
+EP_INTAKE="tcp://127.0.0.1:$((BASE + 1))"
+EP_ROUTER="tcp://127.0.0.1:$((BASE + 2))"
+EP_ROUTER_DEPT="tcp://127.0.0.1:$((BASE + 3))"
+
+createdb "$DB"
+"$BIN/bangdaictl" migrate >"$T/migrate.log" || { cat "$T/migrate.log" >&2; fail "migrate"; }
+
+# sql QUERY: one value (or rows, |-separated) from the test database.
+sql() { psql -qAtX -d "$DB" -c "$1"; }
+
+# start NAME [env...]: starts bangdai-NAME (a daemon) in the background.
+start() {
+  local name=$1; shift
+  env "$@" "$BIN/bangdai-$name" --log-level debug 2>>"$T/$name.log" &
+  PIDS[$name]=$!
+}
+
+# agent DEPT: starts the department agent of DEPT with its spool in $T/spool/DEPT.
+agent() {
+  "$BIN/bangdai-dept" run --dept "$1" --spool "$T/spool/$1" 2>>"$T/dept-$1.log" &
+  PIDS[dept-$1]=$!
+}
+
+start_all() { for d in intake router tracker delivery evaluation; do start $d; done; }
+
+# stop NAME: SIGTERM, wait, and require a clean exit.
+stop() {
+  local name=$1 pid=${PIDS[$1]} rc=0
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  unset "PIDS[$name]"
+  [ $rc = 0 ] || fail "$name exited with status $rc (see $T/$name.log)"
+}
+
+# kill9 NAME: the crash.
+kill9() {
+  kill -9 "${PIDS[$1]}" 2>/dev/null || true
+  wait "${PIDS[$1]}" 2>/dev/null || true
+  unset "PIDS[$1]"
+}
+
+# wait_for DESCRIPTION COMMAND...: polls COMMAND until it succeeds, 60 s at most.
+wait_for() {
+  local what=$1 i; shift
+  for i in $(seq 600); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out waiting for: $what"
+}
+
+submit() { "$BIN/bangdai-hall" submit "$@"; }
+status() { "$BIN/bangdai-hall" status "$1"; }
+
+# The tasks of a case as "TASK DEPT STATE" lines, from bangdai-hall status.
+tasks_of() { status "$1" | awk '/^TASK/{t=1;next} t && NF {print $1, $3, $5}'; }
+
+# all_tasks CASE STATE N: the case has exactly N tasks, all in STATE.
+all_tasks() {
+  local out; out=$(tasks_of "$1") || return 1
+  [ "$(echo "$out" | grep -c .)" = "$3" ] && ! echo "$out" | awk '{print $3}' | grep -vqx "$2"
+}
+
+dept() { "$BIN/bangdai-dept" "$@"; }
+
+cleanup() {
+  local rc=$? name pid st bad=""
+  for name in "${!PIDS[@]}"; do kill "${PIDS[$name]}" 2>/dev/null || true; done
+  for name in "${!PIDS[@]}"; do
+    st=0; wait "${PIDS[$name]}" || st=$?
+    [ $st = 0 ] || bad="$bad $name($st)"
+  done
+  if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$T"/*.log >/dev/null 2>&1; then
+    bad="$bad sanitizer"
+    grep -h -A20 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$T"/*.log | head -60 >&2
+  fi
+  if [ -n "$bad" ] && [ $rc = 0 ]; then echo "FAIL: unclean exit:$bad" >&2; rc=1; fi
+  if [ $rc != 0 ] && [ $rc != 77 ]; then
+    echo "--- logs of the failed test ($T) ---" >&2
+    tail -n 15 "$T"/*.log >&2 || true
+  fi
+  dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+  [ $rc = 0 ] && rm -rf "$T"
+  exit $rc
+}
+trap cleanup EXIT

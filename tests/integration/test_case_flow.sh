@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A submitted 代办 case with three items reaches three department agents and
+# runs to an opened return visit; every daemon's log follows it by case number.
+. "$(dirname "$0")/lib.sh"
+
+start_all
+for d in fgw slj zjw; do agent $d; done
+
+case_no=$(submit "$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml")
+[[ $case_no =~ ^BD-500231-[0-9]{8}-[0-9]{5}$ ]] || fail "case number '$case_no'"
+note "submitted $case_no"
+
+# Each task is stored by its department's agent, which acknowledges it: RECEIVED.
+wait_for "three tasks RECEIVED" all_tasks "$case_no" RECEIVED 3
+for d in fgw slj zjw; do
+  n=$(ls "$T/spool/$d" | grep -c '\.task$' || true)
+  [ "$n" = 1 ] || fail "agent $d stored $n tasks, expected 1"
+  dept list --dept "$d" --spool "$T/spool/$d" | grep -q "$case_no" || fail "agent $d does not list the task"
+done
+# The zone body gxq (the project is in 高新区) and other departments got nothing.
+[ ! -d "$T/spool/ghzy" ] || fail "a department without items got a task"
+
+# Every task has a specialist of its department and a due date in working days.
+tasks_of "$case_no" >"$T/tasks"
+status "$case_no" | awk '/^TASK/{t=1;next} t && NF' | while read -r task item d sp state due res; do
+  [[ $sp == "$d"-* ]] || fail "task $task: specialist $sp is not of department $d"
+  [[ $due =~ ^2[0-9]{3}-[0-9]{2}-[0-9]{2}$ ]] || fail "task $task has no due date ($due)"
+done
+
+# Drive each task: on-site acceptance, submission with a reference, approval.
+while read -r task d state; do
+  dept update "$task" accepted --dept "$d" >/dev/null
+  dept update "$task" submitted --dept "$d" --ref "REF-$task" >/dev/null
+  dept update "$task" approved --dept "$d" --doc "DOC-$task" >/dev/null
+done <"$T/tasks"
+
+wait_for "return visit opened" sh -c "'$BIN/bangdai-hall' status '$case_no' | grep -q '^state *RETURN_VISIT_OPEN'"
+all_tasks "$case_no" DELIVERED 3 || fail "not every task is DELIVERED"
+status "$case_no" | grep -q "DOC-$case_no-T1" || fail "the result document is not shown"
+
+[ "$(sql "SELECT count(*) FROM evaluation.return_visits WHERE case_no = '$case_no' AND state = 'OPEN'")" = 1 ] \
+  || fail "no open return visit stored"
+[ "$(sql "SELECT count(*) FROM delivery.results WHERE case_no = '$case_no'")" = 3 ] || fail "results"
+[ "$(sql "SELECT count(*) FROM router.task_history h JOIN router.tasks t USING (task_id) WHERE t.case_no = '$case_no'")" = 15 ] \
+  || fail "history: expected 5 moves for each of 3 tasks"
+
+# Every link is drained: nothing left unacknowledged anywhere.
+for s in intake router tracker delivery evaluation; do
+  wait_for "$s outbox drained" test "$(sql "SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL")" = 0
+done
+
+# grep CASE follows the case through all five daemons.
+for s in intake router tracker delivery evaluation; do
+  grep -q "\"case\":\"$case_no\"" "$T/$s.log" || fail "$s logged nothing for $case_no"
+done
+# Logs are JSON lines and hold no contact phone number.
+grep -h "$case_no" "$T"/*.log | grep -v '^{.*}$' && fail "a log line is not a JSON object"
+! grep -qE '1[3-9][0-9]{9}' "$T"/*.log || fail "a full phone number reached the logs"
+
+for n in "${!PIDS[@]}"; do stop "$n"; done
+note "ok"
