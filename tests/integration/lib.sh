@@ -58,6 +58,12 @@ createdb "$DB"
 # sql QUERY: one value (or rows, |-separated) from the test database.
 sql() { psql -qAtX -d "$DB" -c "$1"; }
 
+# sql_is VALUE QUERY: the query gives VALUE (for wait_for, which re-runs it).
+sql_is() { [ "$(sql "$2")" = "$1" ]; }
+
+# logged_at_least N FILE PATTERN: FILE has N or more lines matching PATTERN.
+logged_at_least() { [ "$(grep -c -- "$3" "$2" || true)" -ge "$1" ]; }
+
 # start NAME [env...]: starts bangdai-NAME (a daemon) in the background.
 start() {
   local name=$1; shift

@@ -46,7 +46,7 @@ status "$case_no" | grep -q "DOC-$case_no-T1" || fail "the result document is no
 
 # Every link is drained: nothing left unacknowledged anywhere.
 for s in intake router tracker delivery evaluation; do
-  wait_for "$s outbox drained" test "$(sql "SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL")" = 0
+  wait_for "$s outbox drained" sql_is 0 "SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL"
 done
 
 # grep CASE follows the case through all five daemons.
