@@ -155,7 +155,7 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
     const char *p[3] = { arr, init, max };
     int rc = db_run(db, "relay.sent",
         "UPDATE outbox SET attempts = attempts + 1,"
-        " next_at = now() + least($3::int, $2::int * (2 ^ least(attempts, 20))::int)"
+        " next_at = now() + least($3::bigint, $2::bigint * (2 ^ least(attempts, 20))::bigint)"
         "           * interval '1 millisecond'"
         " WHERE id = ANY($1::uuid[]) AND acked_at IS NULL",
         3, p);

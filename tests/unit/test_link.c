@@ -466,6 +466,9 @@ static void test_sent_backoff_doubles_to_cap(void **state)
         { { .resend_initial_ms = 10, .resend_max_ms = 10 }, 0, 10 },
         { { .resend_initial_ms = 10, .resend_max_ms = 3600000 }, 3, 80 },
         { { .resend_initial_ms = 250, .resend_max_ms = 1000 }, 1, 500 },
+        /* Large initial delays must not overflow before the cap applies. */
+        { { .resend_initial_ms = 5000, .resend_max_ms = 30000 }, 19, 30000 },
+        { { .resend_initial_ms = 600000, .resend_max_ms = 3600000 }, 12, 3600000 },
     };
     PGconn *db = need_db(state);
     char id[UUID_STR_LEN] = "", n[16];
