@@ -520,9 +520,16 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         log_warn("service.fault_injected", .detail = "BANGDAI_FAULT=crash-before-ack: SIGKILL after commit");
         raise(SIGKILL);
     }
-    for (int i = 0; i < n; i++)
-        if (items[i].h)
-            send_reply(svc, sock, &items[i]);
+    int64_t now = now_us();
+    for (int i = 0; i < n; i++) {
+        if (!items[i].h)
+            continue;
+        send_reply(svc, sock, &items[i]);
+        if (items[i].outcome == SERVICE_OK)
+            log_debug("message.applied", .case_no = items[i].env->case_no, .msg_id = items[i].env->id,
+                      .detail = items[i].env->type,
+                      .latency_ms = (double)(now - items[i].env->created_at_us) / 1000.0);
+    }
 done:
     for (int i = 0; i < max; i++)
         item_clear(&items[i]);

@@ -51,7 +51,7 @@ done
 depts=$(sed -n 's/^  - code: \([a-z0-9_-]*\)$/\1/p' "$CONFIG" | sort -u)
 for d in $depts; do
   grep -q "^  - code: $d$" <(sed -n '/^departments:/,/^items:/p' "$CONFIG") || continue
-  (cd "$VAR" && exec "$BIN/bangdai-dept" run --dept "$d" >>"$VAR/log/dept-$d.log" 2>&1) &
+  "$BIN/bangdai-dept" run --dept "$d" --spool "$VAR/spool/$d" >>"$VAR/log/dept-$d.log" 2>&1 &
   pids+=($!)
 done
 
@@ -72,8 +72,11 @@ wait_tasks() {
 }
 
 cases=()
+# Each run submits the samples as new applications: a fresh request id each
+# time (the same id again would, rightly, return the case already made).
 for f in "$BANGDAI_ROOT"/deploy/examples/*.yaml; do
-  c=$("$BIN/bangdai-hall" submit "$f")
+  sed "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" "$f" >"$VAR/$(basename "$f")"
+  c=$("$BIN/bangdai-hall" submit "$VAR/$(basename "$f")")
   echo "submitted $(basename "$f") as $c"
   cases+=("$c")
 done
@@ -83,9 +86,9 @@ for c in "${cases[@]}"; do
   "$BIN/bangdai-hall" status "$c" | awk '/^TASK/{t=1;next} t && NF {print $1, $3}' |
   while read -r task dept; do
     n=${task##*-T}
-    (cd "$VAR" && "$BIN/bangdai-dept" update "$task" accepted --dept "$dept" --note "上门受理, materials complete" >/dev/null &&
-      "$BIN/bangdai-dept" update "$task" submitted --dept "$dept" --ref "GC-$(date +%Y%m%d)-$n" >/dev/null &&
-      "$BIN/bangdai-dept" update "$task" approved --dept "$dept" --doc "DJ-$(date +%Y)-$dept-$n" --kind e_licence >/dev/null)
+    "$BIN/bangdai-dept" update "$task" accepted --dept "$dept" --note "上门受理, materials complete" >/dev/null
+    "$BIN/bangdai-dept" update "$task" submitted --dept "$dept" --ref "GC-$(date +%Y%m%d)-$n" >/dev/null
+    "$BIN/bangdai-dept" update "$task" approved --dept "$dept" --doc "DJ-$(date +%Y)-$dept-$n" --kind e_licence >/dev/null
   done
   wait_tasks "$c" '^DELIVERED$'
 done

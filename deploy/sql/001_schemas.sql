@@ -6,8 +6,14 @@ DO $$
 DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['intake', 'router', 'tracker', 'delivery', 'evaluation'] LOOP
+    -- Roles belong to the whole cluster: another database of the same
+    -- cluster may be creating them at this moment.
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bangdai_' || r) THEN
-      EXECUTE format('CREATE ROLE %I LOGIN', 'bangdai_' || r);
+      BEGIN
+        EXECUTE format('CREATE ROLE %I LOGIN', 'bangdai_' || r);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
     END IF;
     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', r);
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', r);

@@ -7,6 +7,7 @@
  * task only after storing it; a row for a department whose agent is away
  * waits in the outbox and goes out when the agent says Hello again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +126,9 @@ int router_dept_update(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_FORBIDDEN, "task_id", "task %.96s is not a task of department %.20s",
                             u->task_id, u->dept);
     } else {
-        rc = router_move(svc, u->task_id, u->state, log_fmt("dept:%s", u->dept), u);
+        char actor[64];
+        snprintf(actor, sizeof actor, "dept:%s", u->dept);
+        rc = router_move(svc, u->task_id, u->state, actor, u);
     }
     PQclear(res);
     protobuf_c_message_free_unpacked(&u->base, NULL);
