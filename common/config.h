@@ -16,10 +16,41 @@
 
 #include "calendar.h"
 
+/* A span of days, both ends included. */
+struct cfg_period {
+    bd_day from;
+    bd_day to;
+};
+
 struct cfg_specialist {
     char *id;                   /* unique in the file, e.g. "zjw-1" */
     char *name;                 /* published name */
     char *phone;                /* masked in the repo (138****1234) */
+    struct cfg_period *away;    /* leave etc. from the roster: not assigned then */
+    size_t n_away;
+};
+
+/* Who a CURVE key belongs to. Each key has one role. */
+enum key_role {
+    ROLE_HALL = 1,              /* the online hall: submit, query, withdraw */
+    ROLE_DEPARTMENT = 2,        /* one department's agent (dept names which) */
+    ROLE_HALL_MANAGEMENT = 4,   /* hall management and operators (bangdaictl) */
+    ROLE_SERVICE = 8,           /* a bangdai daemon */
+};
+
+struct cfg_key {
+    char *name;                 /* unique; also the cert file name in certs_dir */
+    enum key_role role;
+    char *dept;                 /* department code, for ROLE_DEPARTMENT only */
+    char *public_key;           /* Z85, 40 characters; NULL: read from
+                                 * <certs_dir>/<name>.key when first needed */
+};
+
+struct cfg_security {
+    char *certs_dir;            /* where the certificates are (zcert files) */
+    char *zap_domain;           /* default "bangdai" */
+    struct cfg_key *keys;
+    size_t n_keys;
 };
 
 struct cfg_department {
@@ -35,7 +66,7 @@ struct cfg_item {
     char *name;                 /* e.g. 建筑工程施工许可证核发 */
     char *stage;                /* one of the four stage codes, see config_stage_name() */
     char *dept;                 /* code of a department in the file */
-    int promised_days;          /* 承诺时限, working days, 1..promised <= statutory */
+    int promised_days;          /* 承诺时限, working days, 1 <= promised <= statutory */
     int statutory_days;         /* 法定时限, working days */
     bool fee;                   /* a statutory fee applies */
     char **materials;           /* required materials, at least one */
@@ -79,6 +110,8 @@ struct config {
     size_t n_items;
     struct calendar calendar;
     int return_visit_days;      /* working days to make the return visit, default 5 */
+    struct cfg_security security;
+    char *lead_rule;            /* routing.lead: "earliest_stage" (default) or "first_item" */
 };
 
 /* Reads and validates path. On success stores a new config in *out (caller
@@ -96,6 +129,13 @@ const struct cfg_department *config_dept(const struct config *cfg, const char *c
 const struct cfg_item *config_item(const struct config *cfg, const char *code);
 const struct cfg_specialist *config_specialist(const struct config *cfg, const char *id,
                                                const struct cfg_department **dept);
+
+/* Keys by name or by Z85 public key; NULL when none. Borrowed. */
+const struct cfg_key *config_key(const struct config *cfg, const char *name);
+const struct cfg_key *config_key_by_public(const struct config *cfg, const char *z85);
+
+/* Whether the specialist is away (on leave) on day. */
+bool config_specialist_away(const struct cfg_specialist *sp, bd_day day);
 
 /* Stage codes and their names: "land" 立项用地规划许可, "works" 工程建设许可,
  * "construction" 施工许可, "completion" 竣工验收. NULL for an unknown code. */

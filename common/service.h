@@ -43,6 +43,9 @@ struct service_msg {
     const Bangdai__Envelope *env;
     zframe_t *identity;         /* the peer's routing id on the bound socket */
     const char *binding;        /* name of the socket it came in on */
+    const struct cfg_key *peer; /* the key the peer authenticated with (CURVE
+                                 * + ZAP); its role and department come from
+                                 * the configuration, never from the message */
 };
 
 enum handler_kind { HANDLE_LINK, HANDLE_REQUEST, HANDLE_NOTICE };
