@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "security.h"
 
 int cli_start(struct cli *cli, int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int cli_start(struct cli *cli, int argc, char **argv)
     const char *env = getenv("BANGDAI_CONFIG");
 
     cli->config_path = env && *env ? env : "/etc/bangdai/bangdai.yaml";
+    cli->key = NULL;
     log_set_service(cli->program);
     /* Programs run by people talk on stdout; their log lines are for warnings. */
     log_set_level(BD_LOG_WARN);
@@ -26,6 +28,8 @@ int cli_start(struct cli *cli, int argc, char **argv)
             return 0;
         } else if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
             cli->config_path = argv[++i];
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            cli->key = argv[++i];
         } else {
             return cli_usage_error(cli, "unknown option '%s'", argv[i]);
         }
@@ -42,11 +46,43 @@ int cli_start(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "%s: %s\n", cli->program, err);
         return 2;
     }
+    if (cli->key) {
+        if (security_use_key(cli->cfg, cli->key, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: --key: %s\n", cli->program, err);
+            config_destroy(&cli->cfg);
+            return 2;
+        }
+    } else if (cli->default_key && config_key(cli->cfg, cli->default_key)) {
+        /* A default the configuration does not list is no error until a
+         * socket needs a key: then the program is told to use --key. */
+        if (security_use_key(cli->cfg, cli->default_key, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", cli->program, err);
+            config_destroy(&cli->cfg);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+int cli_use_key(struct cli *cli, const char *fmt, ...)
+{
+    char name[128], err[1024];
+    va_list ap;
+    if (cli->key)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    if (security_use_key(cli->cfg, name, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s; name the key to use with --key NAME\n", cli->program, err);
+        return 2;
+    }
     return -1;
 }
 
 void cli_end(struct cli *cli)
 {
+    security_end();
     config_destroy(&cli->cfg);
 }
 

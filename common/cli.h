@@ -1,5 +1,11 @@
 /* cli.h - the options every command-line program shares (hall, dept, ctl):
- * --config FILE, --help, --version, before the subcommand. */
+ * --config FILE, --key NAME, --help, --version, before the subcommand.
+ *
+ * A program speaks with one key of security.keys (security.h): --key NAME,
+ * else its default_key, else the one it names with cli_use_key() once its
+ * own options are parsed (bangdai-dept: dept-CODE). Choosing reads nothing;
+ * the certificate is read when the first socket needs it, so commands that
+ * open no socket (bangdaictl keys, migrate) work before any key exists. */
 #ifndef BANGDAI_CLI_H
 #define BANGDAI_CLI_H
 
@@ -8,18 +14,33 @@
 struct cli {
     const char *program;        /* e.g. "bangdai-hall" */
     const char *usage;          /* the full --help text */
+    const char *default_key;    /* key used without --key (bangdai-hall "hall",
+                                 * bangdaictl "ops"); NULL: none, or the one
+                                 * the program picks with cli_use_key() */
     const char *config_path;
+    const char *key;            /* --key NAME; NULL when not given */
     struct config *cfg;         /* loaded by cli_start; owned */
     int argc;                   /* what follows the global options: */
     char **argv;                /* argv[0] is the subcommand */
 };
 
-/* Parses the global options and loads the configuration. Returns -1 when the
- * program should go on, else the exit status to return at once (after
- * --help, --version, a usage error or a configuration error, all printed). */
+/* Parses the global options, loads the configuration and chooses the key:
+ * --key NAME (which must be in security.keys: else a usage error), else
+ * default_key when the configuration lists it. Returns -1 when the program
+ * should go on, else the exit status to return at once (after --help,
+ * --version, a usage error or a configuration error, all printed). */
 int cli_start(struct cli *cli, int argc, char **argv);
 
-/* Frees what cli_start loaded. */
+/* Chooses the key named by the printf-style fmt, unless --key NAME was
+ * given (that one stays). For programs whose default key depends on their
+ * options: bangdai-dept calls cli_use_key(&cli, "dept-%s", o.dept) after
+ * parsing --dept. Returns -1 when the program should go on, or 2 after
+ * printing "PROGRAM: security.keys: no key named 'x' in FILE" and a hint
+ * to use --key. */
+int cli_use_key(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Frees what cli_start loaded and forgets the key (security_end). Call
+ * after the program's sockets are closed. */
 void cli_end(struct cli *cli);
 
 /* Prints "PROGRAM: message" and the usage hint to stderr; returns 2. */

@@ -13,8 +13,11 @@
 
 struct client;
 
-/* A DEALER connected to endpoint. identity may be NULL. Returns the client
- * (caller owns, client_destroy) or NULL. */
+/* A DEALER connected to endpoint, which must be one of the configuration's
+ * endpoints: a CURVE client with the program's key (cli.h, security.h).
+ * identity may be NULL. Returns the client (caller owns, client_destroy)
+ * or NULL; why is logged (security.unusable names a missing certificate
+ * and the command that creates it). */
 struct client *client_new(const struct config *cfg, const char *endpoint, const char *identity);
 void client_destroy(struct client **c);
 

@@ -5,8 +5,9 @@
  * by section; every value is checked where it is read, so the first error
  * stops the load with "FILE:LINE: KEY: reason" and the half-built config is
  * freed. A loaded config is therefore always complete and consistent: every
- * item names a department of the file, every department has a specialist,
- * every calendar year is sorted and in range.
+ * item names a department of the file, every department has a specialist
+ * and a key, every daemon has its key, every calendar year is sorted and in
+ * range. Key files are not read here (security.h reads them when needed).
  */
 #include "config.h"
 
@@ -17,6 +18,10 @@
 
 #include "validate.h"
 #include "yamldoc.h"
+
+/* The daemons; each one authenticates with the key named after it. */
+static const char *const daemons[] = {"intake", "router", "tracker", "delivery", "evaluation",
+                                      NULL};
 
 /* Limits on names and texts, in bytes of UTF-8 (a CJK character is 3). */
 #define NAME_MAX_BYTES 200
@@ -47,7 +52,7 @@ const char *config_stage_name(const char *stage)
 
 /* Codes and ids travel in messages, logs and SQL; keep them to ASCII letters,
  * digits, '-' and '_' so that they never need quoting anywhere. */
-static bool code_ok(const char *s)
+bool config_code_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > CODE_MAX_BYTES)
@@ -56,7 +61,7 @@ static bool code_ok(const char *s)
                      "0123456789-_") == n;
 }
 
-/* Reads a required code (see code_ok) into a new string. */
+/* Reads a required code (see config_code_ok) into a new string. */
 static int read_code(struct ydoc *doc, const yaml_node_t *map, const char *path,
                      const char *key, char **out)
 {
@@ -65,7 +70,7 @@ static int read_code(struct ydoc *doc, const yaml_node_t *map, const char *path,
     ydoc_path_key(sub, path, key);
     if (ydoc_require(doc, map, path, key, &v) < 0 || ydoc_strdup(doc, v, sub, out) < 0)
         return -1;
-    if (!code_ok(*out))
+    if (!config_code_ok(*out))
         return ydoc_fail(doc, v, sub,
                          "'%.40s' is not a code (1..%d of A-Z a-z 0-9 - _)", *out,
                          CODE_MAX_BYTES);
@@ -269,10 +274,56 @@ static const struct cfg_specialist *find_specialist(const struct config *cfg,
     return NULL;
 }
 
+/* Reads the optional list of leave periods of a specialist:
+ * away: [{from: 2026-12-01, to: 2026-12-05}, ...], both days included. */
+static int parse_away(struct ydoc *doc, const yaml_node_t *node, const char *path,
+                      struct cfg_specialist *sp)
+{
+    static const char *const keys[] = {"from", "to", NULL};
+    yaml_node_t *list = ydoc_get(doc, node, "away");
+    char sub[YDOC_PATH_MAX];
+    size_t n;
+    if (!list)
+        return 0;
+    ydoc_path_key(sub, path, "away");
+    if (ydoc_expect_seq(doc, list, sub, &n) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (!(sp->away = calloc(n, sizeof *sp->away)))
+        return ydoc_fail(doc, list, sub, "out of memory");
+    sp->n_away = n;
+    for (size_t i = 0; i < n; i++) {
+        char ppath[YDOC_PATH_MAX], dpath[YDOC_PATH_MAX];
+        yaml_node_t *p = ydoc_seq_at(doc, list, i), *v[2];
+        bd_day *day[2] = {&sp->away[i].from, &sp->away[i].to};
+        ydoc_path_index(ppath, sub, i);
+        if (ydoc_expect_map(doc, p, ppath, keys) < 0)
+            return -1;
+        for (int k = 0; k < 2; k++) {
+            const char *text;
+            ydoc_path_key(dpath, ppath, keys[k]);
+            if (ydoc_require(doc, p, ppath, keys[k], &v[k]) < 0 ||
+                ydoc_text(doc, v[k], dpath, &text) < 0)
+                return -1;
+            if (date_parse(text, day[k]) < 0)
+                return ydoc_fail(doc, v[k], dpath, "'%.40s' is not a date YYYY-MM-DD", text);
+        }
+        if (sp->away[i].to < sp->away[i].from) {
+            char from[11], to[11];
+            date_format(sp->away[i].from, from);
+            date_format(sp->away[i].to, to);
+            return ydoc_fail(doc, v[1], ydoc_path_key(dpath, ppath, "to"),
+                             "%s is before from (%s)", to, from);
+        }
+    }
+    return 0;
+}
+
 static int parse_specialist(struct ydoc *doc, const yaml_node_t *node, const char *path,
                             struct config *cfg, struct cfg_specialist *sp)
 {
-    static const char *const keys[] = {"id", "name", "phone", NULL};
+    static const char *const keys[] = {"id", "name", "phone", "away", NULL};
     yaml_node_t *v;
     char sub[YDOC_PATH_MAX];
     char *id = NULL;
@@ -294,7 +345,7 @@ static int parse_specialist(struct ydoc *doc, const yaml_node_t *node, const cha
         return -1;
     if (validate_phone(sp->phone) < 0)
         return ydoc_fail(doc, v, sub, "not a mobile number (11 digits 1[3-9]..., or masked 138****1234)");
-    return 0;
+    return parse_away(doc, node, path, sp);
 }
 
 static int parse_department(struct ydoc *doc, const yaml_node_t *node, const char *path,
@@ -462,6 +513,213 @@ static int parse_items(struct ydoc *doc, const yaml_node_t *root, struct config 
     return 0;
 }
 
+/* ---- security and routing ------------------------------------------------ */
+
+/* Where certs_dir may lead: the certificate paths built from it (dir, '/',
+ * a key name of at most CODE_MAX_BYTES, ".key_secret") must stay below the
+ * 256 bytes czmq's zcert_load() has room for. */
+#define CERTS_DIR_MAX_BYTES 200
+
+static const struct {
+    const char *name;
+    enum key_role role;
+} roles[] = {
+    {"hall", ROLE_HALL},
+    {"department", ROLE_DEPARTMENT},
+    {"hall-management", ROLE_HALL_MANAGEMENT},
+    {"service", ROLE_SERVICE},
+};
+
+const char *config_role_name(enum key_role role)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (roles[i].role == role)
+            return roles[i].name;
+    return NULL;
+}
+
+int config_role_parse(const char *text, enum key_role *out)
+{
+    for (size_t i = 0; text && i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(roles[i].name, text) == 0) {
+            *out = roles[i].role;
+            return 0;
+        }
+    return -1;
+}
+
+/* Whether s is a CURVE public key in Z85 (ZeroMQ RFC 32): 40 characters of
+ * the Z85 alphabet, each group of five encoding a value below 2^32. */
+static bool z85_key_ok(const char *s)
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if (strlen(s) != 40)
+        return false;
+    for (size_t g = 0; g < 40; g += 5) {
+        unsigned long long value = 0;
+        for (size_t i = g; i < g + 5; i++) {
+            const char *at = strchr(alphabet, s[i]);
+            if (!at)
+                return false;
+            value = value * 85 + (unsigned long long)(at - alphabet);
+        }
+        if (value > 0xffffffffULL)
+            return false;
+    }
+    return true;
+}
+
+static int parse_key(struct ydoc *doc, const yaml_node_t *node, const char *path,
+                     struct config *cfg, size_t index)
+{
+    static const char *const keys[] = {"name", "role", "dept", "public_key", NULL};
+    struct cfg_security *sec = &cfg->security;
+    struct cfg_key *k = &sec->keys[index];
+    yaml_node_t *v;
+    const char *text;
+    char sub[YDOC_PATH_MAX];
+    if (ydoc_expect_map(doc, node, path, keys) < 0 ||
+        read_code(doc, node, path, "name", &k->name) < 0)
+        return -1;
+    for (size_t i = 0; i < index; i++)
+        if (strcmp(sec->keys[i].name, k->name) == 0)
+            return ydoc_fail(doc, ydoc_get(doc, node, "name"), ydoc_path_key(sub, path, "name"),
+                             "key name '%s' given twice", k->name);
+
+    ydoc_path_key(sub, path, "role");
+    if (ydoc_require(doc, node, path, "role", &v) < 0 || ydoc_text(doc, v, sub, &text) < 0)
+        return -1;
+    if (config_role_parse(text, &k->role) < 0)
+        return ydoc_fail(doc, v, sub,
+                         "'%.40s' is not one of hall, department, hall-management, service", text);
+
+    /* A department key speaks for exactly one department; no other key
+     * speaks for any. */
+    ydoc_path_key(sub, path, "dept");
+    if (k->role == ROLE_DEPARTMENT) {
+        if (ydoc_require(doc, node, path, "dept", &v) < 0 || ydoc_strdup(doc, v, sub, &k->dept) < 0)
+            return -1;
+        if (!config_dept(cfg, k->dept))
+            return ydoc_fail(doc, v, sub, "no department '%.40s' in departments", k->dept);
+    } else if ((v = ydoc_get(doc, node, "dept"))) {
+        return ydoc_fail(doc, v, sub, "only a key of role department names a department");
+    }
+
+    if ((v = ydoc_get(doc, node, "public_key"))) {
+        ydoc_path_key(sub, path, "public_key");
+        if (ydoc_strdup(doc, v, sub, &k->public_key) < 0)
+            return -1;
+        if (!z85_key_ok(k->public_key))
+            return ydoc_fail(doc, v, sub, "not a CURVE public key (40 characters of Z85)");
+        /* One public key, one role: a key listed twice would make the
+         * peer's role depend on the order of the list. */
+        for (size_t i = 0; i < index; i++)
+            if (sec->keys[i].public_key && strcmp(sec->keys[i].public_key, k->public_key) == 0)
+                return ydoc_fail(doc, v, sub, "same public key as key '%s'", sec->keys[i].name);
+    }
+    return 0;
+}
+
+/* Checks that the keys cover the deployment: a service key per daemon, a
+ * department key per department, a hall key. */
+static int check_keys_cover(struct ydoc *doc, const yaml_node_t *list, struct config *cfg)
+{
+    const struct cfg_security *sec = &cfg->security;
+    for (const char *const *d = daemons; *d; d++) {
+        const struct cfg_key *k = config_key(cfg, *d);
+        if (!k)
+            return ydoc_fail(doc, list, "security.keys",
+                             "no key named '%s' (each daemon uses the key named after it, role service)",
+                             *d);
+        if (k->role != ROLE_SERVICE) {
+            char path[YDOC_PATH_MAX], sub[YDOC_PATH_MAX];
+            size_t i = (size_t)(k - sec->keys);
+            ydoc_path_index(path, "security.keys", i);
+            return ydoc_fail(doc, ydoc_get(doc, ydoc_seq_at(doc, list, i), "role"),
+                             ydoc_path_key(sub, path, "role"),
+                             "the key of daemon %s must have role service", *d);
+        }
+    }
+    for (size_t d = 0; d < cfg->n_depts; d++) {
+        bool found = false;
+        for (size_t i = 0; i < sec->n_keys && !found; i++)
+            found = sec->keys[i].role == ROLE_DEPARTMENT &&
+                    strcmp(sec->keys[i].dept, cfg->depts[d].code) == 0;
+        if (!found)
+            return ydoc_fail(doc, list, "security.keys",
+                             "department '%s' has no key of role department", cfg->depts[d].code);
+    }
+    for (size_t i = 0; i < sec->n_keys; i++)
+        if (sec->keys[i].role == ROLE_HALL)
+            return 0;
+    return ydoc_fail(doc, list, "security.keys", "no key of role hall (the online hall needs one)");
+}
+
+/* The security section; see struct cfg_security. Needs the departments. */
+static int parse_security(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
+{
+    static const char *const keys[] = {"certs_dir", "zap_domain", "keys", NULL};
+    struct cfg_security *sec = &cfg->security;
+    yaml_node_t *node, *v, *list;
+    size_t n;
+    if (ydoc_require(doc, root, "", "security", &node) < 0 ||
+        ydoc_expect_map(doc, node, "security", keys) < 0 ||
+        ydoc_require(doc, node, "security", "certs_dir", &v) < 0 ||
+        ydoc_strdup(doc, v, "security.certs_dir", &sec->certs_dir) < 0)
+        return -1;
+    if (validate_text(sec->certs_dir, CERTS_DIR_MAX_BYTES) < 0)
+        return ydoc_fail(doc, v, "security.certs_dir",
+                         "must be a path of at most %d bytes without control characters",
+                         CERTS_DIR_MAX_BYTES);
+    if ((v = ydoc_get(doc, node, "zap_domain"))) {
+        if (read_code(doc, node, "security", "zap_domain", &sec->zap_domain) < 0)
+            return -1;
+    } else if (!(sec->zap_domain = strdup("bangdai"))) {
+        return ydoc_fail(doc, node, "security.zap_domain", "out of memory");
+    }
+
+    if (ydoc_require(doc, node, "security", "keys", &list) < 0 ||
+        ydoc_expect_seq(doc, list, "security.keys", &n) < 0)
+        return -1;
+    if (n == 0)
+        return ydoc_fail(doc, list, "security.keys", "at least one key is needed");
+    if (!(sec->keys = calloc(n, sizeof *sec->keys)))
+        return ydoc_fail(doc, list, "security.keys", "out of memory");
+    /* As with the departments: count only the entries parsed so far, so
+     * that config_key() never reaches an empty slot. */
+    for (size_t i = 0; i < n; i++) {
+        char path[YDOC_PATH_MAX];
+        sec->n_keys = i + 1;
+        if (parse_key(doc, ydoc_seq_at(doc, list, i), ydoc_path_index(path, "security.keys", i),
+                      cfg, i) < 0)
+            return -1;
+    }
+    return check_keys_cover(doc, list, cfg);
+}
+
+/* The optional routing section: which task of a case leads (牵头). */
+static int parse_routing(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
+{
+    static const char *const keys[] = {"lead", NULL};
+    yaml_node_t *node = ydoc_get(doc, root, "routing"), *v;
+    if (node) {
+        if (ydoc_expect_map(doc, node, "routing", keys) < 0)
+            return -1;
+        if ((v = ydoc_get(doc, node, "lead"))) {
+            if (ydoc_strdup(doc, v, "routing.lead", &cfg->lead_rule) < 0)
+                return -1;
+            if (strcmp(cfg->lead_rule, "earliest_stage") != 0 &&
+                strcmp(cfg->lead_rule, "first_item") != 0)
+                return ydoc_fail(doc, v, "routing.lead",
+                                 "'%.40s' is not one of earliest_stage, first_item", cfg->lead_rule);
+        }
+    }
+    if (!cfg->lead_rule && !(cfg->lead_rule = strdup("earliest_stage")))
+        return ydoc_fail(doc, root, "routing.lead", "out of memory");
+    return 0;
+}
+
 /* ---- calendar ------------------------------------------------------------- */
 
 static int day_cmp(const void *a, const void *b)
@@ -603,13 +861,16 @@ static int parse_calendar(struct ydoc *doc, const yaml_node_t *root, struct conf
 static int parse_root(struct ydoc *doc, struct config *cfg)
 {
     /* Adding a section: name it here and give it a parse_ function above. */
-    static const char *const keys[] = {"county", "endpoints", "database", "link", "evaluation",
-                                       "departments", "items", "calendar", NULL};
+    static const char *const keys[] = {"county", "endpoints", "security", "database", "link",
+                                       "evaluation", "routing", "departments", "items",
+                                       "calendar", NULL};
     yaml_node_t *root = ydoc_root(doc);
+    /* security comes after departments: a department key names one. */
     if (ydoc_expect_map(doc, root, "", keys) < 0 || parse_county(doc, root, cfg) < 0 ||
         parse_endpoints(doc, root, cfg) < 0 || parse_database(doc, root, cfg) < 0 ||
         parse_link(doc, root, cfg) < 0 || parse_tunables(doc, root, cfg, "evaluation") < 0 ||
-        parse_departments(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
+        parse_routing(doc, root, cfg) < 0 || parse_departments(doc, root, cfg) < 0 ||
+        parse_security(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
         parse_calendar(doc, root, cfg) < 0)
         return -1;
     return 0;
@@ -666,6 +927,7 @@ void config_destroy(struct config **cfgp)
             free(dp->specialists[s].id);
             free(dp->specialists[s].name);
             free(dp->specialists[s].phone);
+            free(dp->specialists[s].away);
         }
         free(dp->specialists);
         free(dp->code);
@@ -684,6 +946,15 @@ void config_destroy(struct config **cfgp)
     }
     free(cfg->items);
     calendar_clear(&cfg->calendar);
+    for (size_t i = 0; i < cfg->security.n_keys; i++) {
+        free(cfg->security.keys[i].name);
+        free(cfg->security.keys[i].dept);
+        free(cfg->security.keys[i].public_key);
+    }
+    free(cfg->security.keys);
+    free(cfg->security.certs_dir);
+    free(cfg->security.zap_domain);
+    free(cfg->lead_rule);
     free(cfg);
     *cfgp = NULL;
 }
@@ -718,4 +989,29 @@ const struct cfg_specialist *config_specialist(const struct config *cfg, const c
                 return &cfg->depts[d].specialists[s];
             }
     return NULL;
+}
+
+const struct cfg_key *config_key(const struct config *cfg, const char *name)
+{
+    /* Also used while loading, when later slots may still be empty. */
+    for (size_t i = 0; name && i < cfg->security.n_keys; i++)
+        if (cfg->security.keys[i].name && strcmp(cfg->security.keys[i].name, name) == 0)
+            return &cfg->security.keys[i];
+    return NULL;
+}
+
+const struct cfg_key *config_key_by_public(const struct config *cfg, const char *z85)
+{
+    for (size_t i = 0; z85 && i < cfg->security.n_keys; i++)
+        if (cfg->security.keys[i].public_key && strcmp(cfg->security.keys[i].public_key, z85) == 0)
+            return &cfg->security.keys[i];
+    return NULL;
+}
+
+bool config_specialist_away(const struct cfg_specialist *sp, bd_day day)
+{
+    for (size_t i = 0; i < sp->n_away; i++)
+        if (sp->away[i].from <= day && day <= sp->away[i].to)
+            return true;
+    return false;
 }

@@ -38,16 +38,29 @@ enum key_role {
     ROLE_SERVICE = 8,           /* a bangdai daemon */
 };
 
+/* Role names in the file: "hall", "department", "hall-management",
+ * "service". NULL for a value that is not one role. */
+const char *config_role_name(enum key_role role);
+
+/* The role named text; returns 0, or -1 for a name that is not a role. */
+int config_role_parse(const char *text, enum key_role *out);
+
 struct cfg_key {
-    char *name;                 /* unique; also the cert file name in certs_dir */
+    char *name;                 /* unique code; also the cert file name in certs_dir */
     enum key_role role;
     char *dept;                 /* department code, for ROLE_DEPARTMENT only */
     char *public_key;           /* Z85, 40 characters; NULL: read from
                                  * <certs_dir>/<name>.key when first needed */
 };
 
+/* The security section. Validation guarantees: every daemon (intake, router,
+ * tracker, delivery, evaluation) has a key of role service named after it,
+ * every department has at least one department key, there is a hall key,
+ * names are unique codes and inline public keys are valid and unique. Key
+ * files are not read at load: see security.h. */
 struct cfg_security {
-    char *certs_dir;            /* where the certificates are (zcert files) */
+    char *certs_dir;            /* where the certificates are (zcert files);
+                                 * relative to the working directory */
     char *zap_domain;           /* default "bangdai" */
     struct cfg_key *keys;
     size_t n_keys;
@@ -130,12 +143,19 @@ const struct cfg_item *config_item(const struct config *cfg, const char *code);
 const struct cfg_specialist *config_specialist(const struct config *cfg, const char *id,
                                                const struct cfg_department **dept);
 
-/* Keys by name or by Z85 public key; NULL when none. Borrowed. */
+/* Keys by name or by Z85 public key; NULL when none. Borrowed. A key whose
+ * public_key is still NULL (not inline, not yet read from its file by
+ * security_load_public_keys()) is not found by its public key. */
 const struct cfg_key *config_key(const struct config *cfg, const char *name);
 const struct cfg_key *config_key_by_public(const struct config *cfg, const char *z85);
 
 /* Whether the specialist is away (on leave) on day. */
 bool config_specialist_away(const struct cfg_specialist *sp, bd_day day);
+
+/* Whether s is a code as the file's codes and names are: 1 to 32 ASCII
+ * letters, digits, '-' and '_' (so that it never needs quoting, in a file
+ * name, a log line or SQL). */
+bool config_code_ok(const char *s);
 
 /* Stage codes and their names: "land" 立项用地规划许可, "works" 工程建设许可,
  * "construction" 施工许可, "completion" 竣工验收. NULL for an unknown code. */

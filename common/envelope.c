@@ -14,17 +14,14 @@ int64_t now_us(void)
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-uint8_t *envelope_pack(const char *type, const char *source, const char *case_no,
-                       const char *trace_id, const ProtobufCMessage *payload,
-                       size_t *len, char id_out[UUID_STR_LEN])
+uint8_t *envelope_pack_with_id(const char *id, const char *type, const char *source,
+                               const char *case_no, const char *trace_id,
+                               const ProtobufCMessage *payload, size_t *len)
 {
     Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
-    char id[UUID_STR_LEN];
     uint8_t *body = NULL, *out;
     size_t body_len = 0;
 
-    if (uuid_v7(id) != 0)
-        return NULL;
     if (payload) {
         body_len = protobuf_c_message_get_packed_size(payload);
         body = malloc(body_len ? body_len : 1);
@@ -32,7 +29,7 @@ uint8_t *envelope_pack(const char *type, const char *source, const char *case_no
             return NULL;
         protobuf_c_message_pack(payload, body);
     }
-    env.id = id;
+    env.id = (char *)id;
     env.type = (char *)type;
     env.source = (char *)source;
     env.case_no = (char *)(case_no ? case_no : "");
@@ -42,12 +39,22 @@ uint8_t *envelope_pack(const char *type, const char *source, const char *case_no
     env.payload.len = body_len;
     *len = bangdai__envelope__get_packed_size(&env);
     out = malloc(*len ? *len : 1);
-    if (out) {
+    if (out)
         bangdai__envelope__pack(&env, out);
-        if (id_out)
-            memcpy(id_out, id, UUID_STR_LEN);
-    }
     free(body);
+    return out;
+}
+
+uint8_t *envelope_pack(const char *type, const char *source, const char *case_no,
+                       const char *trace_id, const ProtobufCMessage *payload,
+                       size_t *len, char id_out[UUID_STR_LEN])
+{
+    char id[UUID_STR_LEN];
+    if (uuid_v7(id) != 0)
+        return NULL;
+    uint8_t *out = envelope_pack_with_id(id, type, source, case_no, trace_id, payload, len);
+    if (out && id_out)
+        memcpy(id_out, id, UUID_STR_LEN);
     return out;
 }
 

@@ -29,6 +29,17 @@
 #define MSG_TASK_DECIDED   "TaskDecided"
 #define MSG_PROGRESS       "Progress"
 #define MSG_SERVICE_ENDED  "ServiceEnded"
+#define MSG_WITHDRAW       "WithdrawRequest"
+#define MSG_WITHDRAW_REPLY "WithdrawReply"
+#define MSG_CASE_WITHDRAWN "CaseWithdrawn"
+#define MSG_TASK_NOTICE    "TaskNotice"
+#define MSG_DEPT_NOTE      "DeptNote"
+#define MSG_TASK_LIST      "TaskListRequest"
+#define MSG_TASK_LIST_REPLY "TaskListReply"
+#define MSG_REASSIGN       "Reassign"
+#define MSG_SPECIALIST_AWAY "SpecialistAway"
+#define MSG_DUE_DATE       "DueDate"
+#define MSG_CASE_EVENT     "CaseEvent"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"
@@ -50,6 +61,12 @@ int64_t now_us(void);
 uint8_t *envelope_pack(const char *type, const char *source, const char *case_no,
                        const char *trace_id, const ProtobufCMessage *payload,
                        size_t *len, char id_out[UUID_STR_LEN]);
+
+/* Same as envelope_pack, with the id chosen by the caller (a UUID): a
+ * command run again with the same id is the same message, applied once. */
+uint8_t *envelope_pack_with_id(const char *id, const char *type, const char *source,
+                               const char *case_no, const char *trace_id,
+                               const ProtobufCMessage *payload, size_t *len);
 
 /* Decodes and checks one frame: a valid Envelope with a UUID id and a
  * non-empty type. Returns the envelope (caller frees with

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "link.h"
 #include "log.h"
+#include "security.h"
 #include "service.h"
 #include "sockets.h"
 #include "validate.h"
@@ -46,6 +47,7 @@ struct item {
     Bangdai__Envelope *env;
     const struct handler *h;
     const char *binding;        /* name of the bound socket, NULL on DEALERs */
+    const struct cfg_key *peer; /* the sender's key; on bound sockets only */
     int outcome;
     char code[32], field[128], message[512];
     uint8_t *reply;             /* packed reply envelope, for REQUEST */
@@ -340,6 +342,9 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
     } else {
         it->env = envelope_unpack(zframe_data(body), zframe_size(body), err, sizeof err);
     }
+    /* Who sent it: the key its connection authenticated with. */
+    if (router && body)
+        it->peer = security_peer(svc->cfg, body);
     zframe_destroy(&body);
     zmsg_destroy(&msg);
     if (!it->env) {
@@ -351,6 +356,40 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
         return -1;
     }
     return 0;
+}
+
+static bool is_ack(const Bangdai__Envelope *env)
+{
+    return strcmp(env->type, MSG_ACK) == 0 || strcmp(env->type, MSG_ERROR) == 0;
+}
+
+/* Whether the sender of it, read from the bound socket sock of binding b,
+ * may send it: its key must be one of the configuration's, with a role
+ * among those allowed (h->roles when h has some, else b->roles; 0 allows
+ * every key). When not, logs message.forbidden with the key's name and,
+ * unless the message is an Ack or Error, answers with Error "forbidden"
+ * naming the role; the caller drops the message. */
+static bool peer_allowed(struct service *svc, zsock_t *sock, const struct binding *b,
+                         const struct handler *h, const struct item *it)
+{
+    unsigned roles = h && h->roles ? h->roles : b->roles;
+    const struct cfg_key *k = it->peer;
+    char why[256];
+    if (k && (roles == 0 || (roles & (unsigned)k->role)))
+        return true;
+    /* With ZAP no unknown key gets this far; refuse it all the same. */
+    if (k)
+        snprintf(why, sizeof why, "a key of role %s may not send %.64s to %s",
+                 config_role_name(k->role), it->env->type, b->name);
+    else
+        snprintf(why, sizeof why, "the sender's key is not in the configuration");
+    log_warn("message.forbidden", .case_no = it->env->case_no, .msg_id = it->env->id,
+             .dept = k ? k->dept : NULL,
+             .detail = log_fmt("key %s: %s", k ? k->name : "(unknown)", why));
+    if (!is_ack(it->env))
+        (void)envelope_send_error(sock, it->identity, svc->def->name, it->env->id, ERR_FORBIDDEN,
+                                  "key", why);
+    return false;
 }
 
 /* Ack or Error from a consumer: which outbox row, and the refusal if any. */
@@ -426,7 +465,7 @@ static int apply_one(struct service *svc, struct item *it)
             break;
         }
     }
-    struct service_msg sm = { it->env, it->identity, it->binding };
+    struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
     svc->cur = it;
     rc = it->h->fn(svc, &sm);
     svc->cur = NULL;
@@ -460,12 +499,22 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         struct item *it = &items[n];
         if (receive(svc, sock, router, it) != 0)
             continue;
-        if (strcmp(it->env->type, MSG_ACK) == 0 || strcmp(it->env->type, MSG_ERROR) == 0) {
+        if (is_ack(it->env)) {
+            if (router && !peer_allowed(svc, sock, b, NULL, it)) {
+                item_clear(it);
+                continue;
+            }
             n++;
             in_txn = 1;
             continue;
         }
         it->h = find_handler(b, it->env->type);
+        /* Roles first: a key that may not send here learns nothing more,
+         * not even which types exist. */
+        if (router && !peer_allowed(svc, sock, b, it->h, it)) {
+            item_clear(it);
+            continue;
+        }
         if (!it->h) {
             log_error("message.unknown_type", .case_no = it->env->case_no, .msg_id = it->env->id,
                       .detail = it->env->type);
@@ -478,7 +527,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         }
         it->binding = b->name;
         if (it->h->kind == HANDLE_NOTICE) {
-            struct service_msg sm = { it->env, it->identity, it->binding };
+            struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
             svc->cur = it;
             (void)it->h->fn(svc, &sm);
             svc->cur = NULL;
@@ -577,6 +626,14 @@ int service_main(int argc, char **argv, const struct service_def *def)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sockets_init();
+    /* The daemon's identity is the key named after it; ZAP runs before the
+     * first bind (security.c says why that matters). */
+    if (security_use_key(svc.cfg, def->name, err, sizeof err) != 0 ||
+        security_start(svc.cfg, err, sizeof err) != 0) {
+        log_fatal("security.unusable", .detail = err);
+        fprintf(stderr, "bangdai-%s: %s\n", def->name, err);
+        goto out;
+    }
     const char *fault = getenv("BANGDAI_FAULT");
     svc.crash_before_ack = fault && strcmp(fault, "crash-before-ack") == 0;
 
@@ -641,6 +698,7 @@ out:
         zsock_destroy(&svc.bound[i].sock);
     for (int i = 0; i < svc.n_dests; i++)
         zsock_destroy(&svc.dests[i].sock);
+    security_end();
     PQfinish(svc.db);
     config_destroy(&svc.cfg);
     return status;

@@ -21,6 +21,15 @@
  * Ack and Error envelopes arriving on any socket acknowledge outbox rows.
  * A handler returning SERVICE_RETRY (database trouble) rolls the whole batch
  * back; nothing is acknowledged, so the producers send it again.
+ *
+ * Security. service_main() takes the key named after the daemon and starts
+ * ZAP (security.h) before it binds; every bound socket is a CURVE server
+ * that lets in only the configured keys. Each message on a bound socket
+ * carries its sender's key (service_msg.peer). A message whose key's role
+ * is not among the roles allowed (handler.roles, else binding.roles; 0
+ * allows every configured key) is refused with Error "forbidden", naming
+ * the role, and logged as message.forbidden, before any handler runs; an
+ * Ack or Error from such a key is dropped and logged the same way.
  */
 #ifndef BANGDAI_SERVICE_H
 #define BANGDAI_SERVICE_H
@@ -56,12 +65,15 @@ struct handler {
     /* Returns SERVICE_OK, SERVICE_REFUSE (after service_refuse) or
      * SERVICE_RETRY. Runs inside the batch transaction unless NOTICE. */
     int (*fn)(struct service *svc, const struct service_msg *m);
+    unsigned roles;             /* enum key_role bits allowed to send this type;
+                                 * 0: as the binding */
 };
 
 /* A socket the daemon binds (ROUTER). */
 struct binding {
     const char *name;           /* endpoint name in the config, e.g. "intake" */
     const struct handler *handlers;     /* ends with { NULL } */
+    unsigned roles;             /* enum key_role bits allowed; 0: any authenticated key */
 };
 
 struct service_def {

@@ -3,6 +3,11 @@
  * dropped, IMMEDIATE on connecting sockets so that nothing queues for a peer
  * that is not there, a bounded LINGER, ZMTP heartbeats, a frame size limit
  * (ZMQ_MAXMSGSIZE), and high-water marks that block rather than drop.
+ *
+ * Every socket is CURVE (security.h): a bound ROUTER is a CURVE server with
+ * the process's key and the ZAP domain, behind zauth; a connecting DEALER
+ * authenticates with the process's key and accepts only the key of the
+ * daemon that binds its endpoint.
  */
 #ifndef BANGDAI_SOCKETS_H
 #define BANGDAI_SOCKETS_H
@@ -19,12 +24,24 @@ void sockets_init(void);
  * "router_dept", "tracker", "delivery", "evaluation"); NULL when unknown. */
 const char *sockets_endpoint(const struct config *cfg, const char *name);
 
-/* A ROUTER bound at endpoint. Returns the socket (caller owns,
- * zsock_destroy) or NULL with zmq_errno() set. */
+/* The daemon whose ROUTER binds the endpoint address (one of the config's
+ * endpoints): "router" for endpoints.router and endpoints.router_dept, else
+ * the endpoint's own name. Its key (security.keys) is the server key its
+ * clients expect. NULL for an address that is none of the endpoints. */
+const char *sockets_endpoint_owner(const struct config *cfg, const char *endpoint);
+
+/* A ROUTER bound at endpoint, a CURVE server (security_server_socket; so
+ * security_start() must have run). Returns the socket (caller owns,
+ * zsock_destroy) or NULL with zmq_errno() set; a security failure is
+ * logged (security.unusable) and leaves EACCES. */
 zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint);
 
-/* A DEALER connected to endpoint, with routing id `identity` when not NULL.
- * Returns the socket (caller owns) or NULL. */
+/* A DEALER connected to endpoint, with routing id `identity` when not NULL,
+ * a CURVE client of the daemon that binds endpoint (sockets_endpoint_owner)
+ * using the process's key (security_use_key). Returns the socket (caller
+ * owns) or NULL; a security failure (no key chosen, a certificate missing:
+ * the log line names the file and the command that creates it) is logged
+ * as security.unusable. */
 zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
                                 const char *identity);
 

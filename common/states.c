@@ -13,6 +13,7 @@ static const char *const names[TASK_STATE_COUNT] = {
     [TASK_APPROVED] = "APPROVED",
     [TASK_REJECTED] = "REJECTED",
     [TASK_CANCELLED] = "CANCELLED",
+    [TASK_CLOSED] = "CLOSED",
 };
 
 static const struct { const char *word; enum task_state state; } words[] = {
@@ -25,19 +26,44 @@ static const struct { const char *word; enum task_state state; } words[] = {
     { "rejected", TASK_REJECTED },
 };
 
-/* moves[from][to]: the allowed moves. Cancelling is allowed from every
- * state that is not final. */
-static const bool moves[TASK_STATE_COUNT][TASK_STATE_COUNT] = {
-    [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
-    [TASK_RECEIVED] = { [TASK_ACCEPTED_ONSITE] = true, [TASK_CANCELLED] = true },
-    [TASK_ACCEPTED_ONSITE] = { [TASK_SUBMITTED] = true, [TASK_CANCELLED] = true },
-    [TASK_SUBMITTED] = { [TASK_SUPPLEMENT_REQUESTED] = true, [TASK_APPROVED] = true,
-                         [TASK_REJECTED] = true, [TASK_CANCELLED] = true },
-    [TASK_SUPPLEMENT_REQUESTED] = { [TASK_SUPPLEMENT_RECEIVED] = true, [TASK_REJECTED] = true,
-                                    [TASK_CANCELLED] = true },
-    [TASK_SUPPLEMENT_RECEIVED] = { [TASK_SUPPLEMENT_REQUESTED] = true, [TASK_APPROVED] = true,
-                                   [TASK_REJECTED] = true, [TASK_CANCELLED] = true },
+/* The moves of an item task after submission, shared by both item kinds. */
+#define DECISION_MOVES \
+    [TASK_SUBMITTED] = { [TASK_SUPPLEMENT_REQUESTED] = true, [TASK_APPROVED] = true, \
+                         [TASK_REJECTED] = true, [TASK_CANCELLED] = true }, \
+    [TASK_SUPPLEMENT_REQUESTED] = { [TASK_SUPPLEMENT_RECEIVED] = true, [TASK_REJECTED] = true, \
+                                    [TASK_CANCELLED] = true }, \
+    [TASK_SUPPLEMENT_RECEIVED] = { [TASK_SUPPLEMENT_REQUESTED] = true, [TASK_APPROVED] = true, \
+                                   [TASK_REJECTED] = true, [TASK_CANCELLED] = true }
+
+/* moves[kind][from][to]: the allowed moves. */
+static const bool moves[TASK_KIND_COUNT][TASK_STATE_COUNT][TASK_STATE_COUNT] = {
+    [KIND_AGENCY_ITEM] = {
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_RECEIVED] = { [TASK_ACCEPTED_ONSITE] = true, [TASK_CANCELLED] = true },
+        [TASK_ACCEPTED_ONSITE] = { [TASK_SUBMITTED] = true, [TASK_CANCELLED] = true },
+        DECISION_MOVES,
+    },
+    [KIND_HELP_ITEM] = {
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_RECEIVED] = { [TASK_SUBMITTED] = true, [TASK_CANCELLED] = true },
+        DECISION_MOVES,
+    },
+    [KIND_COORDINATION] = {
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_RECEIVED] = { [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
+    },
+    [KIND_HELP] = {
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_RECEIVED] = { [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
+    },
 };
+
+static const char *const none[] = { NULL };
+static const char *const accepted[] = { "when", "where", NULL };
+static const char *const submitted[] = { "reference", NULL };
+static const char *const supplement[] = { "missing", NULL };
+static const char *const approved[] = { "result_doc", "result_kind", NULL };
+static const char *const rejected[] = { "reason", NULL };
 
 const char *task_state_name(enum task_state s)
 {
@@ -61,24 +87,59 @@ int task_state_parse(const char *text, enum task_state *out)
     return -1;
 }
 
-int task_transition(enum task_state from, enum task_state to)
+const char *task_kind_name(enum task_kind k)
 {
-    if ((unsigned)from >= TASK_STATE_COUNT || (unsigned)to >= TASK_STATE_COUNT)
-        return -1;
-    return moves[from][to] ? 0 : -1;
+    switch (k) {
+    case KIND_AGENCY_ITEM:
+    case KIND_HELP_ITEM: return "item";
+    case KIND_COORDINATION: return "coordination";
+    case KIND_HELP: return "help";
+    default: return NULL;
+    }
 }
 
-const char *task_required_field(enum task_state to)
+int task_kind_parse(const char *kind, const char *service_type, enum task_kind *out)
+{
+    if (!kind || !service_type)
+        return -1;
+    if (strcmp(kind, "item") == 0) {
+        if (strcmp(service_type, "agency") == 0)
+            *out = KIND_AGENCY_ITEM;
+        else if (strcmp(service_type, "help") == 0)
+            *out = KIND_HELP_ITEM;
+        else
+            return -1;
+    } else if (strcmp(kind, "coordination") == 0) {
+        *out = KIND_COORDINATION;
+    } else if (strcmp(kind, "help") == 0) {
+        *out = KIND_HELP;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int task_transition(enum task_kind kind, enum task_state from, enum task_state to)
+{
+    if ((unsigned)kind >= TASK_KIND_COUNT || (unsigned)from >= TASK_STATE_COUNT ||
+        (unsigned)to >= TASK_STATE_COUNT)
+        return -1;
+    return moves[kind][from][to] ? 0 : -1;
+}
+
+const char *const *task_required_fields(enum task_state to)
 {
     switch (to) {
-    case TASK_SUBMITTED: return "reference";
-    case TASK_APPROVED: return "result_doc";
-    case TASK_REJECTED: return "reason";
-    default: return NULL;
+    case TASK_ACCEPTED_ONSITE: return accepted;
+    case TASK_SUBMITTED: return submitted;
+    case TASK_SUPPLEMENT_REQUESTED: return supplement;
+    case TASK_APPROVED: return approved;
+    case TASK_REJECTED: return rejected;
+    default: return none;
     }
 }
 
 bool task_state_final(enum task_state s)
 {
-    return s == TASK_APPROVED || s == TASK_REJECTED || s == TASK_CANCELLED;
+    return s == TASK_APPROVED || s == TASK_REJECTED || s == TASK_CANCELLED || s == TASK_CLOSED;
 }

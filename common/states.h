@@ -1,14 +1,22 @@
-/* states.h - the task state machine, one table of allowed moves.
+/* states.h - the task state machine, one table of allowed moves per kind.
  *
- * ASSIGNED -> RECEIVED (the agent stored it) -> ACCEPTED_ONSITE (上门受理)
- * -> SUBMITTED (uploaded; the approval system's reference is required)
- * -> SUPPLEMENT_REQUESTED <-> SUPPLEMENT_RECEIVED -> APPROVED (result
- * document required) or REJECTED (reason required); CANCELLED on withdrawal.
- * APPROVED, REJECTED and CANCELLED are final.
+ * An item task of a 代办 (agency) case:
+ *   ASSIGNED -> RECEIVED (the agent stored it) -> ACCEPTED_ONSITE (上门受理:
+ *   when and where required, materials checked) -> SUBMITTED (the approval
+ *   system's reference required) -> SUPPLEMENT_REQUESTED (what is missing
+ *   required) <-> SUPPLEMENT_RECEIVED -> APPROVED (result document and its
+ *   kind required) or REJECTED (reason required).
+ * An item task of a 帮办 (help) case is the same, except that the unit files
+ * by itself: RECEIVED -> SUBMITTED directly, no on-site acceptance.
+ * A coordination task (the zone body's liaison) and a help task (the
+ * specialist's help log of one department) go ASSIGNED -> RECEIVED ->
+ * CLOSED, the router closing them when every item of the case is decided.
+ * Every task can be CANCELLED (withdrawal) until it is final.
  *
- * Adding a state: add it to the enum and to names[] and moves[] in
- * states.c, to the CLI words of bangdai-dept (services/dept), and to the
- * tracker's handling of TaskChanged if it stops or restarts the clock.
+ * Adding a state: add it to the enum and to names[], the move tables and
+ * required[] in states.c, to the CLI words of bangdai-dept (services/dept),
+ * and to the tracker's handling of TaskChanged if it stops or restarts the
+ * clock.
  */
 #ifndef BANGDAI_STATES_H
 #define BANGDAI_STATES_H
@@ -25,23 +33,40 @@ enum task_state {
     TASK_APPROVED,
     TASK_REJECTED,
     TASK_CANCELLED,
+    TASK_CLOSED,
     TASK_STATE_COUNT
+};
+
+enum task_kind {
+    KIND_AGENCY_ITEM,           /* an approval item handled for the unit (代办) */
+    KIND_HELP_ITEM,             /* an approval item the unit files itself (帮办) */
+    KIND_COORDINATION,          /* the zone body's liaison coordinates the case */
+    KIND_HELP,                  /* one department's help log of a 帮办 case */
+    TASK_KIND_COUNT
 };
 
 /* "ASSIGNED", ...; NULL for an out-of-range value. */
 const char *task_state_name(enum task_state s);
 
 /* Parses a stored name ("SUBMITTED") or a command word of bangdai-dept
- * ("submitted", "accepted", "supplement", "resupplied", "approved",
+ * ("accepted", "submitted", "supplement", "resupplied", "approved",
  * "rejected", "received"). Returns 0 or -1. */
 int task_state_parse(const char *text, enum task_state *out);
 
-/* 0 when from -> to is an allowed move, -1 when not. */
-int task_transition(enum task_state from, enum task_state to);
+/* The stored kind names: "item" (both item kinds), "coordination", "help". */
+const char *task_kind_name(enum task_kind k);
 
-/* The field a move into `to` must carry ("reference", "result_doc",
- * "reason"), or NULL when none. */
-const char *task_required_field(enum task_state to);
+/* The kind of a task from its stored kind name and the case's service type
+ * ("agency" or "help"). Returns 0 or -1. */
+int task_kind_parse(const char *kind, const char *service_type, enum task_kind *out);
+
+/* 0 when from -> to is an allowed move for a task of this kind, -1 when not. */
+int task_transition(enum task_kind kind, enum task_state from, enum task_state to);
+
+/* The fields a move into `to` must carry, as a NULL-terminated list of the
+ * DeptUpdate field names ("when", "where", "reference", "missing",
+ * "result_doc", "result_kind", "reason"); never NULL. */
+const char *const *task_required_fields(enum task_state to);
 
 bool task_state_final(enum task_state s);
 

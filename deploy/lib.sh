@@ -1,6 +1,6 @@
 # deploy/lib.sh - shell functions shared by deploy/run-local.sh and
-# tests/run.sh: install what is missing, build, and run a private
-# PostgreSQL. Source it; it defines functions only.
+# tests/run.sh: install what is missing, build, run a private PostgreSQL,
+# and make the CURVE keys. Source it; it defines functions only.
 
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
@@ -81,4 +81,14 @@ bd_pg_stop() {
 bd_createdb() {
   psql -qAt -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
     || createdb "$1"
+}
+
+# bd_keys_init BANGDAICTL [args...]: makes every key of the configuration
+# ($BANGDAI_CONFIG, or --config in args) whose public file is missing from
+# security.certs_dir, and says what it made. The secret files are mode 0600
+# and never leave the machine; a key already there is kept.
+bd_keys_init() {
+  local ctl=$1; shift
+  "$ctl" "$@" keys init | sed 's/^/keys: /'
+  return "${PIPESTATUS[0]}"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh - bangdai on this machine, end to end:
 # installs what is missing, builds, starts a private PostgreSQL under ./var,
-# applies the migrations, starts the five daemons and one agent per
+# applies the migrations, makes the CURVE keys the configuration lists
+# (./var/keys, once), starts the five daemons and one agent per
 # department on the sample county configuration, submits the sample
 # applications in deploy/examples/, drives every task to its result, prints
 # the status of each case and where the logs are, then keeps everything up
@@ -9,6 +10,9 @@
 set -euo pipefail
 BANGDAI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$BANGDAI_ROOT/deploy/lib.sh"
+# The configuration's paths (security.certs_dir: var/keys) are relative to
+# the working directory: the top of the repository.
+cd "$BANGDAI_ROOT"
 
 once=0
 case "${1:-}" in
@@ -32,6 +36,10 @@ export PGPORT=${PGPORT:-5432}
 bd_pg_start "$VAR/pg"
 bd_createdb bangdai
 "$BIN/bangdaictl" migrate
+# Every key of security.keys that var/keys lacks: a keypair per daemon, the
+# hall, hall management and each department (secrets mode 0600). Kept
+# across runs; remove var/keys to make new ones.
+bd_keys_init "$BIN/bangdaictl"
 
 pids=()
 stop_all() {

@@ -11,4 +11,12 @@ int ctl_migrate(struct cli *cli);
 /* The links' backlog per daemon schema (ctl_migrate.c). */
 int ctl_links(struct cli *cli);
 
+/* keys new ROLE NAME [--dept CODE] [--dir DIR], keys init [--dir DIR],
+ * keys list: the CURVE keypairs (ctl_keys.c). */
+int ctl_keys(struct cli *cli);
+
+/* Hall management's orders to the router (ctl_ops.c). */
+int ctl_reassign(struct cli *cli);
+int ctl_specialist(struct cli *cli);
+
 #endif

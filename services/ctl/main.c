@@ -1,5 +1,7 @@
 /* bangdaictl - operators' and hall management's tool. This version applies
- * the database migrations and shows the reliable links' backlog. */
+ * the database migrations, shows the reliable links' backlog and makes the
+ * CURVE keypairs. It speaks with the key "ops" (hall-management) unless
+ * --key names another. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,22 +9,42 @@
 #include "ctl.h"
 
 static const char usage[] =
-    "Usage: bangdaictl [--config FILE] COMMAND ...\n"
+    "Usage: bangdaictl [--config FILE] [--key NAME] COMMAND ...\n"
     "Operators' and hall management's tool.\n\n"
     "Commands:\n"
     "  migrate [--sql-dir DIR]  apply the versioned migrations of deploy/sql (as the\n"
     "                           database owner: libpq's PGUSER/PGHOST apply); a second\n"
     "                           run changes nothing\n"
     "  links                    per daemon: unacknowledged outbox rows, the oldest\n"
-    "                           one's age, and refused messages\n\n"
+    "                           one's age, and refused messages\n"
+    "  keys new ROLE NAME [--dept CODE] [--dir DIR]\n"
+    "                           make a CURVE keypair: DIR/NAME.key (public) and\n"
+    "                           DIR/NAME.key_secret (mode 0600), DIR defaulting to\n"
+    "                           security.certs_dir; print its security.keys entry.\n"
+    "                           ROLE is hall, department (needs --dept CODE),\n"
+    "                           hall-management or service. Never overwrites a key.\n"
+    "  keys init [--dir DIR]    make every key of security.keys whose NAME.key is\n"
+    "                           missing (keys given inline are left alone)\n"
+    "  keys list                the configured keys, their public keys and whether\n"
+    "                           the secret is here\n"
+    "  reassign TASK --to SPECIALIST --reason TEXT\n"
+    "                           move an open task to another specialist of its\n"
+    "                           department; the history keeps who, when and why, the\n"
+    "                           agent receives the task again and the old specialist\n"
+    "                           is told\n"
+    "  specialist away ID --from YYYY-MM-DD --to YYYY-MM-DD [--reason TEXT]\n"
+    "                           a specialist's leave: no new task is assigned to them\n"
+    "                           on those days (the roster's own leave is in the\n"
+    "                           configuration: departments[].specialists[].away)\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  --key NAME         the key of security.keys to speak with (default ops)\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n";
 
 int main(int argc, char **argv)
 {
-    struct cli cli = { .program = "bangdaictl", .usage = usage };
+    struct cli cli = { .program = "bangdaictl", .usage = usage, .default_key = "ops" };
     int rc = cli_start(&cli, argc, argv);
     if (rc >= 0)
         return rc;
@@ -30,6 +52,12 @@ int main(int argc, char **argv)
         rc = ctl_migrate(&cli);
     else if (strcmp(cli.argv[0], "links") == 0)
         rc = ctl_links(&cli);
+    else if (strcmp(cli.argv[0], "keys") == 0)
+        rc = ctl_keys(&cli);
+    else if (strcmp(cli.argv[0], "reassign") == 0)
+        rc = ctl_reassign(&cli);
+    else if (strcmp(cli.argv[0], "specialist") == 0)
+        rc = ctl_specialist(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

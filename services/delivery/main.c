@@ -4,13 +4,13 @@
 #include "delivery.h"
 
 static const struct handler handlers[] = {
-    { MSG_TASK_DECIDED, HANDLE_LINK, delivery_task_decided },
-    { NULL, 0, NULL },
+    { MSG_TASK_DECIDED, HANDLE_LINK, delivery_task_decided, 0 },
+    { NULL, 0, NULL, 0 },
 };
 
 static const struct binding bindings[] = {
-    { "delivery", handlers },
-    { NULL, NULL },
+    { "delivery", handlers, ROLE_SERVICE },
+    { NULL, NULL, 0 },
 };
 
 static const char *const dests[] = { "evaluation", "intake", NULL };

@@ -7,6 +7,8 @@
 struct dept_opts {
     const char *dept, *spool, *exec;
     const char *ref, *doc, *kind, *reason, *note;
+    const char *when, *where, *materials, *missing, *id;      /* update */
+    const char *question, *answer, *text, *contact, *at, *invited, *topic, *decisions;  /* note */
     char **args;                /* positional arguments after the command */
     int n_args;
 };
@@ -14,10 +16,16 @@ struct dept_opts {
 /* The agent's loop (dept_agent.c). Returns the exit status. */
 int dept_run(struct cli *cli, const struct dept_opts *o);
 
-/* The tasks in the spool (dept_agent.c). */
+/* The department's open tasks, asked of the router (dept_update.c). */
 int dept_list(struct cli *cli, const struct dept_opts *o);
+
+/* The tasks and notices in the spool (dept_agent.c). */
+int dept_spool(struct cli *cli, const struct dept_opts *o);
 
 /* One progress report, sent until the router answers (dept_update.c). */
 int dept_update(struct cli *cli, const struct dept_opts *o);
+
+/* One help-log entry of a 帮办 case (dept_update.c). */
+int dept_note(struct cli *cli, const struct dept_opts *o);
 
 #endif

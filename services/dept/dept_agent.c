@@ -97,53 +97,77 @@ static void say_hello(zsock_t *s, const char *dept)
     (void)envelope_send(s, NULL, MSG_HELLO, "dept", NULL, &h.base);
 }
 
+/* Stores one task or notice and acknowledges it; see the file comment. */
+static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__Envelope *env,
+                          const uint8_t *data, size_t len, const char *suffix,
+                          const char *case_no, const char *task, const char *what)
+{
+    char name[64], file[700];
+    /* Fault injection for the crash tests: die after receiving, before storing. */
+    const char *fault = getenv("BANGDAI_FAULT");
+    if (fault && strcmp(fault, "agent-crash-before-store") == 0) {
+        log_warn("agent.fault_injected", .dept = o->dept, .task = task, .detail = "SIGKILL before storing");
+        raise(SIGKILL);
+    }
+    snprintf(name, sizeof name, "%s.%s", env->id, suffix);
+    int stored = spool_store(o->spool, name, data, len);
+    if (stored < 0) {
+        /* Not stored, so not acknowledged: the router sends it again. */
+        log_error("agent.spool_failed", .case_no = case_no, .task = task, .dept = o->dept,
+                  .detail = strerror(errno));
+        return;
+    }
+    Bangdai__Ack ack = BANGDAI__ACK__INIT;
+    ack.ref_id = env->id;
+    (void)envelope_send(s, NULL, MSG_ACK, "dept", case_no, &ack.base);
+    log_info(stored ? (strcmp(suffix, "task") == 0 ? "task.stored" : "notice.stored") : "message.duplicate",
+             .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id, .detail = what);
+    snprintf(file, sizeof file, "%s/%s", o->spool, name);
+    if (stored && o->exec)
+        hook(o, file, task);
+}
+
 /* Handles one frame from the router. */
 static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data, size_t len)
 {
-    char err[256], name[64], file[700];
+    char err[256];
     Bangdai__Envelope *env = envelope_unpack(data, len, err, sizeof err);
     if (!env) {
         log_error("agent.malformed", .dept = o->dept, .detail = err);
         return;
     }
-    if (strcmp(env->type, MSG_TASK_ASSIGNED) != 0) {
-        if (strcmp(env->type, MSG_ERROR) == 0)
-            log_warn("agent.error_from_router", .dept = o->dept, .msg_id = env->id);
-        else
-            (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
-                                      log_fmt("the agent does not take '%s'", env->type));
-        bangdai__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
-    if (!t || strcmp(t->dept, o->dept) != 0) {
-        log_error("agent.task_refused", .dept = o->dept, .msg_id = env->id,
-                  .detail = t ? "task of another department" : "payload is not a TaskAssigned");
-        (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
-                                  t ? "task of another department" : "payload is not a TaskAssigned");
+    if (strcmp(env->type, MSG_TASK_ASSIGNED) == 0) {
+        Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
+        if (!t || strcmp(t->dept, o->dept) != 0) {
+            log_error("agent.task_refused", .dept = o->dept, .msg_id = env->id,
+                      .detail = t ? "task of another department" : "payload is not a TaskAssigned");
+            (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
+                                      t ? "task of another department" : "payload is not a TaskAssigned");
+        } else {
+            store_and_ack(s, o, env, data, len, "task", t->case_no, t->task_id,
+                          log_fmt("%s %s %s, specialist %s%s%s", t->kind, t->item_code, t->item_name,
+                                  t->specialist_id, t->previous_specialist[0] ? ", reassigned from " : "",
+                                  t->previous_specialist));
+        }
         if (t)
             bangdai__task_assigned__free_unpacked(t, NULL);
-        bangdai__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    snprintf(name, sizeof name, "%s.task", env->id);
-    int stored = spool_store(o->spool, name, data, len);
-    if (stored < 0) {
-        /* Not stored, so not acknowledged: the router sends it again. */
-        log_error("agent.spool_failed", .case_no = t->case_no, .task = t->task_id, .dept = o->dept,
-                  .detail = strerror(errno));
+    } else if (strcmp(env->type, MSG_TASK_NOTICE) == 0) {
+        Bangdai__TaskNotice *n = bangdai__task_notice__unpack(NULL, env->payload.len, env->payload.data);
+        if (!n || strcmp(n->dept, o->dept) != 0) {
+            log_error("agent.notice_refused", .dept = o->dept, .msg_id = env->id, .detail = "bad notice");
+            (void)envelope_send_error(s, NULL, "dept", env->id, ERR_MALFORMED, "payload", "not a notice of this department");
+        } else {
+            store_and_ack(s, o, env, data, len, "notice", n->case_no, n->task_id,
+                          log_fmt("%s: %s", n->kind, n->text));
+        }
+        if (n)
+            bangdai__task_notice__free_unpacked(n, NULL);
+    } else if (strcmp(env->type, MSG_ERROR) == 0) {
+        log_warn("agent.error_from_router", .dept = o->dept, .msg_id = env->id);
     } else {
-        Bangdai__Ack ack = BANGDAI__ACK__INIT;
-        ack.ref_id = env->id;
-        (void)envelope_send(s, NULL, MSG_ACK, "dept", t->case_no, &ack.base);
-        log_info(stored ? "task.stored" : "task.duplicate", .case_no = t->case_no, .task = t->task_id,
-                 .dept = o->dept, .msg_id = env->id,
-                 .detail = log_fmt("%s %s, specialist %s", t->item_code, t->item_name, t->specialist_id));
-        snprintf(file, sizeof file, "%s/%s", o->spool, name);
-        if (stored && o->exec)
-            hook(o, file, t->task_id);
+        (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
+                                  log_fmt("the agent does not take '%s'", env->type));
     }
-    bangdai__task_assigned__free_unpacked(t, NULL);
     bangdai__envelope__free_unpacked(env, NULL);
 }
 
@@ -194,40 +218,49 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int is_task(const struct dirent *d)
+static int is_spooled(const struct dirent *d)
 {
     size_t l = strlen(d->d_name);
-    return d->d_name[0] != '.' && l > 5 && strcmp(d->d_name + l - 5, ".task") == 0;
+    return d->d_name[0] != '.' && ((l > 5 && strcmp(d->d_name + l - 5, ".task") == 0) ||
+                                   (l > 7 && strcmp(d->d_name + l - 7, ".notice") == 0));
 }
 
-int dept_list(struct cli *cli, const struct dept_opts *o)
+int dept_spool(struct cli *cli, const struct dept_opts *o)
 {
     struct dirent **names;
     (void)cli;
-    int n = scandir(o->spool, &names, is_task, by_name);
+    int n = scandir(o->spool, &names, is_spooled, by_name);
     if (n < 0) {
         fprintf(stderr, "bangdai-dept: %s: %s\n", o->spool, strerror(errno));
         return 1;
     }
-    printf("%-30s %-9s %-10s %-8s %s\n", "TASK", "ITEM", "SPECIALIST", "SERVICE", "PROJECT");
+    printf("%-7s %-30s %-12s %-10s %s\n", "WHAT", "TASK", "KIND", "SPECIALIST", "DETAIL");
     for (int i = 0; i < n; i++) {
         char path[700], err[256];
         snprintf(path, sizeof path, "%s/%s", o->spool, names[i]->d_name);
         free(names[i]);
         FILE *f = fopen(path, "rb");
-        uint8_t buf[65536];
+        static uint8_t buf[1 << 20];
         size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
         if (f)
             fclose(f);
         Bangdai__Envelope *env = envelope_unpack(buf, len, err, sizeof err);
-        Bangdai__TaskAssigned *t = env ? bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data) : NULL;
-        if (t)
-            printf("%-30s %-9s %-10s %-8s %s\n", t->task_id, t->item_code, t->specialist_id,
-                   t->service_type, t->project_name);
-        else
+        if (env && strcmp(env->type, MSG_TASK_ASSIGNED) == 0) {
+            Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
+            if (t)
+                printf("%-7s %-30s %-12s %-10s %s %s\n", "task", t->task_id, t->kind, t->specialist_id,
+                       t->item_code[0] ? t->item_code : "-", t->item_name);
+            if (t)
+                bangdai__task_assigned__free_unpacked(t, NULL);
+        } else if (env && strcmp(env->type, MSG_TASK_NOTICE) == 0) {
+            Bangdai__TaskNotice *t = bangdai__task_notice__unpack(NULL, env->payload.len, env->payload.data);
+            if (t)
+                printf("%-7s %-30s %-12s %-10s %s\n", "notice", t->task_id, t->kind, t->specialist, t->text);
+            if (t)
+                bangdai__task_notice__free_unpacked(t, NULL);
+        } else {
             fprintf(stderr, "bangdai-dept: %s: unreadable spool file\n", path);
-        if (t)
-            bangdai__task_assigned__free_unpacked(t, NULL);
+        }
         if (env)
             bangdai__envelope__free_unpacked(env, NULL);
     }

@@ -1,40 +1,149 @@
-/* dept_update.c - a specialist reports progress on one task. The report is
- * one envelope; resent under the same id until the router answers, it is
- * applied once. */
+/* dept_update.c - a specialist reports progress, adds to a help log, or
+ * asks for the department's open tasks. Each report is one envelope;
+ * resent under the same id until the router answers (and, with --id, when
+ * the command itself is run again), it is applied once. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 #include "dept.h"
+#include "validate.h"
 
-int dept_update(struct cli *cli, const struct dept_opts *o)
+/* Splits a comma-separated list into out (pointers into buf). */
+static size_t split(char *buf, char **out, size_t max)
 {
-    if (o->n_args != 2)
-        return cli_usage_error(cli, "update takes TASK and STATE");
-    Bangdai__DeptUpdate u = BANGDAI__DEPT_UPDATE__INIT;
-    u.task_id = o->args[0];
-    u.state = o->args[1];
-    u.dept = (char *)o->dept;
-    u.reference = (char *)(o->ref ? o->ref : "");
-    u.result_doc = (char *)(o->doc ? o->doc : "");
-    u.result_kind = (char *)(o->kind ? o->kind : (o->doc ? "paper" : ""));
-    u.reason = (char *)(o->reason ? o->reason : "");
-    u.note = (char *)(o->note ? o->note : "");
-    if (o->kind && strcmp(o->kind, "paper") != 0 && strcmp(o->kind, "e_licence") != 0)
-        return cli_usage_error(cli, "--kind is paper or e_licence");
+    size_t n = 0;
+    for (char *tok = strtok(buf, ","); tok && n < max; tok = strtok(NULL, ",")) {
+        while (*tok == ' ')
+            tok++;
+        if (*tok)
+            out[n++] = tok;
+    }
+    return n;
+}
 
+/* Sends msg to the router and prints the outcome; returns the exit status. */
+static int send_report(struct cli *cli, const struct dept_opts *o, const char *type,
+                       const ProtobufCMessage *msg, const char *done)
+{
+    if (o->id && validate_uuid(o->id))
+        return cli_usage_error(cli, "--id must be a UUID");
     struct client *c = client_new(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
     if (!c) {
         fprintf(stderr, "%s: cannot connect to %s\n", cli->program, cli->cfg->endpoints.router_dept);
         return 3;
     }
-    Bangdai__Envelope *rep = client_call(c, "dept", MSG_DEPT_UPDATE, NULL, &u.base, 3000, 5, NULL);
+    Bangdai__Envelope *rep = NULL;
+    if (o->id) {
+        size_t len;
+        uint8_t *frame = envelope_pack_with_id(o->id, type, "dept", NULL, NULL, msg, &len);
+        if (frame)
+            rep = client_call_packed(c, frame, len, o->id, 3000, 5);
+        free(frame);
+    } else {
+        rep = client_call(c, "dept", type, NULL, msg, 3000, 5, NULL);
+    }
     int rc = 0;
     if (!rep) {
         fprintf(stderr, "%s: the router did not answer\n", cli->program);
         rc = 3;
     } else if (strcmp(rep->type, MSG_ACK) == 0) {
-        printf("%s %s\n", u.task_id, u.state);
+        printf("%s\n", done);
+    } else {
+        client_print_error(cli->program, rep);
+        rc = 1;
+    }
+    if (rep)
+        bangdai__envelope__free_unpacked(rep, NULL);
+    client_destroy(&c);
+    return rc;
+}
+
+static char *or_empty(const char *s) { return (char *)(s ? s : ""); }
+
+int dept_update(struct cli *cli, const struct dept_opts *o)
+{
+    char buf[2048], *materials[64], done[256];
+    if (o->n_args != 2)
+        return cli_usage_error(cli, "update takes TASK and STATE");
+    if (o->kind && strcmp(o->kind, "paper") != 0 && strcmp(o->kind, "e_licence") != 0)
+        return cli_usage_error(cli, "--kind is paper or e_licence");
+    Bangdai__DeptUpdate u = BANGDAI__DEPT_UPDATE__INIT;
+    u.task_id = o->args[0];
+    u.state = o->args[1];
+    u.dept = (char *)o->dept;
+    u.reference = or_empty(o->ref);
+    u.result_doc = or_empty(o->doc);
+    u.result_kind = (char *)(o->kind ? o->kind : (o->doc ? "paper" : ""));
+    u.reason = or_empty(o->reason);
+    u.note = or_empty(o->note);
+    u.when = or_empty(o->when);
+    u.where = or_empty(o->where);
+    u.missing = or_empty(o->missing);
+    if (o->materials) {
+        snprintf(buf, sizeof buf, "%s", o->materials);
+        u.n_materials = split(buf, materials, 64);
+        u.materials = materials;
+    }
+    snprintf(done, sizeof done, "%s %s", u.task_id, u.state);
+    return send_report(cli, o, MSG_DEPT_UPDATE, &u.base, done);
+}
+
+int dept_note(struct cli *cli, const struct dept_opts *o)
+{
+    char buf[1024], *invited[32], done[256];
+    if (o->n_args != 2)
+        return cli_usage_error(cli, "note takes TASK and KIND");
+    Bangdai__DeptNote n = BANGDAI__DEPT_NOTE__INIT;
+    n.task_id = o->args[0];
+    n.kind = o->args[1];
+    n.dept = (char *)o->dept;
+    n.question = or_empty(o->question);
+    n.answer = or_empty(o->answer);
+    n.text = or_empty(o->text);
+    n.contact_dept = or_empty(o->contact);
+    n.at = or_empty(o->at);
+    n.topic = or_empty(o->topic);
+    n.decisions = or_empty(o->decisions);
+    if (o->invited) {
+        snprintf(buf, sizeof buf, "%s", o->invited);
+        n.n_invited = split(buf, invited, 32);
+        n.invited = invited;
+    }
+    snprintf(done, sizeof done, "%s %s noted", n.task_id, n.kind);
+    return send_report(cli, o, MSG_DEPT_NOTE, &n.base, done);
+}
+
+int dept_list(struct cli *cli, const struct dept_opts *o)
+{
+    Bangdai__TaskListRequest r = BANGDAI__TASK_LIST_REQUEST__INIT;
+    r.dept = (char *)o->dept;
+    struct client *c = client_new(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
+    if (!c) {
+        fprintf(stderr, "%s: cannot connect to %s\n", cli->program, cli->cfg->endpoints.router_dept);
+        return 3;
+    }
+    Bangdai__Envelope *rep = client_call(c, "dept", MSG_TASK_LIST, NULL, &r.base, 3000, 5, NULL);
+    int rc = 0;
+    if (!rep) {
+        fprintf(stderr, "%s: the router did not answer\n", cli->program);
+        rc = 3;
+    } else if (strcmp(rep->type, MSG_TASK_LIST_REPLY) == 0) {
+        Bangdai__TaskListReply *l = bangdai__task_list_reply__unpack(NULL, rep->payload.len, rep->payload.data);
+        if (!l) {
+            rc = 1;
+        } else {
+            printf("%-30s %-12s %-9s %-10s %-20s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "DUE");
+            for (size_t i = 0; i < l->n_tasks; i++) {
+                const Bangdai__TaskInfo *t = l->tasks[i];
+                printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
+                       t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
+                       t->due_date[0] ? t->due_date : "-");
+            }
+            printf("%zu open task%s of %s\n", l->n_tasks, l->n_tasks == 1 ? "" : "s", l->dept);
+            bangdai__task_list_reply__free_unpacked(l, NULL);
+        }
     } else {
         client_print_error(cli->program, rep);
         rc = 1;

@@ -1,8 +1,8 @@
 /* bangdai-dept - the department agent. `run` keeps a connection to the
- * router, stores every task it receives in a spool directory before
- * acknowledging it, and optionally hands each to a command of the
- * department's own; `update` reports a task's progress; `list` shows the
- * tasks in the spool. */
+ * router, stores every task and notice it receives in a spool directory
+ * before acknowledging it, and optionally hands each to a command of the
+ * department's own; `list` shows the department's open tasks; `update`
+ * reports a task's progress and `note` adds to a 帮办 help log. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +12,39 @@
 #include "dept.h"
 
 static const char usage[] =
-    "Usage: bangdai-dept [--config FILE] COMMAND --dept CODE [OPTIONS]\n"
-    "The department agent: receives the department's tasks and reports their progress.\n\n"
+    "Usage: bangdai-dept [--config FILE] [--key NAME] COMMAND --dept CODE [OPTIONS]\n"
+    "The department agent: receives the department's tasks and reports their progress.\n"
+    "It speaks with the department's key (default dept-CODE); the router takes the\n"
+    "department from the key, so an agent sees and changes only its own tasks.\n\n"
     "Commands:\n"
     "  run --dept CODE [--spool DIR] [--exec CMD]\n"
-    "        stay connected to the router; store each task in DIR (default\n"
-    "        var/spool/CODE) before acknowledging it; run CMD for each new task\n"
-    "        with BANGDAI_SPOOL_FILE and BANGDAI_TASK set. Stops on SIGINT/SIGTERM.\n"
-    "  list --dept CODE [--spool DIR]\n"
-    "        the tasks stored in the spool\n"
-    "  update TASK STATE --dept CODE [--ref REF] [--doc NO] [--kind paper|e_licence]\n"
-    "        [--reason TEXT] [--note TEXT]\n"
-    "        report progress. STATE is accepted, submitted (needs --ref, the approval\n"
-    "        system's reference), supplement, resupplied, approved (needs --doc) or\n"
-    "        rejected (needs --reason).\n\n"
+    "        stay connected to the router; store each task and notice in DIR (default\n"
+    "        var/spool/CODE) before acknowledging it; run CMD for each new one with\n"
+    "        BANGDAI_SPOOL_FILE and BANGDAI_TASK set. Stops on SIGINT/SIGTERM.\n"
+    "  list --dept CODE\n"
+    "        the department's open tasks with state, specialist and due date\n"
+    "  spool --dept CODE [--spool DIR]\n"
+    "        the tasks and notices stored in the spool\n"
+    "  update TASK STATE --dept CODE [--id UUID] [FIELDS]\n"
+    "        report progress; STATE and the fields it needs:\n"
+    "          accepted    --when 'YYYY-MM-DD HH:MM' --where PLACE [--materials 'a,b,...']\n"
+    "                      (上门受理; the materials received are checked against the item's list)\n"
+    "          submitted   --ref REF (the approval system's reference)\n"
+    "          supplement  --missing TEXT (补正: what the unit must supply)\n"
+    "          resupplied\n"
+    "          approved    --doc NO [--kind paper|e_licence] (default paper)\n"
+    "          rejected    --reason TEXT\n"
+    "        --note TEXT adds a remark to any move. --id gives the report's id, so\n"
+    "        that running the same command again is applied once.\n"
+    "  note TASK KIND --dept CODE [--id UUID] [FIELDS]   (a 帮办 help log entry)\n"
+    "          consultation --question TEXT --answer TEXT\n"
+    "          guidance     --text TEXT\n"
+    "          contact      --contact DEPT --text TEXT\n"
+    "          meeting      --at 'YYYY-MM-DD HH:MM' --invited 'dept,dept' --topic TEXT\n"
+    "                       --decisions TEXT\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  --key NAME         the key to speak with (default dept-CODE)\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n\n"
     "Exit status: 0 done, 1 refused (the reason is printed), 2 usage or\n"
@@ -35,11 +52,21 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    enum { O_DEPT = 256, O_SPOOL, O_EXEC, O_REF, O_DOC, O_KIND, O_REASON, O_NOTE, O_WHEN, O_WHERE,
+           O_MATERIALS, O_MISSING, O_ID, O_QUESTION, O_ANSWER, O_TEXT, O_CONTACT, O_AT, O_INVITED,
+           O_TOPIC, O_DECISIONS };
     static const struct option opts[] = {
-        { "dept", required_argument, NULL, 'd' }, { "spool", required_argument, NULL, 's' },
-        { "exec", required_argument, NULL, 'e' }, { "ref", required_argument, NULL, 'r' },
-        { "doc", required_argument, NULL, 'D' }, { "kind", required_argument, NULL, 'k' },
-        { "reason", required_argument, NULL, 'R' }, { "note", required_argument, NULL, 'n' },
+        { "dept", required_argument, NULL, O_DEPT }, { "spool", required_argument, NULL, O_SPOOL },
+        { "exec", required_argument, NULL, O_EXEC }, { "ref", required_argument, NULL, O_REF },
+        { "doc", required_argument, NULL, O_DOC }, { "kind", required_argument, NULL, O_KIND },
+        { "reason", required_argument, NULL, O_REASON }, { "note", required_argument, NULL, O_NOTE },
+        { "when", required_argument, NULL, O_WHEN }, { "where", required_argument, NULL, O_WHERE },
+        { "materials", required_argument, NULL, O_MATERIALS },
+        { "missing", required_argument, NULL, O_MISSING }, { "id", required_argument, NULL, O_ID },
+        { "question", required_argument, NULL, O_QUESTION }, { "answer", required_argument, NULL, O_ANSWER },
+        { "text", required_argument, NULL, O_TEXT }, { "contact", required_argument, NULL, O_CONTACT },
+        { "at", required_argument, NULL, O_AT }, { "invited", required_argument, NULL, O_INVITED },
+        { "topic", required_argument, NULL, O_TOPIC }, { "decisions", required_argument, NULL, O_DECISIONS },
         { NULL, 0, NULL, 0 },
     };
     struct cli cli = { .program = "bangdai-dept", .usage = usage };
@@ -52,14 +79,27 @@ int main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(cli.argc, cli.argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': o.dept = optarg; break;
-        case 's': o.spool = optarg; break;
-        case 'e': o.exec = optarg; break;
-        case 'r': o.ref = optarg; break;
-        case 'D': o.doc = optarg; break;
-        case 'k': o.kind = optarg; break;
-        case 'R': o.reason = optarg; break;
-        case 'n': o.note = optarg; break;
+        case O_DEPT: o.dept = optarg; break;
+        case O_SPOOL: o.spool = optarg; break;
+        case O_EXEC: o.exec = optarg; break;
+        case O_REF: o.ref = optarg; break;
+        case O_DOC: o.doc = optarg; break;
+        case O_KIND: o.kind = optarg; break;
+        case O_REASON: o.reason = optarg; break;
+        case O_NOTE: o.note = optarg; break;
+        case O_WHEN: o.when = optarg; break;
+        case O_WHERE: o.where = optarg; break;
+        case O_MATERIALS: o.materials = optarg; break;
+        case O_MISSING: o.missing = optarg; break;
+        case O_ID: o.id = optarg; break;
+        case O_QUESTION: o.question = optarg; break;
+        case O_ANSWER: o.answer = optarg; break;
+        case O_TEXT: o.text = optarg; break;
+        case O_CONTACT: o.contact = optarg; break;
+        case O_AT: o.at = optarg; break;
+        case O_INVITED: o.invited = optarg; break;
+        case O_TOPIC: o.topic = optarg; break;
+        case O_DECISIONS: o.decisions = optarg; break;
         default: rc = cli_usage_error(&cli, "bad option"); goto out;
         }
     }
@@ -71,14 +111,20 @@ int main(int argc, char **argv)
         snprintf(spool, sizeof spool, "var/spool/%s", o.dept);
         o.spool = spool;
     }
+    if ((rc = cli_use_key(&cli, "dept-%s", o.dept)) >= 0)
+        goto out;
     o.args = cli.argv + optind;
     o.n_args = cli.argc - optind;
     if (strcmp(cli.argv[0], "run") == 0)
         rc = dept_run(&cli, &o);
     else if (strcmp(cli.argv[0], "list") == 0)
         rc = dept_list(&cli, &o);
+    else if (strcmp(cli.argv[0], "spool") == 0)
+        rc = dept_spool(&cli, &o);
     else if (strcmp(cli.argv[0], "update") == 0)
         rc = dept_update(&cli, &o);
+    else if (strcmp(cli.argv[0], "note") == 0)
+        rc = dept_note(&cli, &o);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
 out:

@@ -3,13 +3,13 @@
 #include "evaluation.h"
 
 static const struct handler handlers[] = {
-    { MSG_SERVICE_ENDED, HANDLE_LINK, evaluation_service_ended },
-    { NULL, 0, NULL },
+    { MSG_SERVICE_ENDED, HANDLE_LINK, evaluation_service_ended, 0 },
+    { NULL, 0, NULL, 0 },
 };
 
 static const struct binding bindings[] = {
-    { "evaluation", handlers },
-    { NULL, NULL },
+    { "evaluation", handlers, ROLE_SERVICE },
+    { NULL, NULL, 0 },
 };
 
 static const char *const dests[] = { "intake", NULL };

@@ -21,7 +21,12 @@ static const char usage[] =
     "  submit FILE.yaml   submit an application (see deploy/examples/); prints the case\n"
     "                     number. The file's request_id makes a resubmit return the same\n"
     "                     case instead of a new one.\n"
-    "  status CASE        the case and every task with its state, specialist and due date\n\n"
+    "  status CASE        the case, its lead specialist (主办专员), every task with its\n"
+    "                     state, specialist and due date, and the service log (帮办 help\n"
+    "                     log, reassignments, withdrawal)\n"
+    "  withdraw CASE --reason TEXT\n"
+    "                     withdraw the application: every open task is cancelled and\n"
+    "                     each department's agent is told\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  -h, --help         this text\n"
@@ -82,16 +87,29 @@ static void print_status(const Bangdai__StatusReply *s)
     printf("service   %s\n", strcmp(s->service_type, "agency") == 0 ? "agency (代办)" : "help (帮办)");
     printf("unit      %s\n", s->unit_name);
     printf("project   %s (%s)\n", s->project_name, s->project_code);
-    printf("submitted %s\n\n", when);
-    printf("%-30s %-9s %-6s %-10s %-20s %-10s %s\n", "TASK", "ITEM", "DEPT", "SPECIALIST", "STATE", "DUE", "RESULT");
+    printf("submitted %s\n", when);
+    if (s->lead_specialist[0])
+        printf("lead      %s %s\n", s->lead_specialist, s->lead_name);
+    printf("\n%-30s %-12s %-9s %-6s %-10s %-20s %-10s %s\n", "TASK", "KIND", "ITEM", "DEPT", "SPECIALIST",
+           "STATE", "DUE", "RESULT");
     for (size_t i = 0; i < s->n_tasks; i++) {
         const Bangdai__TaskStatus *t = s->tasks[i];
-        printf("%-30s %-9s %-6s %-10s %-20s %-10s %s\n", t->task_id, t->item_code, t->dept,
-               t->specialist[0] ? t->specialist : "-", t->state, t->due_date[0] ? t->due_date : "-",
-               t->result_doc[0] ? t->result_doc : "-");
+        printf("%-30s %-12s %-9s %-6s %-10s %-20s %-10s %s\n", t->task_id, t->kind[0] ? t->kind : "item",
+               t->item_code[0] ? t->item_code : "-", t->dept, t->specialist[0] ? t->specialist : "-", t->state,
+               t->due_date[0] ? t->due_date : "-", t->result_doc[0] ? t->result_doc : "-");
     }
     if (s->n_tasks == 0)
         printf("(no task reported yet)\n");
+    if (s->n_log > 0) {
+        printf("\nLOG\n");
+        for (size_t i = 0; i < s->n_log; i++) {
+            const Bangdai__CaseLogEntry *e = s->log[i];
+            time_t lt = (time_t)(e->at_us / 1000000) + 8 * 3600;
+            gmtime_r(&lt, &tm);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+            printf("%s  %-12s %-6s %s\n", when, e->kind, e->dept[0] ? e->dept : "-", e->text);
+        }
+    }
 }
 
 static int status(struct cli *cli, struct client *c)
@@ -122,9 +140,32 @@ static int status(struct cli *cli, struct client *c)
     return rc;
 }
 
+static int withdraw(struct cli *cli, struct client *c)
+{
+    Bangdai__WithdrawRequest req = BANGDAI__WITHDRAW_REQUEST__INIT;
+    if (cli->argc != 4 || strcmp(cli->argv[2], "--reason") != 0)
+        return cli_usage_error(cli, "withdraw takes a case number and --reason TEXT");
+    req.case_no = cli->argv[1];
+    req.reason = cli->argv[3];
+    Bangdai__Envelope *rep = client_call(c, "hall", MSG_WITHDRAW, req.case_no, &req.base, TIMEOUT_MS, TRIES, NULL);
+    if (!rep) {
+        fprintf(stderr, "%s: intake did not answer\n", cli->program);
+        return 3;
+    }
+    int rc = 0;
+    if (strcmp(rep->type, MSG_WITHDRAW_REPLY) == 0) {
+        printf("%s withdrawn\n", req.case_no);
+    } else {
+        client_print_error(cli->program, rep);
+        rc = 1;
+    }
+    bangdai__envelope__free_unpacked(rep, NULL);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    struct cli cli = { .program = "bangdai-hall", .usage = usage };
+    struct cli cli = { .program = "bangdai-hall", .usage = usage, .default_key = "hall" };
     int rc = cli_start(&cli, argc, argv);
     if (rc >= 0)
         return rc;
@@ -138,6 +179,8 @@ int main(int argc, char **argv)
         rc = submit(&cli, c);
     else if (strcmp(cli.argv[0], "status") == 0)
         rc = status(&cli, c);
+    else if (strcmp(cli.argv[0], "withdraw") == 0)
+        rc = withdraw(&cli, c);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     client_destroy(&c);

@@ -15,4 +15,12 @@ int intake_status(struct service *svc, const struct service_msg *m);
  * of each task and of the case (intake_status.c). */
 int intake_progress(struct service *svc, const struct service_msg *m);
 
+/* WithdrawRequest from the hall: the case is withdrawn and the router told
+ * to cancel its open tasks (intake_submit.c). */
+int intake_withdraw(struct service *svc, const struct service_msg *m);
+
+/* CaseEvent from the router: the lead specialist, help-log entries,
+ * reassignments, shown by status (intake_status.c). */
+int intake_case_event(struct service *svc, const struct service_msg *m);
+
 #endif

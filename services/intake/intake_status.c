@@ -24,8 +24,9 @@ int intake_status(struct service *svc, const struct service_msg *m)
     PGconn *db = service_db(svc);
     const char *p[1] = { r->case_no };
     int rc = SERVICE_RETRY;
-    PGresult *c = NULL, *t = NULL;
+    PGresult *c = NULL, *t = NULL, *l = NULL;
     Bangdai__TaskStatus *tasks = NULL, **tptr = NULL;
+    Bangdai__CaseLogEntry *log = NULL, **lptr = NULL;
 
     if (validate_text(r->case_no, 64)) {
         rc = service_refuse(svc, ERR_INVALID, "case_no", "a case number is required");
@@ -33,7 +34,8 @@ int intake_status(struct service *svc, const struct service_msg *m)
     }
     c = db_exec(db, "intake.status_case",
                 "SELECT case_no, state, service_type, unit_name, project_name, project_code,"
-                " (extract(epoch from submitted_at) * 1000000)::bigint"
+                " (extract(epoch from submitted_at) * 1000000)::bigint,"
+                " coalesce(lead_specialist, ''), coalesce(lead_name, '')"
                 " FROM cases WHERE case_no = $1", 1, p);
     if (!c)
         goto out;
@@ -42,10 +44,17 @@ int intake_status(struct service *svc, const struct service_msg *m)
         goto out;
     }
     t = db_exec(db, "intake.status_tasks",
-                "SELECT task_id, item_code, dept, coalesce(specialist, ''), state,"
-                " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us"
-                " FROM case_tasks WHERE case_no = $1 ORDER BY task_id", 1, p);
+                "SELECT task_id, coalesce(item_code, ''), dept, coalesce(specialist, ''), state,"
+                " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us, kind"
+                " FROM case_tasks WHERE case_no = $1"
+                " ORDER BY CASE kind WHEN 'item' THEN 0 WHEN 'coordination' THEN 1 ELSE 2 END,"
+                " length(task_id), task_id", 1, p);
     if (!t)
+        goto out;
+    l = db_exec(db, "intake.status_log",
+                "SELECT (extract(epoch from at) * 1000000)::bigint, coalesce(task_id, ''), coalesce(dept, ''),"
+                " kind, text FROM case_log WHERE case_no = $1 ORDER BY at, id", 1, p);
+    if (!l)
         goto out;
 
     Bangdai__StatusReply rep = BANGDAI__STATUS_REPLY__INIT;
@@ -56,6 +65,8 @@ int intake_status(struct service *svc, const struct service_msg *m)
     rep.project_name = PQgetvalue(c, 0, 4);
     rep.project_code = PQgetvalue(c, 0, 5);
     rep.submitted_at_us = atoll(PQgetvalue(c, 0, 6));
+    rep.lead_specialist = PQgetvalue(c, 0, 7);
+    rep.lead_name = PQgetvalue(c, 0, 8);
     size_t n = (size_t)PQntuples(t);
     tasks = calloc(n + 1, sizeof *tasks);
     tptr = calloc(n + 1, sizeof *tptr);
@@ -74,16 +85,36 @@ int intake_status(struct service *svc, const struct service_msg *m)
         ts->due_date = PQgetvalue(t, (int)i, 5);
         ts->result_doc = PQgetvalue(t, (int)i, 6);
         ts->updated_at_us = atoll(PQgetvalue(t, (int)i, 7));
+        ts->kind = PQgetvalue(t, (int)i, 8);
         tptr[i] = ts;
     }
     rep.n_tasks = n;
     rep.tasks = tptr;
+    size_t nl = (size_t)PQntuples(l);
+    log = calloc(nl + 1, sizeof *log);
+    lptr = calloc(nl + 1, sizeof *lptr);
+    if (!log || !lptr)
+        goto out;
+    for (size_t i = 0; i < nl; i++) {
+        bangdai__case_log_entry__init(&log[i]);
+        log[i].at_us = atoll(PQgetvalue(l, (int)i, 0));
+        log[i].task_id = PQgetvalue(l, (int)i, 1);
+        log[i].dept = PQgetvalue(l, (int)i, 2);
+        log[i].kind = PQgetvalue(l, (int)i, 3);
+        log[i].text = PQgetvalue(l, (int)i, 4);
+        lptr[i] = &log[i];
+    }
+    rep.n_log = nl;
+    rep.log = lptr;
     rc = service_reply(svc, MSG_STATUS_REPLY, rep.case_no, &rep.base);
 out:
     free(tasks);
     free(tptr);
+    free(log);
+    free(lptr);
     PQclear(c);
     PQclear(t);
+    PQclear(l);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
@@ -113,7 +144,8 @@ int intake_progress(struct service *svc, const struct service_msg *m)
         goto out;
     }
     if (p->task_id[0]) {
-        if (!p->state[0] || !p->item_code[0] || !p->dept[0]) {
+        const char *kind = p->kind[0] ? p->kind : "item";
+        if (!p->state[0] || !p->dept[0] || (strcmp(kind, "item") == 0 && !p->item_code[0])) {
             rc = service_refuse(svc, ERR_INVALID, "state", "a task report needs task, item, department and state");
             goto out;
         }
@@ -124,19 +156,19 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                 goto out;
             }
         }
-        const char *tp[9] = { p->task_id, p->case_no, p->item_code, p->dept, nz(p->specialist),
-                              p->state, nz(p->due_date), nz(p->result_doc), at };
+        const char *tp[10] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
+                               p->state, nz(p->due_date), nz(p->result_doc), at, kind };
         /* Only a newer report changes a task; an older one arriving late is dropped. */
         if (db_run(db, "intake.progress_task",
                    "INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
-                   " due_date, result_doc, updated_us) VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8,$9)"
+                   " due_date, result_doc, updated_us, kind) VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8,$9,$10)"
                    " ON CONFLICT (task_id) DO UPDATE SET"
                    "  specialist = coalesce(EXCLUDED.specialist, t.specialist),"
                    "  state = EXCLUDED.state,"
                    "  due_date = coalesce(EXCLUDED.due_date, t.due_date),"
                    "  result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
                    "  updated_us = EXCLUDED.updated_us"
-                   " WHERE t.updated_us <= EXCLUDED.updated_us", 9, tp)) {
+                   " WHERE t.updated_us <= EXCLUDED.updated_us", 10, tp)) {
             rc = SERVICE_RETRY;
             goto out;
         }
@@ -160,5 +192,45 @@ int intake_progress(struct service *svc, const struct service_msg *m)
     }
 out:
     protobuf_c_message_free_unpacked(&p->base, NULL);
+    return rc;
+}
+
+int intake_case_event(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__CaseEvent *e = service_decode(svc, m, &bangdai__case_event__descriptor);
+    if (!e)
+        return SERVICE_REFUSE;
+    PGconn *db = service_db(svc);
+    int rc = SERVICE_OK;
+    char at[32];
+    snprintf(at, sizeof at, "%lld", (long long)(e->at_us ? e->at_us : now_us()));
+    if (validate_text(e->kind, 32) || validate_text(e->text, 4000)) {
+        rc = service_refuse(svc, ERR_INVALID, "text", "an event needs a kind and a text");
+        goto out;
+    }
+    const char *p[6] = { e->case_no, at, nz(e->task_id), nz(e->dept), e->kind, e->text };
+    PGresult *res = db_exec(db, "intake.case_event",
+        "INSERT INTO case_log (case_no, at, task_id, dept, kind, text)"
+        " SELECT $1, to_timestamp($2::bigint / 1e6), $3, $4, $5, $6 FROM cases WHERE case_no = $1", 6, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    int known = db_affected(res) == 1;
+    PQclear(res);
+    if (!known) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", e->case_no);
+        goto out;
+    }
+    if (strcmp(e->kind, "lead") == 0 && e->specialist[0]) {
+        const char *l[3] = { e->case_no, e->specialist, e->specialist_name };
+        if (db_run(db, "intake.lead", "UPDATE cases SET lead_specialist = $2, lead_name = $3 WHERE case_no = $1", 3, l)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+    }
+    log_info("case.event", .case_no = e->case_no, .task = nz(e->task_id), .dept = nz(e->dept), .detail = e->kind);
+out:
+    protobuf_c_message_free_unpacked(&e->base, NULL);
     return rc;
 }

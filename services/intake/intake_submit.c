@@ -182,3 +182,61 @@ int intake_submit(struct service *svc, const struct service_msg *m)
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
+
+int intake_withdraw(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__WithdrawRequest *w = service_decode(svc, m, &bangdai__withdraw_request__descriptor);
+    if (!w)
+        return SERVICE_REFUSE;
+    int rc = SERVICE_OK;
+    PGresult *res = NULL;
+    if (validate_text(w->case_no, 64)) {
+        rc = service_refuse(svc, ERR_INVALID, "case_no", "a case number is required");
+        goto out;
+    }
+    if (validate_text(w->reason, 500)) {
+        rc = service_refuse(svc, ERR_INVALID, "reason", "a reason is required (at most 500 bytes of text)");
+        goto out;
+    }
+    const char *p[2] = { w->case_no, w->reason };
+    res = db_exec(service_db(svc), "intake.withdraw_find", "SELECT state FROM cases WHERE case_no = $1 FOR UPDATE", 1, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    if (PQntuples(res) == 0) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", w->case_no);
+        goto out;
+    }
+    const char *state = PQgetvalue(res, 0, 0);
+    if (strcmp(state, "WITHDRAWN") == 0 || strcmp(state, "RETURN_VISIT_OPEN") == 0) {
+        rc = service_refuse(svc, ERR_CONFLICT, "case_no", "case %s is %s and can no longer be withdrawn",
+                            w->case_no, state);
+        goto out;
+    }
+    if (db_run(service_db(svc), "intake.withdraw",
+               "UPDATE cases SET state = 'WITHDRAWN', withdrawn_at = now(), withdraw_reason = $2,"
+               " updated_at = now() WHERE case_no = $1", 2, p) ||
+        db_run(service_db(svc), "intake.withdraw_log",
+               "INSERT INTO case_log (case_no, at, kind, text) VALUES ($1, now(), 'withdrawn', $2)", 2, p)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    Bangdai__CaseWithdrawn cw = BANGDAI__CASE_WITHDRAWN__INIT;
+    cw.case_no = w->case_no;
+    cw.reason = w->reason;
+    cw.at_us = now_us();
+    if (service_emit(svc, "router", MSG_CASE_WITHDRAWN, w->case_no, &cw.base, NULL)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    log_info("case.withdrawn", .case_no = w->case_no, .detail = w->reason);
+    Bangdai__WithdrawReply rep = BANGDAI__WITHDRAW_REPLY__INIT;
+    rep.case_no = w->case_no;
+    rep.state = "WITHDRAWN";
+    rc = service_reply(svc, MSG_WITHDRAW_REPLY, w->case_no, &rep.base);
+out:
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&w->base, NULL);
+    return rc;
+}

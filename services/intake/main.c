@@ -1,17 +1,20 @@
-/* bangdai-intake - the front door: the hall's submits, queries and the
- * progress that the later stages report back. Owns projects and cases. */
+/* bangdai-intake - the front door: the hall's submits, queries and
+ * withdrawals, and the progress that the later stages report back. Owns
+ * projects and cases. */
 #include "intake.h"
 
 static const struct handler hall_handlers[] = {
-    { MSG_SUBMIT, HANDLE_REQUEST, intake_submit },
-    { MSG_STATUS, HANDLE_REQUEST, intake_status },
-    { MSG_PROGRESS, HANDLE_LINK, intake_progress },
-    { NULL, 0, NULL },
+    { MSG_SUBMIT, HANDLE_REQUEST, intake_submit, ROLE_HALL },
+    { MSG_STATUS, HANDLE_REQUEST, intake_status, ROLE_HALL | ROLE_HALL_MANAGEMENT },
+    { MSG_WITHDRAW, HANDLE_REQUEST, intake_withdraw, ROLE_HALL },
+    { MSG_PROGRESS, HANDLE_LINK, intake_progress, ROLE_SERVICE },
+    { MSG_CASE_EVENT, HANDLE_LINK, intake_case_event, ROLE_SERVICE },
+    { NULL, 0, NULL, 0 },
 };
 
 static const struct binding bindings[] = {
-    { "intake", hall_handlers },
-    { NULL, NULL },
+    { "intake", hall_handlers, ROLE_HALL | ROLE_HALL_MANAGEMENT | ROLE_SERVICE },
+    { NULL, NULL, 0 },
 };
 
 static const char *const dests[] = { "router", NULL };
@@ -19,7 +22,7 @@ static const char *const dests[] = { "router", NULL };
 static const struct service_def intake = {
     .name = "intake",
     .summary = "Takes applications from the online hall, stores each case and opens it\n"
-               "to the router; answers the hall's status queries.",
+               "to the router; answers the hall's status queries and withdrawals.",
     .bindings = bindings,
     .dests = dests,
 };

@@ -1,32 +1,70 @@
-/* router.h - the handlers of bangdai-router. */
+/* router.h - the handlers of bangdai-router and what they share. */
 #ifndef BANGDAI_ROUTER_H
 #define BANGDAI_ROUTER_H
 
 #include "service.h"
+#include "states.h"
 
-/* CaseOpened from intake: one task per item, each with a specialist of the
- * item's department, sent to that department's agent (router_tasks.c). */
+/* CaseOpened from intake: one task per item for the item's department, a
+ * coordination task for the zone body when the project lies in a zone, a
+ * help task per department of a 帮办 case; a lead specialist (router_tasks.c). */
 int router_case_opened(struct service *svc, const struct service_msg *m);
 
 /* An agent acknowledged a TaskAssigned: the task is RECEIVED (router_tasks.c). */
 int router_acked(struct service *svc, const char *msg_id, const char *dest, const char *type);
 
-/* Moves a task to `to` with its data, records the history and tells the
- * tracker. Returns SERVICE_OK, SERVICE_REFUSE (illegal move, missing field)
- * or SERVICE_RETRY (router_tasks.c). */
+/* Moves a task to `to` with its data after checking the move against the
+ * task's kind and the fields the new state needs; records the history and
+ * tells the tracker; closes the case's companion tasks when its last item
+ * is decided. actor names who moved it. Returns SERVICE_OK, SERVICE_REFUSE
+ * (unknown task, illegal move, missing field) or SERVICE_RETRY
+ * (router_tasks.c). */
 int router_move(struct service *svc, const char *task_id, const char *to_name,
                 const char *actor, const Bangdai__DeptUpdate *data);
 
-/* Hello from an agent: remember where its department is (router_dept.c). */
-int router_hello(struct service *svc, const struct service_msg *m);
+/* Chooses the specialist of dept for a new task: the one with the fewest
+ * open tasks among those not away today, ties to the first in the roster.
+ * NULL on a database error (router_tasks.c). */
+const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_department *dept);
 
-/* DeptUpdate from an agent: progress of one of its tasks (router_dept.c). */
+/* Sends TaskAssigned for task_id (as stored) to its department's agent and
+ * stores the message id as the task's assignment (router_tasks.c). */
+int router_send_task(struct service *svc, const char *task_id, const char *previous,
+                     const char *reason);
+
+/* Tells a department's agent about a task with a TaskNotice. */
+int router_notice(struct service *svc, const char *task_id, const char *case_no,
+                  const char *dept, const char *kind, const char *specialist, const char *text);
+
+/* Tells intake an event the unit sees (lead, help log, reassignment). */
+int router_case_event(struct service *svc, const char *case_no, const char *task_id,
+                      const char *dept, const char *kind, const char *text,
+                      const char *specialist);
+
+/* The department a message from an agent speaks for: the department of its
+ * key. NULL when the key is not a department's (router_dept.c). */
+const char *router_peer_dept(const struct service_msg *m, const char *claimed);
+
+/* Hello, DeptUpdate, DeptNote and TaskListRequest from agents (router_dept.c). */
+int router_hello(struct service *svc, const struct service_msg *m);
 int router_dept_update(struct service *svc, const struct service_msg *m);
+int router_dept_note(struct service *svc, const struct service_msg *m);
+int router_task_list(struct service *svc, const struct service_msg *m);
 
 /* Outbox destination "dept:<code>": the agent's socket and identity. */
 int router_resolve(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity);
 
+/* From hall management, intake and tracker (router_ops.c). */
+int router_reassign(struct service *svc, const struct service_msg *m);
+int router_specialist_away(struct service *svc, const struct service_msg *m);
+int router_case_withdrawn(struct service *svc, const struct service_msg *m);
+int router_due_date(struct service *svc, const struct service_msg *m);
+
 int router_start(struct service *svc);
 void router_stop(struct service *svc);
+
+/* A JSON array of the strings (json_escape'd). Caller frees. NULL when out
+ * of memory (router_tasks.c). */
+char *router_json_array(char *const *items, size_t n);
 
 #endif

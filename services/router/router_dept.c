@@ -1,11 +1,11 @@
 /* router_dept.c - the department agents' side of the router.
  *
- * Each agent connects a DEALER to the router_dept endpoint and says Hello
- * with its department on connect and then every few seconds; the router
+ * Each agent connects to the router_dept endpoint with its department's
+ * key and says Hello on connect and then every few seconds; the router
  * remembers the routing identity each department was last heard from, and
- * the relay sends "dept:<code>" outbox rows there. An agent acknowledges a
- * task only after storing it; a row for a department whose agent is away
- * waits in the outbox and goes out when the agent says Hello again.
+ * the relay sends "dept:<code>" outbox rows there. The department a message
+ * speaks for is the department of the key it came with, never a field of
+ * the message: an agent sees and changes only its own department's tasks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "router.h"
+#include "validate.h"
 
 struct agents {
     size_t n;
@@ -57,10 +58,19 @@ void router_stop(struct service *svc)
 
 static long find(struct agents *a, const char *code)
 {
-    for (size_t i = 0; i < a->n; i++)
+    for (size_t i = 0; a && code && i < a->n; i++)
         if (strcmp(a->dept[i]->code, code) == 0)
             return (long)i;
     return -1;
+}
+
+const char *router_peer_dept(const struct service_msg *m, const char *claimed)
+{
+    if (m->peer)
+        return m->peer->role == ROLE_DEPARTMENT ? m->peer->dept : NULL;
+    /* Without an authenticated key (CURVE off) the message's own claim is
+     * all there is. */
+    return claimed && claimed[0] ? claimed : NULL;
 }
 
 int router_hello(struct service *svc, const struct service_msg *m)
@@ -71,9 +81,10 @@ int router_hello(struct service *svc, const struct service_msg *m)
         log_warn("agent.bad_hello", .detail = "Hello payload unreadable");
         return SERVICE_REFUSE;
     }
-    long i = find(a, h->dept);
+    const char *dept = router_peer_dept(m, h->dept);
+    long i = find(a, dept);
     if (i < 0) {
-        log_warn("agent.unknown_department", .dept = h->dept, .detail = "Hello from an unknown department");
+        log_warn("agent.unknown_department", .dept = h->dept, .detail = "Hello from a key of no department");
     } else {
         bool fresh = !a->identity[i] || !zframe_eq(a->identity[i], m->identity);
         zframe_destroy(&a->identity[i]);
@@ -81,12 +92,14 @@ int router_hello(struct service *svc, const struct service_msg *m)
         if (fresh) {
             /* An agent (re)connected: what waits for it goes out now, not
              * after the back-off its earlier attempts earned. */
-            const char *p[1] = { log_fmt("dept:%s", h->dept) };
+            char dest[64];
+            snprintf(dest, sizeof dest, "dept:%s", dept);
+            const char *p[1] = { dest };
             if (db_run(service_db(svc), "router.agent_due",
                        "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL", 1, p))
-                log_warn("agent.resend_not_scheduled", .dept = h->dept);
+                log_warn("agent.resend_not_scheduled", .dept = dept);
             service_kick(svc);
-            log_info("agent.connected", .dept = h->dept);
+            log_info("agent.connected", .dept = dept);
         }
     }
     protobuf_c_message_free_unpacked(&h->base, NULL);
@@ -106,31 +119,192 @@ int router_resolve(struct service *svc, const char *dest, zsock_t **sock, zframe
     return 0;
 }
 
+/* Checks that task_id is a task of dept; SERVICE_OK, or the refusal. The
+ * task's kind goes to kind_out (at least 16 bytes) when not NULL. */
+static int own_task(struct service *svc, const char *task_id, const char *dept, char *kind_out)
+{
+    const char *p[1] = { task_id };
+    if (!dept)
+        return service_refuse(svc, ERR_FORBIDDEN, "key", "only a department's key may change tasks");
+    PGresult *res = db_exec(service_db(svc), "router.task_dept",
+                            "SELECT dept, kind FROM tasks WHERE task_id = $1", 1, p);
+    if (!res)
+        return SERVICE_RETRY;
+    int rc = SERVICE_OK;
+    if (PQntuples(res) == 0) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", task_id);
+    } else if (strcmp(PQgetvalue(res, 0, 0), dept) != 0) {
+        log_warn("agent.forbidden", .dept = dept, .task = task_id,
+                 .detail = "a department tried to touch another department's task");
+        rc = service_refuse(svc, ERR_FORBIDDEN, "task_id", "task %.96s is not a task of department %.20s",
+                            task_id, dept);
+    } else if (kind_out) {
+        snprintf(kind_out, 16, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
 int router_dept_update(struct service *svc, const struct service_msg *m)
 {
     Bangdai__DeptUpdate *u = service_decode(svc, m, &bangdai__dept_update__descriptor);
     if (!u)
         return SERVICE_REFUSE;
-    int rc;
-    const char *p[1] = { u->task_id };
-    PGresult *res = db_exec(service_db(svc), "router.task_dept",
-                            "SELECT dept FROM tasks WHERE task_id = $1", 1, p);
-    if (!res) {
-        rc = SERVICE_RETRY;
-    } else if (PQntuples(res) == 0) {
-        rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", u->task_id);
-    } else if (strcmp(PQgetvalue(res, 0, 0), u->dept) != 0) {
-        /* A department sees and changes only its own tasks. */
-        log_warn("agent.forbidden", .dept = u->dept, .task = u->task_id,
-                 .detail = "update of another department's task refused");
-        rc = service_refuse(svc, ERR_FORBIDDEN, "task_id", "task %.96s is not a task of department %.20s",
-                            u->task_id, u->dept);
-    } else {
-        char actor[64];
-        snprintf(actor, sizeof actor, "dept:%s", u->dept);
+    const char *dept = router_peer_dept(m, u->dept);
+    int rc = own_task(svc, u->task_id, dept, NULL);
+    if (rc == SERVICE_OK) {
+        char actor[160];
+        snprintf(actor, sizeof actor, "%s", m->peer ? m->peer->name : log_fmt("dept:%s", dept));
         rc = router_move(svc, u->task_id, u->state, actor, u);
     }
-    PQclear(res);
     protobuf_c_message_free_unpacked(&u->base, NULL);
+    return rc;
+}
+
+static int need(struct service *svc, const char *field, const char *value)
+{
+    if (!value || !value[0] || validate_text(value, 1000))
+        return service_refuse(svc, ERR_INVALID, field, "required, at most 1000 bytes of text");
+    return SERVICE_OK;
+}
+
+/* Checks a help-log entry and writes the line the unit will read. */
+static int note_text(struct service *svc, const Bangdai__DeptNote *n, char *out, size_t cap)
+{
+    const struct config *cfg = service_config(svc);
+    int rc;
+    if (strcmp(n->kind, "consultation") == 0) {
+        if ((rc = need(svc, "question", n->question)) || (rc = need(svc, "answer", n->answer)))
+            return rc;
+        snprintf(out, cap, "咨询 问: %s 答: %s", n->question, n->answer);
+    } else if (strcmp(n->kind, "guidance") == 0) {
+        if ((rc = need(svc, "text", n->text)))
+            return rc;
+        snprintf(out, cap, "指导 %s", n->text);
+    } else if (strcmp(n->kind, "contact") == 0) {
+        const struct cfg_department *d = config_dept(cfg, n->contact_dept);
+        if (!d)
+            return service_refuse(svc, ERR_INVALID, "contact_dept", "'%.40s' is not a department", n->contact_dept);
+        if ((rc = need(svc, "text", n->text)))
+            return rc;
+        snprintf(out, cap, "联系 %s: %s", d->name, n->text);
+    } else if (strcmp(n->kind, "meeting") == 0) {
+        bd_day day;
+        char date[11], invited[512] = "";
+        snprintf(date, sizeof date, "%s", n->at);
+        if (date_parse(date, &day))
+            return service_refuse(svc, ERR_INVALID, "at", "'%.40s' does not start with a date YYYY-MM-DD", n->at);
+        if (n->n_invited == 0)
+            return service_refuse(svc, ERR_INVALID, "invited", "a meeting invites at least one department");
+        for (size_t i = 0; i < n->n_invited; i++) {
+            const struct cfg_department *d = config_dept(cfg, n->invited[i]);
+            if (!d)
+                return service_refuse(svc, ERR_INVALID, log_fmt("invited[%zu]", i),
+                                      "'%.40s' is not a department", n->invited[i]);
+            size_t l = strlen(invited);
+            snprintf(invited + l, sizeof invited - l, "%s%s", i ? "、" : "", d->name);
+        }
+        if ((rc = need(svc, "topic", n->topic)) || (rc = need(svc, "decisions", n->decisions)))
+            return rc;
+        snprintf(out, cap, "协调会 %s 议题: %s; 参会: %s; 议定: %s", n->at, n->topic, invited, n->decisions);
+    } else {
+        return service_refuse(svc, ERR_INVALID, "kind",
+                              "'%.20s' is not consultation, guidance, contact or meeting", n->kind);
+    }
+    return SERVICE_OK;
+}
+
+int router_dept_note(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__DeptNote *n = service_decode(svc, m, &bangdai__dept_note__descriptor);
+    if (!n)
+        return SERVICE_REFUSE;
+    const char *dept = router_peer_dept(m, n->dept);
+    char kind[16] = "", text[2048];
+    int rc = own_task(svc, n->task_id, dept, kind);
+    if (rc == SERVICE_OK && strcmp(kind, "item") == 0)
+        rc = service_refuse(svc, ERR_INVALID, "task_id",
+                            "notes go on the case's help or coordination task, not on item task %.96s", n->task_id);
+    if (rc == SERVICE_OK)
+        rc = note_text(svc, n, text, sizeof text);
+    if (rc != SERVICE_OK)
+        goto out;
+    char *invited = router_json_array(n->invited, n->n_invited);
+    const char *actor = m->peer ? m->peer->name : dept;
+    const char *p[11] = { n->task_id, actor, n->kind, n->question, n->answer, n->text, n->contact_dept,
+                          n->at, invited ? invited : "[]", n->topic, n->decisions };
+    PGresult *res = db_exec(service_db(svc), "router.note",
+        "INSERT INTO task_history (task_id, from_state, to_state, actor, event, payload)"
+        " SELECT task_id, state, state, $2, 'note', json_strip_nulls(json_build_object("
+        "  'kind', $3::text, 'question', nullif($4::text, ''), 'answer', nullif($5::text, ''),"
+        "  'text', nullif($6::text, ''), 'contact_dept', nullif($7::text, ''), 'at', nullif($8::text, ''),"
+        "  'invited', $9::jsonb, 'topic', nullif($10::text, ''), 'decisions', nullif($11::text, '')))"
+        " FROM tasks WHERE task_id = $1 RETURNING (SELECT case_no FROM tasks WHERE task_id = $1)", 11, p);
+    free(invited);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    char case_no[96];
+    snprintf(case_no, sizeof case_no, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    log_info("task.note", .case_no = case_no, .task = n->task_id, .dept = dept, .detail = n->kind);
+    rc = router_case_event(svc, case_no, n->task_id, dept, n->kind, text, NULL);
+out:
+    protobuf_c_message_free_unpacked(&n->base, NULL);
+    return rc;
+}
+
+int router_task_list(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__TaskListRequest *r = service_decode(svc, m, &bangdai__task_list_request__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    const char *dept = router_peer_dept(m, r->dept);
+    int rc = SERVICE_OK;
+    PGresult *res = NULL;
+    Bangdai__TaskInfo *infos = NULL, **ptrs = NULL;
+    if (!dept) {
+        rc = service_refuse(svc, ERR_FORBIDDEN, "key", "only a department's key may list tasks");
+        goto out;
+    }
+    const char *p[1] = { dept };
+    res = db_exec(service_db(svc), "router.list",
+        "SELECT task_id, case_no, kind, coalesce(item_code, ''), specialist_id, state,"
+        " coalesce(to_char(due_on, 'YYYY-MM-DD'), '') FROM tasks"
+        " WHERE dept = $1 AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+        " ORDER BY due_on NULLS LAST, task_id", 1, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    size_t n = (size_t)PQntuples(res);
+    infos = calloc(n + 1, sizeof *infos);
+    ptrs = calloc(n + 1, sizeof *ptrs);
+    if (!infos || !ptrs) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bangdai__task_info__init(&infos[i]);
+        infos[i].task_id = PQgetvalue(res, (int)i, 0);
+        infos[i].case_no = PQgetvalue(res, (int)i, 1);
+        infos[i].kind = PQgetvalue(res, (int)i, 2);
+        infos[i].item_code = PQgetvalue(res, (int)i, 3);
+        infos[i].specialist = PQgetvalue(res, (int)i, 4);
+        infos[i].state = PQgetvalue(res, (int)i, 5);
+        infos[i].due_date = PQgetvalue(res, (int)i, 6);
+        ptrs[i] = &infos[i];
+    }
+    Bangdai__TaskListReply rep = BANGDAI__TASK_LIST_REPLY__INIT;
+    rep.dept = (char *)dept;
+    rep.n_tasks = n;
+    rep.tasks = ptrs;
+    rc = service_reply(svc, MSG_TASK_LIST_REPLY, NULL, &rep.base);
+out:
+    free(infos);
+    free(ptrs);
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }

@@ -1,5 +1,13 @@
 /* router_tasks.c - tasks from cases, specialists for tasks, and the one
- * function every move of a task goes through (router_move). */
+ * function every move of a task goes through (router_move).
+ *
+ * A case becomes: one item task per requested item, for the item's
+ * department; a coordination task for the zone body's liaison when the
+ * project lies in a zone; and, in a 帮办 case, one help task per department
+ * involved, which holds that department's help log. Within a case all tasks
+ * of one department go to one specialist, and one specialist is the case's
+ * lead (主办专员), chosen by the configured rule.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,95 +15,241 @@
 #include "db.h"
 #include "log.h"
 #include "router.h"
-#include "states.h"
+#include "validate.h"
 
-/* The specialist of dept with the fewest open tasks; ties go to the one
- * listed first in the roster. Returns NULL on a database error. */
-static const struct cfg_specialist *pick_specialist(struct service *svc,
-                                                    const struct cfg_department *dept)
+#define OPEN_STATES "('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+
+char *router_json_array(char *const *items, size_t n)
 {
-    const char *p[1] = { dept->code };
-    PGresult *res = db_exec(service_db(svc), "router.workload",
-        "SELECT specialist_id, count(*) FROM tasks WHERE dept = $1"
-        " AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED') GROUP BY specialist_id", 1, p);
-    if (!res)
+    size_t cap = 3, used = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(items[i]) * 6 + 3;
+    char *out = malloc(cap);
+    if (!out)
         return NULL;
-    const struct cfg_specialist *best = NULL;
-    long best_load = 0;
+    out[used++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[used++] = ',';
+        out[used++] = '"';
+        used += json_escape(items[i], out + used, cap - used);
+        out[used++] = '"';
+    }
+    out[used++] = ']';
+    out[used] = 0;
+    return out;
+}
+
+const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_department *dept)
+{
+    bd_day today = date_from_unix_us(now_us());
+    const char *p[1] = { dept->code };
+    PGresult *load = db_exec(service_db(svc), "router.workload",
+        "SELECT specialist_id, count(*) FROM tasks WHERE dept = $1"
+        " AND state NOT IN " OPEN_STATES " GROUP BY specialist_id", 1, p);
+    if (!load)
+        return NULL;
+    PGresult *away = db_exec(service_db(svc), "router.away",
+        "SELECT DISTINCT specialist_id FROM specialist_away"
+        " WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN from_day AND to_day", 0, NULL);
+    if (!away) {
+        PQclear(load);
+        return NULL;
+    }
+    const struct cfg_specialist *best = NULL, *fallback = NULL;
+    long best_load = 0, fallback_load = 0;
     for (size_t i = 0; i < dept->n_specialists; i++) {
-        long load = 0;
-        for (int r = 0; r < PQntuples(res); r++)
-            if (strcmp(PQgetvalue(res, r, 0), dept->specialists[i].id) == 0)
-                load = atol(PQgetvalue(res, r, 1));
-        if (!best || load < best_load) {
-            best = &dept->specialists[i];
-            best_load = load;
+        const struct cfg_specialist *sp = &dept->specialists[i];
+        long n = 0;
+        bool is_away = config_specialist_away(sp, today);
+        for (int r = 0; r < PQntuples(load); r++)
+            if (strcmp(PQgetvalue(load, r, 0), sp->id) == 0)
+                n = atol(PQgetvalue(load, r, 1));
+        for (int r = 0; r < PQntuples(away) && !is_away; r++)
+            is_away = strcmp(PQgetvalue(away, r, 0), sp->id) == 0;
+        if (!fallback || n < fallback_load) {
+            fallback = sp;
+            fallback_load = n;
+        }
+        if (!is_away && (!best || n < best_load)) {
+            best = sp;
+            best_load = n;
         }
     }
-    PQclear(res);
+    PQclear(load);
+    PQclear(away);
+    if (!best) {
+        /* Everybody is away: the work must still be someone's. */
+        log_warn("specialist.all_away", .dept = dept->code,
+                 .detail = log_fmt("every specialist is away; %s takes the task", fallback->id));
+        best = fallback;
+    }
     return best;
 }
 
-static int tell_tracker(struct service *svc, const char *task_id, const char *case_no,
-                        const char *item, const char *dept, const char *specialist,
-                        const char *state, int count, const char *delivery,
+int router_notice(struct service *svc, const char *task_id, const char *case_no,
+                  const char *dept, const char *kind, const char *specialist, const char *text)
+{
+    Bangdai__TaskNotice n = BANGDAI__TASK_NOTICE__INIT;
+    n.task_id = (char *)task_id;
+    n.case_no = (char *)case_no;
+    n.dept = (char *)dept;
+    n.kind = (char *)kind;
+    n.specialist = (char *)(specialist ? specialist : "");
+    n.text = (char *)(text ? text : "");
+    char dest[64];
+    snprintf(dest, sizeof dest, "dept:%s", dept);
+    return service_emit(svc, dest, MSG_TASK_NOTICE, case_no, &n.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+}
+
+int router_case_event(struct service *svc, const char *case_no, const char *task_id,
+                      const char *dept, const char *kind, const char *text,
+                      const char *specialist)
+{
+    Bangdai__CaseEvent e = BANGDAI__CASE_EVENT__INIT;
+    const struct cfg_department *d = NULL;
+    const struct cfg_specialist *sp = specialist ? config_specialist(service_config(svc), specialist, &d) : NULL;
+    e.case_no = (char *)case_no;
+    e.task_id = (char *)(task_id ? task_id : "");
+    e.dept = (char *)(dept ? dept : "");
+    e.kind = (char *)kind;
+    e.text = (char *)text;
+    e.at_us = now_us();
+    e.specialist = (char *)(specialist ? specialist : "");
+    e.specialist_name = sp ? sp->name : "";
+    return service_emit(svc, "intake", MSG_CASE_EVENT, case_no, &e.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+}
+
+static int tell_tracker(struct service *svc, PGresult *t, int row, const char *state,
                         const Bangdai__DeptUpdate *data)
 {
+    /* t holds: task_id, case_no, item_code, dept, specialist_id, kind, task_count, delivery */
     Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
-    tc.task_id = (char *)task_id;
-    tc.case_no = (char *)case_no;
-    tc.item_code = (char *)item;
-    tc.dept = (char *)dept;
-    tc.specialist = (char *)specialist;
+    tc.task_id = PQgetvalue(t, row, 0);
+    tc.case_no = PQgetvalue(t, row, 1);
+    tc.item_code = PQgetvalue(t, row, 2);
+    tc.dept = PQgetvalue(t, row, 3);
+    tc.specialist = PQgetvalue(t, row, 4);
+    tc.kind = PQgetvalue(t, row, 5);
+    tc.case_task_count = atoi(PQgetvalue(t, row, 6));
+    tc.delivery = PQgetvalue(t, row, 7);
     tc.state = (char *)state;
     tc.at_us = now_us();
-    tc.case_task_count = count;
-    tc.delivery = (char *)delivery;
     if (data) {
         tc.result_doc = data->result_doc;
         tc.result_kind = data->result_kind;
         tc.reference = data->reference;
         tc.reason = data->reason;
     }
-    return service_emit(svc, "tracker", MSG_TASK_CHANGED, case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+    return service_emit(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
 }
 
-static int create_task(struct service *svc, const Bangdai__CaseOpened *co, size_t i,
-                       const struct cfg_specialist *sp, const struct cfg_item *item, int count)
+/* The columns tell_tracker reads, for one task. */
+#define TASK_COLUMNS \
+    "t.task_id, t.case_no, coalesce(t.item_code, ''), t.dept, t.specialist_id, t.kind," \
+    " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'), c.delivery," \
+    " t.state, c.service_type, t.assign_msg_id"
+
+static PGresult *load_task(struct service *svc, const char *task_id, bool for_update)
 {
-    char task_id[96], msg_id[UUID_STR_LEN];
-    Bangdai__TaskAssigned ta = BANGDAI__TASK_ASSIGNED__INIT;
+    const char *p[1] = { task_id };
+    return db_exec(service_db(svc), "router.task",
+                   for_update ? "SELECT " TASK_COLUMNS " FROM tasks t JOIN cases c USING (case_no)"
+                                " WHERE t.task_id = $1 FOR UPDATE OF t"
+                              : "SELECT " TASK_COLUMNS " FROM tasks t JOIN cases c USING (case_no)"
+                                " WHERE t.task_id = $1", 1, p);
+}
 
-    snprintf(task_id, sizeof task_id, "%s-T%zu", co->case_no, i + 1);
-    ta.task_id = task_id;
-    ta.case_no = co->case_no;
-    ta.item_code = item->code;
-    ta.item_name = item->name;
-    ta.dept = item->dept;
-    ta.specialist_id = sp->id;
-    ta.specialist_name = sp->name;
-    ta.service_type = co->service_type;
-    ta.unit_name = co->unit_name;
-    ta.project_name = co->project_name;
-    ta.project_code = co->project_code;
-    ta.n_materials = item->n_materials;
-    ta.materials = item->materials;
-    if (service_emit(svc, log_fmt("dept:%s", item->dept), MSG_TASK_ASSIGNED, co->case_no, &ta.base, msg_id))
+int router_send_task(struct service *svc, const char *task_id, const char *previous,
+                     const char *reason)
+{
+    const struct config *cfg = service_config(svc);
+    const char *p[1] = { task_id };
+    PGresult *res = db_exec(service_db(svc), "router.task_to_send",
+        "SELECT t.case_no, t.kind, coalesce(t.item_code, ''), t.dept, t.specialist_id, c.service_type,"
+        " coalesce(c.lead_specialist, ''),"
+        " (SELECT coalesce(string_agg(item_code, ',' ORDER BY task_id), '') FROM tasks i"
+        "   WHERE i.case_no = t.case_no AND i.kind = 'item')"
+        " FROM tasks t JOIN cases c USING (case_no) WHERE t.task_id = $1", 1, p);
+    if (!res)
         return SERVICE_RETRY;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return SERVICE_RETRY;
+    }
+    const struct cfg_item *item = config_item(cfg, PQgetvalue(res, 0, 2));
+    const struct cfg_department *d = NULL;
+    const struct cfg_specialist *sp = config_specialist(cfg, PQgetvalue(res, 0, 4), &d);
+    char *items_copy = strdup(PQgetvalue(res, 0, 7)), *codes[64];
+    size_t n_codes = 0;
+    for (char *tok = items_copy ? strtok(items_copy, ",") : NULL; tok && n_codes < 64; tok = strtok(NULL, ","))
+        codes[n_codes++] = tok;
 
-    const char *p[6] = { task_id, co->case_no, item->code, item->dept, sp->id, msg_id };
+    Bangdai__TaskAssigned ta = BANGDAI__TASK_ASSIGNED__INIT;
+    char msg_id[UUID_STR_LEN], dest[64];
+    ta.task_id = (char *)task_id;
+    ta.case_no = PQgetvalue(res, 0, 0);
+    ta.kind = PQgetvalue(res, 0, 1);
+    ta.item_code = PQgetvalue(res, 0, 2);
+    ta.item_name = item ? item->name : "";
+    ta.dept = PQgetvalue(res, 0, 3);
+    ta.specialist_id = PQgetvalue(res, 0, 4);
+    ta.specialist_name = sp ? sp->name : "";
+    ta.service_type = PQgetvalue(res, 0, 5);
+    ta.lead_specialist = PQgetvalue(res, 0, 6);
+    ta.previous_specialist = (char *)(previous ? previous : "");
+    ta.reason = (char *)(reason ? reason : "");
+    if (item) {
+        ta.n_materials = item->n_materials;
+        ta.materials = item->materials;
+    }
+    if (strcmp(ta.kind, "item") != 0) {
+        ta.n_items = n_codes;
+        ta.items = codes;
+    }
+    snprintf(dest, sizeof dest, "dept:%s", ta.dept);
+    int rc = service_emit(svc, dest, MSG_TASK_ASSIGNED, ta.case_no, &ta.base, msg_id) ? SERVICE_RETRY : SERVICE_OK;
+    if (rc == SERVICE_OK) {
+        const char *u[2] = { task_id, msg_id };
+        if (db_run(service_db(svc), "router.assign_msg", "UPDATE tasks SET assign_msg_id = $2 WHERE task_id = $1", 2, u))
+            rc = SERVICE_RETRY;
+    }
+    free(items_copy);
+    PQclear(res);
+    return rc;
+}
+
+/* Stage order, for the lead rule "earliest_stage". */
+static int stage_rank(const char *stage)
+{
+    static const char *const order[] = { "land", "works", "construction", "completion" };
+    for (int i = 0; i < 4; i++)
+        if (strcmp(stage, order[i]) == 0)
+            return i;
+    return 4;
+}
+
+struct new_task {
+    char id[96];
+    const char *kind;
+    const struct cfg_item *item;        /* NULL for companions */
+    const struct cfg_department *dept;
+    const struct cfg_specialist *sp;
+};
+
+static int insert_task(struct service *svc, const char *case_no, struct new_task *t)
+{
+    const char *p[6] = { t->id, case_no, t->item ? t->item->code : NULL, t->dept->code, t->sp->id, t->kind };
     if (db_run(service_db(svc), "router.insert_task",
-               "INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, assign_msg_id)"
+               "INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind)"
                " VALUES ($1, $2, $3, $4, $5, 'ASSIGNED', $6)", 6, p))
         return SERVICE_RETRY;
-    const char *h[2] = { task_id, "router" };
+    const char *h[2] = { t->id, t->sp->id };
     if (db_run(service_db(svc), "router.history",
-               "INSERT INTO task_history (task_id, to_state, actor, detail) VALUES ($1, 'ASSIGNED', $2, NULL)", 2, h))
+               "INSERT INTO task_history (task_id, to_state, actor, payload)"
+               " VALUES ($1, 'ASSIGNED', 'router', json_build_object('specialist', $2::text))", 2, h))
         return SERVICE_RETRY;
-    log_info("task.assigned", .case_no = co->case_no, .task = task_id, .dept = item->dept,
-             .detail = log_fmt("%s to specialist %s", item->code, sp->id));
-    return tell_tracker(svc, task_id, co->case_no, item->code, item->dept, sp->id, "ASSIGNED",
-                        count, co->delivery, NULL);
+    return SERVICE_OK;
 }
 
 int router_case_opened(struct service *svc, const struct service_msg *m)
@@ -105,9 +259,10 @@ int router_case_opened(struct service *svc, const struct service_msg *m)
     if (!co)
         return SERVICE_REFUSE;
     int rc = SERVICE_OK;
-    const struct cfg_item **items = calloc(co->n_items + 1, sizeof *items);
-    const struct cfg_specialist **chosen = calloc(co->n_items + 1, sizeof *chosen);
-    if (!items || !chosen) {
+    size_t cap = co->n_items * 2 + 2, n = 0;
+    struct new_task *tasks = calloc(cap, sizeof *tasks);
+    const struct cfg_department *zone = NULL;
+    if (!tasks) {
         rc = SERVICE_RETRY;
         goto out;
     }
@@ -115,38 +270,139 @@ int router_case_opened(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_INVALID, "case_no", "a case needs a number and at least one item");
         goto out;
     }
-    for (size_t i = 0; i < co->n_items; i++)
-        if (!(items[i] = config_item(cfg, co->items[i]))) {
+    if (strcmp(co->service_type, "agency") != 0 && strcmp(co->service_type, "help") != 0) {
+        rc = service_refuse(svc, ERR_INVALID, "service_type", "'%.20s' is neither agency nor help", co->service_type);
+        goto out;
+    }
+    if (co->zone[0] && (!(zone = config_dept(cfg, co->zone)) || !zone->zone)) {
+        rc = service_refuse(svc, ERR_INVALID, "zone", "'%.40s' is not a zone body", co->zone);
+        goto out;
+    }
+    /* Item tasks first; within a case one specialist per department. */
+    for (size_t i = 0; i < co->n_items; i++, n++) {
+        struct new_task *t = &tasks[n];
+        if (!(t->item = config_item(cfg, co->items[i]))) {
             rc = service_refuse(svc, ERR_INVALID, log_fmt("items[%zu]", i),
                                 "'%.40s' is not an item of the router's catalog", co->items[i]);
             goto out;
         }
-    char count[24];
-    snprintf(count, sizeof count, "%zu", co->n_items);
-    const char *p[4] = { co->case_no, co->service_type, co->delivery, count };
+        snprintf(t->id, sizeof t->id, "%s-T%zu", co->case_no, i + 1);
+        t->kind = "item";
+        t->dept = config_dept(cfg, t->item->dept);
+    }
+    if (zone) {
+        struct new_task *t = &tasks[n++];
+        snprintf(t->id, sizeof t->id, "%s-C1", co->case_no);
+        t->kind = "coordination";
+        t->dept = zone;
+    }
+    if (strcmp(co->service_type, "help") == 0) {
+        size_t n_items = co->n_items, h = 0;
+        for (size_t i = 0; i < n_items; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = tasks[j].dept == tasks[i].dept;
+            if (seen)
+                continue;
+            struct new_task *t = &tasks[n++];
+            snprintf(t->id, sizeof t->id, "%s-H%zu", co->case_no, ++h);
+            t->kind = "help";
+            t->dept = tasks[i].dept;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i && !tasks[i].sp; j++)
+            if (tasks[j].dept == tasks[i].dept)
+                tasks[i].sp = tasks[j].sp;
+        if (!tasks[i].sp && !(tasks[i].sp = router_pick(svc, tasks[i].dept))) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+    }
+    /* The lead (主办专员): by rule, from the item tasks. */
+    size_t lead = 0;
+    if (!cfg->lead_rule || strcmp(cfg->lead_rule, "first_item") != 0)
+        for (size_t i = 1; i < co->n_items; i++)
+            if (stage_rank(tasks[i].item->stage) < stage_rank(tasks[lead].item->stage))
+                lead = i;
+    const char *p[6] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
+                         zone ? zone->code : NULL, tasks[lead].sp->id };
     if (db_run(service_db(svc), "router.insert_case",
-               "INSERT INTO cases (case_no, service_type, delivery, task_count) VALUES ($1, $2, $3, $4)", 4, p)) {
+               "INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist)"
+               " VALUES ($1, $2, $3, $4::int, $5, $6)", 6, p)) {
         rc = SERVICE_RETRY;
         goto out;
     }
-    for (size_t i = 0; i < co->n_items && rc == SERVICE_OK; i++) {
-        /* Within a case, all tasks of one department go to one specialist. */
-        for (size_t j = 0; j < i && !chosen[i]; j++)
-            if (strcmp(items[j]->dept, items[i]->dept) == 0)
-                chosen[i] = chosen[j];
-        if (!chosen[i]) {
-            const struct cfg_department *d = config_dept(cfg, items[i]->dept);
-            if (!d || !(chosen[i] = pick_specialist(svc, d))) {
-                rc = SERVICE_RETRY;
-                break;
-            }
-        }
-        rc = create_task(svc, co, i, chosen[i], items[i], (int)co->n_items);
+    for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
+        if ((rc = insert_task(svc, co->case_no, &tasks[i])) != SERVICE_OK ||
+            (rc = router_send_task(svc, tasks[i].id, NULL, NULL)) != SERVICE_OK)
+            break;
+        PGresult *t = load_task(svc, tasks[i].id, false);
+        rc = t ? tell_tracker(svc, t, 0, "ASSIGNED", NULL) : SERVICE_RETRY;
+        PQclear(t);
+        log_info("task.assigned", .case_no = co->case_no, .task = tasks[i].id, .dept = tasks[i].dept->code,
+                 .detail = log_fmt("%s %s to specialist %s", tasks[i].kind,
+                                   tasks[i].item ? tasks[i].item->code : "-", tasks[i].sp->id));
+    }
+    if (rc == SERVICE_OK) {
+        const struct cfg_specialist *l = tasks[lead].sp;
+        rc = router_case_event(svc, co->case_no, NULL, tasks[lead].dept->code, "lead",
+                               log_fmt("主办专员 %s %s (%s)", l->id, l->name, tasks[lead].dept->name), l->id);
+        log_info("case.lead", .case_no = co->case_no, .dept = tasks[lead].dept->code,
+                 .detail = log_fmt("lead specialist %s", l->id));
     }
 out:
-    free(items);
-    free(chosen);
+    free(tasks);
     protobuf_c_message_free_unpacked(&co->base, NULL);
+    return rc;
+}
+
+/* Checks that data carries every field the move into `to` needs. */
+static int check_fields(struct service *svc, enum task_state from, enum task_state to,
+                        const char *task_id, const Bangdai__DeptUpdate *d)
+{
+    for (const char *const *f = task_required_fields(to); *f; f++) {
+        const char *have = !d ? NULL
+            : strcmp(*f, "when") == 0 ? d->when : strcmp(*f, "where") == 0 ? d->where
+            : strcmp(*f, "reference") == 0 ? d->reference : strcmp(*f, "missing") == 0 ? d->missing
+            : strcmp(*f, "result_doc") == 0 ? d->result_doc : strcmp(*f, "result_kind") == 0 ? d->result_kind
+            : d->reason;
+        if (!have || !have[0])
+            return service_refuse(svc, ERR_INVALID, *f, "%s needs %s (task %s is %s)",
+                                  task_state_name(to), *f, task_id, task_state_name(from));
+        if (validate_text(have, 500))
+            return service_refuse(svc, ERR_INVALID, *f, "at most 500 bytes of text, no control characters");
+    }
+    if (to == TASK_APPROVED && strcmp(d->result_kind, "paper") != 0 && strcmp(d->result_kind, "e_licence") != 0)
+        return service_refuse(svc, ERR_INVALID, "result_kind", "'%.20s' is neither paper nor e_licence", d->result_kind);
+    if (to == TASK_ACCEPTED_ONSITE) {
+        bd_day day;
+        char date[11];
+        snprintf(date, sizeof date, "%s", d->when);
+        if (date_parse(date, &day))
+            return service_refuse(svc, ERR_INVALID, "when", "'%.40s' does not start with a date YYYY-MM-DD", d->when);
+        for (size_t i = 0; i < d->n_materials; i++)
+            if (validate_text(d->materials[i], 200))
+                return service_refuse(svc, ERR_INVALID, log_fmt("materials[%zu]", i), "at most 200 bytes of text");
+    }
+    return SERVICE_OK;
+}
+
+/* Closes the coordination and help tasks of a case once every item task is
+ * decided: the service they accompany is over. */
+static int close_companions(struct service *svc, const char *case_no)
+{
+    const char *p[1] = { case_no };
+    PGresult *res = db_exec(service_db(svc), "router.companions",
+        "SELECT task_id FROM tasks t WHERE case_no = $1 AND kind <> 'item' AND state NOT IN " OPEN_STATES
+        " AND NOT EXISTS (SELECT 1 FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'"
+        "                 AND i.state NOT IN " OPEN_STATES ")", 1, p);
+    if (!res)
+        return SERVICE_RETRY;
+    int rc = SERVICE_OK;
+    for (int i = 0; i < PQntuples(res) && rc == SERVICE_OK; i++)
+        rc = router_move(svc, PQgetvalue(res, i, 0), "CLOSED", "router", NULL);
+    PQclear(res);
     return rc;
 }
 
@@ -155,69 +411,113 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
 {
     PGconn *db = service_db(svc);
     enum task_state from, to;
-    const char *p[1] = { task_id };
-    PGresult *res = db_exec(db, "router.task_for_update",
-        "SELECT t.state, t.case_no, t.item_code, t.dept, t.specialist_id, c.task_count, c.delivery"
-        " FROM tasks t JOIN cases c USING (case_no) WHERE t.task_id = $1 FOR UPDATE OF t", 1, p);
-    if (!res)
+    enum task_kind kind;
+    PGresult *t = load_task(svc, task_id, true);
+    char *received = NULL, *missing = NULL;
+    if (!t)
         return SERVICE_RETRY;
     int rc = SERVICE_OK;
-    if (PQntuples(res) == 0) {
+    if (PQntuples(t) == 0) {
         rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", task_id);
         goto out;
     }
-    if (task_state_parse(PQgetvalue(res, 0, 0), &from) || task_state_parse(to_name, &to)) {
+    if (task_state_parse(to_name, &to)) {
         rc = service_refuse(svc, ERR_INVALID, "state", "unknown state '%.40s'", to_name);
         goto out;
     }
-    if (task_transition(from, to)) {
-        rc = service_refuse(svc, ERR_CONFLICT, "state", "task %s is %s and cannot become %s",
-                            task_id, task_state_name(from), task_state_name(to));
+    if (task_state_parse(PQgetvalue(t, 0, 8), &from) || task_kind_parse(PQgetvalue(t, 0, 5), PQgetvalue(t, 0, 9), &kind)) {
+        log_error("task.corrupt", .task = task_id, .detail = "stored state or kind unknown");
+        rc = service_refuse(svc, ERR_INTERNAL, "state", "task %s has an unknown stored state", task_id);
         goto out;
     }
-    const char *need = task_required_field(to);
-    if (need) {
-        const char *have = !data ? "" : strcmp(need, "reference") == 0 ? data->reference
-                         : strcmp(need, "result_doc") == 0 ? data->result_doc : data->reason;
-        if (!have || !have[0]) {
-            rc = service_refuse(svc, ERR_INVALID, need, "%s needs %s (task %s is %s)",
-                                task_state_name(to), need, task_id, task_state_name(from));
+    if (task_transition(kind, from, to)) {
+        rc = service_refuse(svc, ERR_CONFLICT, "state", "task %s (%s) is %s and cannot become %s",
+                            task_id, task_kind_name(kind), task_state_name(from), task_state_name(to));
+        goto out;
+    }
+    if ((rc = check_fields(svc, from, to, task_id, data)) != SERVICE_OK)
+        goto out;
+
+    /* On-site acceptance: the materials taken in against the item's list. */
+    if (to == TASK_ACCEPTED_ONSITE) {
+        const struct cfg_item *item = config_item(service_config(svc), PQgetvalue(t, 0, 2));
+        char **miss = item ? calloc(item->n_materials + 1, sizeof *miss) : NULL;
+        size_t n_miss = 0;
+        for (size_t i = 0; item && miss && i < item->n_materials; i++) {
+            bool got = false;
+            for (size_t j = 0; j < data->n_materials && !got; j++)
+                got = strcmp(item->materials[i], data->materials[j]) == 0;
+            if (!got)
+                miss[n_miss++] = item->materials[i];
+        }
+        received = router_json_array(data->materials, data->n_materials);
+        missing = miss ? router_json_array(miss, n_miss) : NULL;
+        free(miss);
+        if (!received || !missing) {
+            rc = SERVICE_RETRY;
             goto out;
         }
     }
-    const char *u[6] = { task_id, task_state_name(to),
-                         data && data->reference[0] ? data->reference : NULL,
-                         data && data->result_doc[0] ? data->result_doc : NULL,
-                         data && data->result_kind[0] ? data->result_kind : NULL,
-                         data && data->reason[0] ? data->reason : NULL };
+    const char *nz[] = {
+        data && data->reference[0] ? data->reference : NULL,
+        data && data->result_doc[0] ? data->result_doc : NULL,
+        data && data->result_kind[0] ? data->result_kind : NULL,
+        data && data->reason[0] ? data->reason : NULL,
+        data && data->when[0] ? data->when : NULL,
+        data && data->where[0] ? data->where : NULL,
+        data && data->missing[0] ? data->missing : NULL,
+    };
+    const char *u[10] = { task_id, task_state_name(to), nz[0], nz[1], nz[2], nz[3], nz[4], nz[5],
+                          received, nz[6] };
     if (db_run(db, "router.move",
                "UPDATE tasks SET state = $2, reference = coalesce($3, reference),"
                " result_doc = coalesce($4, result_doc), result_kind = coalesce($5, result_kind),"
-               " reason = coalesce($6, reason), updated_at = now() WHERE task_id = $1", 6, u)) {
+               " reason = coalesce($6, reason), accepted_when = coalesce($7, accepted_when),"
+               " accepted_where = coalesce($8, accepted_where),"
+               " materials_received = CASE WHEN $9::jsonb IS NULL THEN materials_received"
+               "   ELSE ARRAY(SELECT jsonb_array_elements_text($9::jsonb)) END,"
+               " supplement_missing = coalesce($10, supplement_missing), updated_at = now()"
+               " WHERE task_id = $1", 10, u)) {
         rc = SERVICE_RETRY;
         goto out;
     }
-    const char *h[5] = { task_id, task_state_name(from), task_state_name(to), actor,
-                         data && data->note[0] ? data->note : NULL };
+    if (missing) {
+        const char *mm[2] = { task_id, missing };
+        if (db_run(db, "router.missing",
+                   "UPDATE tasks SET materials_missing = ARRAY(SELECT jsonb_array_elements_text($2::jsonb))"
+                   " WHERE task_id = $1", 2, mm)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+    }
+    const char *h[13] = { task_id, task_state_name(from), task_state_name(to), actor,
+                          data && data->note[0] ? data->note : NULL,
+                          nz[0], nz[1], nz[2], nz[3], nz[4], nz[5], nz[6], missing };
     if (db_run(db, "router.history",
-               "INSERT INTO task_history (task_id, from_state, to_state, actor, detail)"
-               " VALUES ($1, $2, $3, $4, $5)", 5, h)) {
+               "INSERT INTO task_history (task_id, from_state, to_state, actor, detail, payload)"
+               " VALUES ($1, $2, $3, $4, $5, json_strip_nulls(json_build_object("
+               "  'reference', $6::text, 'result_doc', $7::text, 'result_kind', $8::text,"
+               "  'reason', $9::text, 'when', $10::text, 'where', $11::text, 'missing', $12::text,"
+               "  'materials_missing', $13::jsonb)))", 13, h)) {
         rc = SERVICE_RETRY;
         goto out;
     }
-    log_info("task.moved", .case_no = PQgetvalue(res, 0, 1), .task = task_id, .dept = PQgetvalue(res, 0, 3),
+    log_info("task.moved", .case_no = PQgetvalue(t, 0, 1), .task = task_id, .dept = PQgetvalue(t, 0, 3),
              .detail = log_fmt("%s -> %s by %s", task_state_name(from), task_state_name(to), actor));
-    rc = tell_tracker(svc, task_id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-                      PQgetvalue(res, 0, 4), task_state_name(to), atoi(PQgetvalue(res, 0, 5)),
-                      PQgetvalue(res, 0, 6), data);
+    if ((rc = tell_tracker(svc, t, 0, task_state_name(to), data)) != SERVICE_OK)
+        goto out;
+    if (kind == KIND_AGENCY_ITEM || kind == KIND_HELP_ITEM)
+        if (task_state_final(to))
+            rc = close_companions(svc, PQgetvalue(t, 0, 1));
 out:
-    PQclear(res);
+    free(received);
+    free(missing);
+    PQclear(t);
     return rc;
 }
 
 int router_acked(struct service *svc, const char *msg_id, const char *dest, const char *type)
 {
-    (void)dest;
     if (strcmp(type, MSG_TASK_ASSIGNED) != 0)
         return SERVICE_OK;
     /* The agent acknowledges only after it stored the task: RECEIVED. */
@@ -230,6 +530,6 @@ int router_acked(struct service *svc, const char *msg_id, const char *dest, cons
     if (PQntuples(res) == 1)
         rc = router_move(svc, PQgetvalue(res, 0, 0), "RECEIVED", dest, NULL);
     PQclear(res);
-    /* A refusal here would be a bug of ours, not the agent's: log and go on. */
+    /* A refusal here would be a bug of ours, not the agent's: logged, go on. */
     return rc == SERVICE_RETRY ? SERVICE_RETRY : SERVICE_OK;
 }

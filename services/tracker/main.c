@@ -3,16 +3,16 @@
 #include "tracker.h"
 
 static const struct handler handlers[] = {
-    { MSG_TASK_CHANGED, HANDLE_LINK, tracker_task_changed },
-    { NULL, 0, NULL },
+    { MSG_TASK_CHANGED, HANDLE_LINK, tracker_task_changed, 0 },
+    { NULL, 0, NULL, 0 },
 };
 
 static const struct binding bindings[] = {
-    { "tracker", handlers },
-    { NULL, NULL },
+    { "tracker", handlers, ROLE_SERVICE },
+    { NULL, NULL, 0 },
 };
 
-static const char *const dests[] = { "delivery", "intake", NULL };
+static const char *const dests[] = { "delivery", "intake", "router", NULL };
 
 static const struct service_def tracker = {
     .name = "tracker",

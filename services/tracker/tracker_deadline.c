@@ -45,7 +45,8 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_INVALID, "task_id", "task and case are required");
         goto out;
     }
-    if (!item) {
+    bool is_item = !tc->kind[0] || strcmp(tc->kind, "item") == 0;
+    if (is_item && !item) {
         rc = service_refuse(svc, ERR_INVALID, "item_code", "'%.40s' is not in the catalog", tc->item_code);
         goto out;
     }
@@ -55,29 +56,45 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     }
     bd_day today = date_from_unix_us(tc->at_us ? tc->at_us : now_us());
     date_format(today, start);
-    snprintf(days, sizeof days, "%d", item->promised_days);
+    if (is_item)
+        snprintf(days, sizeof days, "%d", item->promised_days);
 
-    if (st == TASK_ASSIGNED || st == TASK_ACCEPTED_ONSITE) {
-        due_from(svc, item, today, tc->case_no, tc->task_id, due, &version);
-        const char *p[10] = { tc->task_id, tc->case_no, tc->item_code, tc->dept, tc->specialist,
-                              tc->state, start, days, due[0] ? due : NULL, version };
+    if (st == TASK_ASSIGNED || (is_item && st == TASK_ACCEPTED_ONSITE)) {
+        /* Coordination and help tasks accompany the case: no limit of their own. */
+        if (is_item)
+            due_from(svc, item, today, tc->case_no, tc->task_id, due, &version);
+        const char *p[11] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
+                              tc->state, start, is_item ? days : NULL, due[0] ? due : NULL, version,
+                              is_item ? "item" : tc->kind };
         if (db_run(db, "tracker.clock",
                    "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
-                   " started_on, promised_days, due_on, calendar_version)"
-                   " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10)"
+                   " started_on, promised_days, due_on, calendar_version, kind)"
+                   " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11)"
                    " ON CONFLICT (task_id) DO UPDATE SET state = $6, started_on = $7::date,"
-                   " due_on = $9::date, calendar_version = $10, updated_at = now()", 10, p)) {
+                   " due_on = $9::date, calendar_version = $10, updated_at = now()", 11, p)) {
             rc = SERVICE_RETRY;
             goto out;
         }
-        log_info("deadline.set", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
-                 .detail = log_fmt("%s: %d working days from %s, due %s", tc->state,
-                                   item->promised_days, start, due[0] ? due : "unknown"));
+        if (is_item) {
+            log_info("deadline.set", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
+                     .detail = log_fmt("%s: %d working days from %s, due %s", tc->state,
+                                       item->promised_days, start, due[0] ? due : "unknown"));
+            /* The router keeps the due date for the department's task list. */
+            Bangdai__DueDate dd = BANGDAI__DUE_DATE__INIT;
+            dd.task_id = tc->task_id;
+            dd.case_no = tc->case_no;
+            dd.due_date = due;
+            dd.calendar_version = (char *)(version ? version : "");
+            if (service_emit(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base, NULL)) {
+                rc = SERVICE_RETRY;
+                goto out;
+            }
+        }
     } else {
-        const char *p[2] = { tc->task_id, tc->state };
+        const char *p[3] = { tc->task_id, tc->state, tc->specialist[0] ? tc->specialist : NULL };
         PGresult *res = db_exec(db, "tracker.state",
-            "UPDATE deadlines SET state = $2, updated_at = now() WHERE task_id = $1"
-            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), '')", 2, p);
+            "UPDATE deadlines SET state = $2, specialist = coalesce($3, specialist), updated_at = now()"
+            " WHERE task_id = $1 RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), '')", 3, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -101,11 +118,12 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     pr.due_date = due;
     pr.result_doc = tc->result_doc;
     pr.at_us = tc->at_us;
+    pr.kind = (char *)(is_item ? "item" : tc->kind);
     if (service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL)) {
         rc = SERVICE_RETRY;
         goto out;
     }
-    if (st == TASK_APPROVED || st == TASK_REJECTED) {
+    if (is_item && (st == TASK_APPROVED || st == TASK_REJECTED)) {
         Bangdai__TaskDecided td = BANGDAI__TASK_DECIDED__INIT;
         td.task_id = tc->task_id;
         td.case_no = tc->case_no;

@@ -4,6 +4,12 @@
  * "TYPE CODE FIELD: MESSAGE", or "no reply", so tests can check that a
  * daemon answers bad input with a clear error and keeps serving.
  *
+ * It connects like the endpoint's usual client does, over CURVE with a key
+ * of the configuration ($BANGDAI_CONFIG): $BANGDAI_KEY, else the key of the
+ * endpoint's normal sender (intake: hall; router: intake; router_dept: the
+ * first department key; tracker: router; delivery: tracker; evaluation:
+ * delivery), so that what is tested is the bad input, not the key.
+ *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  */
 #include <stdio.h>
@@ -11,7 +17,34 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "config.h"
 #include "envelope.h"
+#include "security.h"
+#include "sockets.h"
+
+/* The key of the endpoint's normal sender; see the top of the file. */
+static const char *sender_key(const struct config *cfg, const char *endpoint)
+{
+    static const char *const senders[][2] = {
+        {"intake", "hall"}, {"router", "intake"}, {"tracker", "router"},
+        {"delivery", "tracker"}, {"evaluation", "delivery"},
+    };
+    const char *env = getenv("BANGDAI_KEY");
+    if (env && *env)
+        return env;
+    if (cfg->endpoints.router_dept && strcmp(cfg->endpoints.router_dept, endpoint) == 0) {
+        for (size_t i = 0; i < cfg->security.n_keys; i++)
+            if (cfg->security.keys[i].role == ROLE_DEPARTMENT)
+                return cfg->security.keys[i].name;
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof senders / sizeof senders[0]; i++) {
+        const char *ep = sockets_endpoint(cfg, senders[i][0]);
+        if (ep && strcmp(ep, endpoint) == 0)
+            return senders[i][1];
+    }
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -19,15 +52,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE\n");
         return 2;
     }
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    const char *path = getenv("BANGDAI_CONFIG");
+    struct config *cfg = NULL;
+    char cfg_err[1024];
+    if (!path || config_load(path, &cfg, cfg_err, sizeof cfg_err) != 0) {
+        fprintf(stderr, "bd-rawsend: %s\n", path ? cfg_err : "BANGDAI_CONFIG is not set");
+        return 2;
+    }
+    sockets_init();
+    zsock_t *sock = NULL;
+    int rc = 2;
+    if (security_use_key(cfg, sender_key(cfg, argv[1]), cfg_err, sizeof cfg_err) != 0) {
+        fprintf(stderr, "bd-rawsend: %s: %s\n", argv[1], cfg_err);
+        goto out;
+    }
+    if (!(sock = sockets_connect_dealer(cfg, argv[1], NULL))) {
+        fprintf(stderr, "bd-rawsend: %s: cannot connect (the log line says why)\n", argv[1]);
+        goto out;
+    }
+    void *s = zsock_resolve(sock);
     int linger = 0, timeout = 5000;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    if (zmq_connect(s, argv[1]) != 0) {
-        fprintf(stderr, "bd-rawsend: %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
-        return 2;
-    }
+    zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
     const char *what = argv[2];
     uint8_t *frame = NULL;
     size_t len = 0;
@@ -42,7 +89,7 @@ int main(int argc, char **argv)
         char id[UUID_STR_LEN];
         static uint8_t bad[] = { 0x0a, 0xff, 0xff, 0xff };  /* a field whose length runs off the end */
         if (uuid_v7(id) != 0)
-            return 2;
+            goto out;
         env.id = id;
         env.type = argv[3];
         env.source = "test";
@@ -58,11 +105,11 @@ int main(int argc, char **argv)
         free(frame);
     } else {
         fprintf(stderr, "bd-rawsend: unknown kind '%s'\n", what);
-        return 2;
+        goto out;
     }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    int rc = 1;
+    rc = 1;
     if (zmq_msg_recv(&m, s, 0) >= 0) {
         char err[256];
         Bangdai__Envelope *rep = envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
@@ -85,7 +132,9 @@ int main(int argc, char **argv)
         printf("no reply\n");
     }
     zmq_msg_close(&m);
-    zmq_close(s);
-    zmq_ctx_term(ctx);
+out:
+    zsock_destroy(&sock);
+    security_end();
+    config_destroy(&cfg);
     return rc;
 }

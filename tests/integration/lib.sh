@@ -2,8 +2,9 @@
 #
 # Each test sources this file and gets: its own database in the cluster that
 # tests/run.sh started (PGHOST/PGPORT/PGUSER), migrated with bangdaictl; its
-# own configuration (the sample county with free ports and short resend
-# back-off); helpers to start the real daemons and agents as processes; and
+# own configuration (the sample county with free ports, short resend
+# back-off, and its own CURVE keys in $T/keys, made by bangdaictl keys init);
+# helpers to start the real daemons and agents as processes; and
 # a cleanup that stops them, fails the test when any of them did not exit
 # cleanly (a sanitizer finding ends a process with a non-zero status), and
 # drops the database. Waits poll a condition with a deadline; nothing is
@@ -45,9 +46,14 @@ sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
     -e "s#^  dbname: bangdai#  dbname: $DB#" \
     -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: 200#" \
     -e "s#resend_max_ms: [0-9]*#resend_max_ms: 1000#" \
+    -e "s#^  certs_dir: .*#  certs_dir: $T/keys#" \
     "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
 grep -q "dbname: $DB" "$T/config.yaml" || fail "could not set the test database in the config"
+grep -q "^  certs_dir: $T/keys$" "$T/config.yaml" || fail "could not set the test's key folder in the config"
 export BANGDAI_CONFIG="$T/config.yaml"
+KEYS="$T/keys"
+# Every key of the configuration, fresh for this test (secrets mode 0600).
+"$BIN/bangdaictl" keys init >"$T/keys.log" || { cat "$T/keys.log" >&2; fail "keys init"; }
 EP_INTAKE="tcp://127.0.0.1:$((BASE + 1))"
 EP_ROUTER="tcp://127.0.0.1:$((BASE + 2))"
 EP_ROUTER_DEPT="tcp://127.0.0.1:$((BASE + 3))"
@@ -108,8 +114,12 @@ wait_for() {
 submit() { "$BIN/bangdai-hall" submit "$@"; }
 status() { "$BIN/bangdai-hall" status "$1"; }
 
-# The tasks of a case as "TASK DEPT STATE" lines, from bangdai-hall status.
-tasks_of() { status "$1" | awk '/^TASK/{t=1;next} t && NF {print $1, $3, $5}'; }
+# The tasks of a case as "TASK DEPT STATE KIND" lines, from bangdai-hall
+# status (its table: TASK KIND ITEM DEPT SPECIALIST STATE DUE RESULT).
+tasks_of() { status "$1" | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && NF {print $1, $4, $6, $2}'; }
+
+# Only the item tasks, same columns.
+items_of() { tasks_of "$1" | awk '$4 == "item"'; }
 
 # all_tasks CASE STATE N: the case has exactly N tasks, all in STATE.
 all_tasks() {

@@ -4,10 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 
 start_all
-for d in fgw slj zjw; do agent $d; done
+for d in fgw slj zjw gxq; do agent $d; done
 good="$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml"
 case_no=$(submit "$good")
-wait_for "first case's tasks" all_tasks "$case_no" RECEIVED 3
+wait_for "first case's tasks" all_tasks "$case_no" RECEIVED 4
 before=$(sql "SELECT md5(string_agg(c::text, ',' ORDER BY case_no)) FROM intake.cases c")
 
 # expect_reply ENDPOINT KIND [TYPE] PATTERN: bd-rawsend's reply matches.
@@ -64,7 +64,7 @@ grep -q "typo.yaml:2: projekt" "$T/typo.err" || fail "typo not located: $(cat "$
   || fail "stored cases changed"
 sed 's/^request_id: .*/request_id: 0190f3a2-7b1c-7d4e-9a55-3c2b1a0000aa/' "$good" >"$T/again.yaml"
 again=$(submit "$T/again.yaml")
-wait_for "the next case's tasks" all_tasks "$again" RECEIVED 3
+wait_for "the next case's tasks" all_tasks "$again" RECEIVED 4
 
 # A department agent cannot move another department's task, nor make an illegal move.
 t1=$(tasks_of "$case_no" | awk '$2 == "fgw" {print $1}')
@@ -72,7 +72,7 @@ dept update "$t1" accepted --dept zjw 2>"$T/forbidden.err" && fail "zjw moved an
 grep -q "forbidden" "$T/forbidden.err" || fail "cross-department update: $(cat "$T/forbidden.err")"
 dept update "$t1" approved --dept fgw --doc X 2>"$T/illegal.err" && fail "RECEIVED -> APPROVED accepted"
 grep -q "is RECEIVED and cannot become APPROVED" "$T/illegal.err" || fail "illegal move: $(cat "$T/illegal.err")"
-dept update "$t1" accepted --dept fgw >/dev/null
+dept update "$t1" accepted --dept fgw --when "2026-11-30 10:00" --where 项目现场 >/dev/null
 dept update "$t1" submitted --dept fgw 2>"$T/noref.err" && fail "SUBMITTED without a reference accepted"
 grep -q "error: reference: " "$T/noref.err" || fail "missing reference: $(cat "$T/noref.err")"
 [ "$(sql "SELECT state FROM router.tasks WHERE task_id = '$t1'")" = ACCEPTED_ONSITE ] || fail "task state changed"

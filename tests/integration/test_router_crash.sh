@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 for d in intake tracker delivery evaluation; do start $d; done
-for d in fgw slj zjw; do agent $d; done
+for d in fgw slj zjw gxq; do agent $d; done
 
 # 1. The router is down: intake still answers, with the case committed and
 #    its CaseOpened waiting in intake's outbox.
@@ -20,7 +20,7 @@ wait "${PIDS[router]}" 2>/dev/null && fail "router should have died" || st=$?
 [ "$st" = 137 ] || fail "router exit status $st, expected 137 (SIGKILL)"
 unset "PIDS[router]"
 grep -q '"event":"service.fault_injected"' "$T/router.log" || fail "the router did not reach the fault point"
-[ "$(sql "SELECT count(*) FROM router.tasks WHERE case_no = '$case_no'")" = 3 ] || fail "router committed no tasks"
+[ "$(sql "SELECT count(*) FROM router.tasks WHERE case_no = '$case_no'")" = 4 ] || fail "router committed no tasks"
 [ "$(sql "SELECT count(*) FROM intake.outbox WHERE case_no = '$case_no' AND acked_at IS NULL")" = 1 ] \
   || fail "intake's row must still be unacknowledged"
 
@@ -30,10 +30,10 @@ start router
 wait_for "intake's CaseOpened acknowledged" \
   sql_is 0 "SELECT count(*) FROM intake.outbox WHERE case_no = '$case_no' AND acked_at IS NULL"
 grep -q '"event":"message.duplicate"' "$T/router.log" || fail "the resent CaseOpened was not seen as a duplicate"
-wait_for "three tasks RECEIVED" all_tasks "$case_no" RECEIVED 3
-[ "$(sql "SELECT count(*) FROM router.tasks WHERE case_no = '$case_no'")" = 3 ] || fail "tasks created twice"
-[ "$(sql "SELECT count(*) FROM router.outbox WHERE type = 'TaskAssigned'")" = 3 ] || fail "TaskAssigned sent for new tasks"
-for d in fgw slj zjw; do
+wait_for "four tasks RECEIVED" all_tasks "$case_no" RECEIVED 4
+[ "$(sql "SELECT count(*) FROM router.tasks WHERE case_no = '$case_no'")" = 4 ] || fail "tasks created twice"
+[ "$(sql "SELECT count(*) FROM router.outbox WHERE type = 'TaskAssigned'")" = 4 ] || fail "TaskAssigned sent for new tasks"
+for d in fgw slj zjw gxq; do
   [ "$(ls "$T/spool/$d" | grep -c '\.task$')" = 1 ] || fail "agent $d holds $(ls "$T/spool/$d" | wc -l) tasks"
 done
 

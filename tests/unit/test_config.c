@@ -73,12 +73,31 @@ static const char *const base[] = {
     /* 25 */ "    version: 测试",
     /* 26 */ "    holidays: [2026-01-03, 2026-01-01]",
     /* 27 */ "    workdays: [2026-01-04]",
+    /* 28 */ "security:",
+    /* 29 */ "  certs_dir: var/keys",
+    /* 30 */ "  keys:",
+    /* 31 */ "    - {name: intake, role: service}",
+    /* 32 */ "    - {name: router, role: service}",
+    /* 33 */ "    - {name: tracker, role: service}",
+    /* 34 */ "    - {name: delivery, role: service}",
+    /* 35 */ "    - {name: evaluation, role: service}",
+    /* 36 */ "    - {name: hall, role: hall}",
+    /* 37 */ "    - {name: dept-fgw, role: department, dept: fgw}",
 };
 enum { BASE_LINES = sizeof base / sizeof base[0] };
 
+/* For base_with(): APPEND inserts the text after the calendar (line 27),
+ * before the security section, so the inserted text starts at line 28. */
+enum { CALENDAR_END = 27, APPEND = 1000 };
+
+/* A valid inline public key (Z85 of 32 bytes) and another one. */
+#define PUB1 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define PUB2 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+
 /* The base text with line `line` replaced by `with` (which may span several
- * lines, or be NULL to drop the line); line 0 changes nothing, and a line
- * past the end appends. Caller frees. */
+ * lines, or be NULL to drop the line); line 0 changes nothing, and APPEND
+ * inserts it after the calendar (before the security section). Caller
+ * frees. */
 static char *base_with(int line, const char *with)
 {
     size_t cap = 64 + (with ? strlen(with) : 0);
@@ -93,10 +112,10 @@ static char *base_with(int line, const char *with)
             strcat(text, l);
             strcat(text, "\n");
         }
-    }
-    if (line > BASE_LINES && with) {
-        strcat(text, with);
-        strcat(text, "\n");
+        if (i == CALENDAR_END && line == APPEND && with) {
+            strcat(text, with);
+            strcat(text, "\n");
+        }
     }
     return text;
 }
@@ -201,6 +220,34 @@ static void test_sample_loads(void **state)
     for (size_t i = 1; i < cfg->calendar.n_years; i++)
         assert_true(cfg->calendar.years[i - 1].year < cfg->calendar.years[i].year);
 
+    /* Keys: the five daemons, the hall, hall management and one key per
+     * department; no key material in the repo. */
+    assert_string_equal(cfg->security.certs_dir, "var/keys");
+    assert_string_equal(cfg->security.zap_domain, "bangdai");
+    assert_int_equal(cfg->security.n_keys, 5 + 1 + 1 + 14);
+    const char *daemons[] = {"intake", "router", "tracker", "delivery", "evaluation"};
+    for (size_t i = 0; i < 5; i++) {
+        const struct cfg_key *k = config_key(cfg, daemons[i]);
+        assert_non_null(k);
+        assert_int_equal(k->role, ROLE_SERVICE);
+        assert_null(k->dept);
+    }
+    assert_int_equal(config_key(cfg, "hall")->role, ROLE_HALL);
+    assert_int_equal(config_key(cfg, "ops")->role, ROLE_HALL_MANAGEMENT);
+    for (size_t i = 0; i < cfg->n_depts; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "dept-%s", cfg->depts[i].code);
+        const struct cfg_key *k = config_key(cfg, name);
+        assert_non_null(k);
+        assert_int_equal(k->role, ROLE_DEPARTMENT);
+        assert_string_equal(k->dept, cfg->depts[i].code);
+    }
+    for (size_t i = 0; i < cfg->security.n_keys; i++)
+        assert_null(cfg->security.keys[i].public_key);
+    assert_null(config_key(cfg, "nosuch"));
+    assert_string_equal(cfg->lead_rule, "earliest_stage");
+    assert_int_equal(config_dept(cfg, "zjw")->specialists[0].n_away, 0);
+
     config_destroy(&cfg);
     assert_null(cfg);
     config_destroy(&cfg);       /* NULL-safe */
@@ -233,6 +280,12 @@ static void test_base_defaults(void **state)
     assert_int_equal(cfg->calendar.years[0].n_holidays, 2);
     assert_int_equal(cfg->calendar.years[0].holidays[0], date_from_ymd(2026, 1, 1));
     assert_int_equal(cfg->calendar.years[0].holidays[1], date_from_ymd(2026, 1, 3));
+    assert_string_equal(cfg->security.certs_dir, "var/keys");
+    assert_string_equal(cfg->security.zap_domain, "bangdai");
+    assert_int_equal(cfg->security.n_keys, 7);
+    assert_string_equal(cfg->lead_rule, "earliest_stage");
+    assert_int_equal(cfg->depts[0].specialists[0].n_away, 0);
+    assert_null(cfg->depts[0].specialists[0].away);
     config_destroy(&cfg);
 }
 
@@ -243,11 +296,12 @@ static void test_optional_sections(void **state)
     (void)state;
     struct config *cfg = NULL;
     char err[1024] = "", file[TMP_PATH];
-    char *text = base_with(BASE_LINES + 1,
+    char *text = base_with(APPEND,
                            "  - {year: 2025, version: v, holidays: [], workdays: []}\n"
                            "database: {host: db.example, port: 5433, dbname: bd}\n"
                            "link: {batch: 7, resend_initial_ms: 50, resend_max_ms: 50}\n"
-                           "evaluation: {return_visit_days: 3}");
+                           "evaluation: {return_visit_days: 3}\n"
+                           "routing: {lead: first_item}");
     int rc = load_text(text, &cfg, err, sizeof err, file);
     free(text);
     if (rc != 0)
@@ -264,6 +318,102 @@ static void test_optional_sections(void **state)
     assert_int_equal(cfg->calendar.years[0].year, 2025);
     assert_int_equal(cfg->calendar.years[1].year, 2026);
     assert_null(cfg->calendar.years[0].holidays);
+    assert_string_equal(cfg->lead_rule, "first_item");
+    config_destroy(&cfg);
+}
+
+/* Keys in full: inline public keys, a ZAP domain, several keys of a role,
+ * and the lookups by name and by public key. */
+static void test_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = NULL;
+    char err[1024] = "", file[TMP_PATH];
+    char *text = base_with(37, "    - {name: dept-fgw, role: department, dept: fgw, public_key: \"" PUB1 "\"}\n"
+                               "    - {name: fgw-2, role: department, dept: fgw}\n"
+                               "    - {name: ops, role: hall-management, public_key: \"" PUB2 "\"}\n"
+                               "  zap_domain: county_500231");
+    int rc = load_text(text, &cfg, err, sizeof err, file);
+    free(text);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(cfg->security.zap_domain, "county_500231");
+    assert_int_equal(cfg->security.n_keys, 9);
+    const struct cfg_key *k = config_key(cfg, "dept-fgw");
+    assert_non_null(k);
+    assert_int_equal(k->role, ROLE_DEPARTMENT);
+    assert_string_equal(k->dept, "fgw");
+    assert_string_equal(k->public_key, PUB1);
+    assert_ptr_equal(config_key_by_public(cfg, PUB1), k);
+    assert_ptr_equal(config_key_by_public(cfg, PUB2), config_key(cfg, "ops"));
+    assert_int_equal(config_key(cfg, "ops")->role, ROLE_HALL_MANAGEMENT);
+    assert_null(config_key(cfg, "fgw-2")->public_key);
+    assert_null(config_key_by_public(cfg, "0000000000000000000000000000000000000000"));
+    assert_null(config_key_by_public(cfg, NULL));
+    assert_null(config_key(cfg, NULL));
+    config_destroy(&cfg);
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    enum key_role r;
+    const enum key_role all[] = {ROLE_HALL, ROLE_DEPARTMENT, ROLE_HALL_MANAGEMENT, ROLE_SERVICE};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(config_role_parse(config_role_name(all[i]), &r), 0);
+        assert_int_equal(r, all[i]);
+    }
+    assert_string_equal(config_role_name(ROLE_HALL_MANAGEMENT), "hall-management");
+    assert_null(config_role_name((enum key_role)3));
+    assert_int_equal(config_role_parse("Hall", &r), -1);
+    assert_int_equal(config_role_parse("", &r), -1);
+    assert_int_equal(config_role_parse(NULL, &r), -1);
+    assert_true(config_code_ok("dept-fgw_1"));
+    assert_false(config_code_ok("../x"));
+    assert_false(config_code_ok(""));
+}
+
+/* An empty key list is refused (the base text cut after its line 30). */
+static void test_no_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = NULL;
+    char err[1024] = "", file[TMP_PATH], want[TMP_PATH + 64];
+    char *text = base_with(30, "  keys: []");
+    char *cut = strstr(text, "  keys: []\n");
+    assert_non_null(cut);
+    cut[strlen("  keys: []\n")] = '\0';
+    int rc = load_text(text, &cfg, err, sizeof err, file);
+    free(text);
+    assert_int_equal(rc, -1);
+    snprintf(want, sizeof want, "%s:30: security.keys: at least one key is needed", file);
+    assert_string_equal(err, want);
+}
+
+/* A specialist's leave: both ends included. */
+static void test_away(void **state)
+{
+    (void)state;
+    struct config *cfg = NULL;
+    char err[1024] = "", file[TMP_PATH];
+    char *text = base_with(13, "      - {id: fgw-1, name: 王诚, phone: \"136****0013\",\n"
+                               "         away: [{from: 2026-12-01, to: 2026-12-05},\n"
+                               "                {from: 2027-01-04, to: 2027-01-04}]}");
+    int rc = load_text(text, &cfg, err, sizeof err, file);
+    free(text);
+    if (rc != 0)
+        print_error("%s\n", err);
+    assert_int_equal(rc, 0);
+    const struct cfg_specialist *sp = config_specialist(cfg, "fgw-1", NULL);
+    assert_int_equal(sp->n_away, 2);
+    assert_false(config_specialist_away(sp, date_from_ymd(2026, 11, 30)));
+    assert_true(config_specialist_away(sp, date_from_ymd(2026, 12, 1)));
+    assert_true(config_specialist_away(sp, date_from_ymd(2026, 12, 3)));
+    assert_true(config_specialist_away(sp, date_from_ymd(2026, 12, 5)));
+    assert_false(config_specialist_away(sp, date_from_ymd(2026, 12, 6)));
+    assert_true(config_specialist_away(sp, date_from_ymd(2027, 1, 4)));
+    assert_false(config_specialist_away(sp, date_from_ymd(2027, 1, 5)));
     config_destroy(&cfg);
 }
 
@@ -345,7 +495,7 @@ static const struct bad_case bad_cases[] = {
     {"holiday and workday", 27, "    workdays: [2026-01-10,\n      2026-01-03]", 28,
      "calendar[0].workdays[1]", "also listed as a holiday"},
     {"missing workdays", 27, NULL, 24, "calendar[0].workdays", "missing"},
-    {"duplicate year", 28, "  - {year: 2026, version: v2, holidays: [], workdays: []}", 28,
+    {"duplicate year", APPEND, "  - {year: 2026, version: v2, holidays: [], workdays: []}", 28,
      "calendar[1].year", "given twice"},
     {"bad year", 24, "  - year: 26", 24, "calendar[0].year", "out of range"},
     {"NUL in a name", 1, "county: {name: \"测试\\0县\", code: \"500231\"}", 1, "county.name",
@@ -358,18 +508,75 @@ static const struct bad_case bad_cases[] = {
      "not a ZeroMQ endpoint"},
     {"endpoint twice", 4, "  router: tcp://127.0.0.1:7101", 4, "endpoints.router",
      "same address as endpoints.intake"},
-    {"link out of range", 28, "link: {batch: 0}", 28, "link.batch", "out of range"},
-    {"link back-off below start", 28, "link: {resend_initial_ms: 500, resend_max_ms: 100}", 28,
+    {"link out of range", APPEND, "link: {batch: 0}", 28, "link.batch", "out of range"},
+    {"link back-off below start", APPEND, "link: {resend_initial_ms: 500, resend_max_ms: 100}", 28,
      "link.resend_max_ms", "below"},
-    {"misspelt link key", 28, "link: {bacth: 5}", 28, "link.bacth", "unknown key"},
-    {"evaluation out of range", 28, "evaluation: {return_visit_days: 61}", 28,
+    {"misspelt link key", APPEND, "link: {bacth: 5}", 28, "link.bacth", "unknown key"},
+    {"evaluation out of range", APPEND, "evaluation: {return_visit_days: 61}", 28,
      "evaluation.return_visit_days", "out of range"},
-    {"bad port", 28, "database: {port: 70000}", 28, "database.port", "out of range"},
+    {"bad port", APPEND, "database: {port: 70000}", 28, "database.port", "out of range"},
     {"section of wrong type", 1, "county: [测试县, \"500231\"]", 1, "county", "expected a mapping"},
     {"YAML syntax error", 11, "    name: [县发展改革委", 12, NULL, "YAML syntax error"},
     {"bad indentation", 16, "   name: 企业投资项目备案", 16, NULL, "YAML syntax error"},
-    {"two documents", 28, "---\nfoo: bar", 29, NULL, "only one YAML document"},
+    {"two documents", APPEND, "---\nfoo: bar", 29, NULL, "only one YAML document"},
     {"undefined alias", 18, "    dept: *nowhere", 18, NULL, "YAML syntax error"},
+    /* security */
+    {"no security section", 28, "sekurity:", 28, "sekurity", "unknown key"},
+    {"missing certs_dir", 29, NULL, 29, "security.certs_dir", "missing"},
+    {"unknown key field", 36, "    - {name: hall, role: hall, rôle: x}", 36, "security.keys[5].rôle",
+     "unknown key"},
+    {"bad key name", 36, "    - {name: ../hall, role: hall}", 36, "security.keys[5].name", "not a code"},
+    {"key name twice", 36, "    - {name: hall, role: hall}\n    - {name: hall, role: hall}", 37,
+     "security.keys[6].name", "given twice"},
+    {"bad role", 36, "    - {name: hall, role: citizen}", 36, "security.keys[5].role",
+     "not one of hall, department, hall-management, service"},
+    {"missing role", 36, "    - {name: hall}", 36, "security.keys[5].role", "missing"},
+    {"department key without dept", 37, "    - {name: dept-fgw, role: department}", 37,
+     "security.keys[6].dept", "missing"},
+    {"department key of unknown dept", 37, "    - {name: dept-fgw, role: department, dept: xyz}", 37,
+     "security.keys[6].dept", "no department 'xyz'"},
+    {"dept on a hall key", 36, "    - {name: hall, role: hall, dept: fgw}", 36,
+     "security.keys[5].dept", "only a key of role department"},
+    {"public key too short", 36, "    - {name: hall, role: hall, public_key: \"abc\"}", 36,
+     "security.keys[5].public_key", "not a CURVE public key"},
+    {"public key not Z85", 36,
+     "    - {name: hall, role: hall, public_key: \"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf,\"}", 36,
+     "security.keys[5].public_key", "not a CURVE public key"},
+    {"public key overflows", 36,
+     "    - {name: hall, role: hall, public_key: \"#####rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"}", 36,
+     "security.keys[5].public_key", "not a CURVE public key"},
+    {"public key twice", 36,
+     "    - {name: hall, role: hall, public_key: \"" PUB1 "\"}\n"
+     "    - {name: hall2, role: hall, public_key: \"" PUB1 "\"}",
+     37, "security.keys[6].public_key", "same public key as key 'hall'"},
+    {"daemon without key", 33, NULL, 31, "security.keys", "no key named 'tracker'"},
+    {"daemon key of wrong role", 33, "    - {name: tracker, role: hall}", 33,
+     "security.keys[2].role", "daemon tracker must have role service"},
+    {"department without key", 37, "    - {name: dept-x, role: hall}", 31, "security.keys",
+     "department 'fgw' has no key of role department"},
+    {"no hall key", 36, "    - {name: hall, role: hall-management}", 31, "security.keys",
+     "no key of role hall"},
+    {"bad zap domain", 29, "  certs_dir: var/keys\n  zap_domain: \"a b\"", 30,
+     "security.zap_domain", "not a code"},
+    {"certs_dir with a newline", 29, "  certs_dir: \"var\\nkeys\"", 29, "security.certs_dir",
+     "without control characters"},
+    /* routing and leave */
+    {"bad lead rule", APPEND, "routing: {lead: biggest}", 28, "routing.lead",
+     "not one of earliest_stage, first_item"},
+    {"misspelt routing key", APPEND, "routing: {leed: first_item}", 28, "routing.leed",
+     "unknown key"},
+    {"away not a list", 13, "      - {id: fgw-1, name: 王诚, phone: \"136****0013\", away: 2026-12-01}",
+     13, "departments[0].specialists[0].away", "expected a sequence"},
+    {"away bad date", 13,
+     "      - {id: fgw-1, name: 王诚, phone: \"136****0013\", away: [{from: 2026-12-32, to: 2026-12-31}]}",
+     13, "departments[0].specialists[0].away[0].from", "not a date"},
+    {"away without end", 13,
+     "      - {id: fgw-1, name: 王诚, phone: \"136****0013\", away: [{from: 2026-12-01}]}",
+     13, "departments[0].specialists[0].away[0].to", "missing"},
+    {"away backwards", 13,
+     "      - {id: fgw-1, name: 王诚, phone: \"136****0013\",\n"
+     "         away: [{from: 2026-12-05, to: 2026-12-01}]}",
+     14, "departments[0].specialists[0].away[0].to", "2026-12-01 is before from (2026-12-05)"},
 };
 
 static void test_bad_case(void **state)
@@ -426,13 +633,17 @@ static void test_bad_files(void **state)
 int main(void)
 {
     enum { N_BAD = sizeof bad_cases / sizeof bad_cases[0] };
-    struct CMUnitTest tests[5 + N_BAD];
+    struct CMUnitTest tests[9 + N_BAD];
     size_t n = 0;
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_sample_loads);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_base_defaults);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_optional_sections);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_stage_names);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_bad_files);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_keys);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_roles);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_keys);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_away);
     /* One cmocka test per broken file, named after its mistake. */
     for (size_t i = 0; i < N_BAD; i++)
         tests[n++] = (struct CMUnitTest){

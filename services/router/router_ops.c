@@ -1,0 +1,230 @@
+/* router_ops.c - what hall management, intake and the tracker ask of the
+ * router besides new cases: reassignment, specialists' leave, withdrawal
+ * and due dates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "router.h"
+#include "validate.h"
+
+static const char *actor_of(const struct service_msg *m, const char *fallback)
+{
+    return m->peer ? m->peer->name : fallback;
+}
+
+int router_reassign(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__Reassign *r = service_decode(svc, m, &bangdai__reassign__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    const struct config *cfg = service_config(svc);
+    const struct cfg_department *to_dept = NULL;
+    const struct cfg_specialist *to = config_specialist(cfg, r->to_specialist, &to_dept);
+    const char *actor = actor_of(m, "ctl");
+    PGresult *t = NULL;
+    int rc = SERVICE_OK;
+    enum task_state st;
+
+    if (validate_text(r->reason, 500)) {
+        rc = service_refuse(svc, ERR_INVALID, "reason", "a reason is required (at most 500 bytes)");
+        goto out;
+    }
+    if (!to) {
+        rc = service_refuse(svc, ERR_INVALID, "to_specialist", "'%.40s' is not a specialist of the roster", r->to_specialist);
+        goto out;
+    }
+    const char *p[1] = { r->task_id };
+    t = db_exec(service_db(svc), "router.reassign_task",
+                "SELECT t.case_no, t.dept, t.specialist_id, t.state, c.lead_specialist,"
+                " (SELECT count(*) FROM tasks o WHERE o.case_no = t.case_no AND o.specialist_id = t.specialist_id"
+                "   AND o.task_id <> t.task_id AND o.state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED'))"
+                " FROM tasks t JOIN cases c USING (case_no) WHERE t.task_id = $1 FOR UPDATE OF t", 1, p);
+    if (!t) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    if (PQntuples(t) == 0) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", r->task_id);
+        goto out;
+    }
+    char case_no[96], dept[32], from[64];
+    snprintf(case_no, sizeof case_no, "%s", PQgetvalue(t, 0, 0));
+    snprintf(dept, sizeof dept, "%s", PQgetvalue(t, 0, 1));
+    snprintf(from, sizeof from, "%s", PQgetvalue(t, 0, 2));
+    if (task_state_parse(PQgetvalue(t, 0, 3), &st) == 0 && task_state_final(st)) {
+        rc = service_refuse(svc, ERR_CONFLICT, "task_id", "task %s is %s: nothing left to reassign",
+                            r->task_id, PQgetvalue(t, 0, 3));
+        goto out;
+    }
+    if (strcmp(to_dept->code, dept) != 0) {
+        rc = service_refuse(svc, ERR_INVALID, "to_specialist", "%s is a specialist of %s, task %s belongs to %s",
+                            to->id, to_dept->code, r->task_id, dept);
+        goto out;
+    }
+    if (strcmp(to->id, from) == 0) {
+        rc = service_refuse(svc, ERR_CONFLICT, "to_specialist", "task %s is already %s's", r->task_id, to->id);
+        goto out;
+    }
+    bool lead_moves = strcmp(PQgetvalue(t, 0, 4), from) == 0 && atoi(PQgetvalue(t, 0, 5)) == 0;
+    const char *u[5] = { r->task_id, to->id, actor, r->reason, from };
+    if (db_run(service_db(svc), "router.reassign",
+               "UPDATE tasks SET specialist_id = $2, updated_at = now() WHERE task_id = $1", 2, u) ||
+        db_run(service_db(svc), "router.reassign_history",
+               "INSERT INTO task_history (task_id, from_state, to_state, actor, detail, event, payload)"
+               " SELECT task_id, state, state, $3, $4, 'reassign',"
+               " json_build_object('from', $5::text, 'to', $2::text) FROM tasks WHERE task_id = $1", 5, u)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    if (lead_moves) {
+        const char *l[2] = { case_no, to->id };
+        if (db_run(service_db(svc), "router.lead_moves",
+                   "UPDATE cases SET lead_specialist = $2 WHERE case_no = $1", 2, l)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+    }
+    log_info("task.reassigned", .case_no = case_no, .task = r->task_id, .dept = dept,
+             .detail = log_fmt("%s -> %s by %s: %s", from, to->id, actor, r->reason));
+    /* The new specialist's agent receives the task, the old one is told. */
+    if ((rc = router_send_task(svc, r->task_id, from, r->reason)) ||
+        (rc = router_notice(svc, r->task_id, case_no, dept, "reassigned_away", from,
+                            log_fmt("reassigned to %s: %s", to->id, r->reason))))
+        goto out;
+    /* The tracker and the hall learn the new specialist (same state). */
+    PGresult *s = db_exec(service_db(svc), "router.reassign_state",
+                          "SELECT state FROM tasks WHERE task_id = $1", 1, p);
+    if (!s) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    PGresult *k = db_exec(service_db(svc), "router.reassign_info",
+        "SELECT coalesce(t.item_code, ''), t.kind, c.delivery,"
+        " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item')"
+        " FROM tasks t JOIN cases c USING (case_no) WHERE t.task_id = $1", 1, p);
+    if (!k) {
+        PQclear(s);
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    tc.task_id = r->task_id;
+    tc.case_no = case_no;
+    tc.item_code = PQgetvalue(k, 0, 0);
+    tc.kind = PQgetvalue(k, 0, 1);
+    tc.delivery = PQgetvalue(k, 0, 2);
+    tc.case_task_count = atoi(PQgetvalue(k, 0, 3));
+    tc.dept = dept;
+    tc.specialist = to->id;
+    tc.state = PQgetvalue(s, 0, 0);
+    tc.at_us = now_us();
+    rc = service_emit(svc, "tracker", MSG_TASK_CHANGED, case_no, &tc.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+    PQclear(s);
+    PQclear(k);
+    if (rc == SERVICE_OK)
+        rc = router_case_event(svc, case_no, r->task_id, dept, "reassigned",
+                               log_fmt("%s 改由 %s %s 负责: %s", r->task_id, to->id, to->name, r->reason), NULL);
+    if (rc == SERVICE_OK && lead_moves)
+        rc = router_case_event(svc, case_no, NULL, dept, "lead",
+                               log_fmt("主办专员 %s %s (%s)", to->id, to->name, to_dept->name), to->id);
+out:
+    PQclear(t);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}
+
+int router_specialist_away(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__SpecialistAway *a = service_decode(svc, m, &bangdai__specialist_away__descriptor);
+    if (!a)
+        return SERVICE_REFUSE;
+    int rc = SERVICE_OK;
+    bd_day from, to;
+    if (!config_specialist(service_config(svc), a->specialist_id, NULL))
+        rc = service_refuse(svc, ERR_INVALID, "specialist_id", "'%.40s' is not a specialist of the roster", a->specialist_id);
+    else if (date_parse(a->from, &from))
+        rc = service_refuse(svc, ERR_INVALID, "from", "'%.20s' is not a date YYYY-MM-DD", a->from);
+    else if (date_parse(a->to, &to))
+        rc = service_refuse(svc, ERR_INVALID, "to", "'%.20s' is not a date YYYY-MM-DD", a->to);
+    else if (to < from)
+        rc = service_refuse(svc, ERR_INVALID, "to", "%s is before %s", a->to, a->from);
+    else if (a->reason[0] && validate_text(a->reason, 500))
+        rc = service_refuse(svc, ERR_INVALID, "reason", "at most 500 bytes of text");
+    if (rc != SERVICE_OK)
+        goto out;
+    const char *p[5] = { a->specialist_id, a->from, a->to, a->reason[0] ? a->reason : NULL, actor_of(m, "ctl") };
+    if (db_run(service_db(svc), "router.away_insert",
+               "INSERT INTO specialist_away (specialist_id, from_day, to_day, reason, set_by)"
+               " VALUES ($1, $2::date, $3::date, $4, $5)", 5, p)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    log_info("specialist.away", .detail = log_fmt("%s away %s..%s, set by %s", a->specialist_id, a->from, a->to, p[4]));
+out:
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    return rc;
+}
+
+int router_case_withdrawn(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__CaseWithdrawn *w = service_decode(svc, m, &bangdai__case_withdrawn__descriptor);
+    if (!w)
+        return SERVICE_REFUSE;
+    int rc = SERVICE_OK;
+    const char *p[2] = { w->case_no, w->reason[0] ? w->reason : NULL };
+    PGresult *res = db_exec(service_db(svc), "router.withdraw_case",
+        "UPDATE cases SET withdrawn_at = now(), withdraw_reason = $2 WHERE case_no = $1 RETURNING 1", 2, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    int known = PQntuples(res) == 1;
+    PQclear(res);
+    if (!known) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", w->case_no);
+        goto out;
+    }
+    res = db_exec(service_db(svc), "router.withdraw_tasks",
+        "SELECT task_id, dept, specialist_id FROM tasks WHERE case_no = $1"
+        " AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED') ORDER BY task_id", 1, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    Bangdai__DeptUpdate why = BANGDAI__DEPT_UPDATE__INIT;
+    why.reason = w->reason[0] ? w->reason : "withdrawn by the unit";
+    for (int i = 0; i < PQntuples(res) && rc == SERVICE_OK; i++) {
+        const char *task = PQgetvalue(res, i, 0);
+        rc = router_move(svc, task, "CANCELLED", "hall", &why);
+        if (rc == SERVICE_OK)
+            rc = router_notice(svc, task, w->case_no, PQgetvalue(res, i, 1), "cancelled",
+                               PQgetvalue(res, i, 2), log_fmt("the unit withdrew the case: %s", why.reason));
+    }
+    if (rc == SERVICE_OK)
+        log_info("case.withdrawn", .case_no = w->case_no, .detail = log_fmt("%d open tasks cancelled", PQntuples(res)));
+    PQclear(res);
+out:
+    protobuf_c_message_free_unpacked(&w->base, NULL);
+    return rc;
+}
+
+int router_due_date(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__DueDate *d = service_decode(svc, m, &bangdai__due_date__descriptor);
+    if (!d)
+        return SERVICE_REFUSE;
+    bd_day day;
+    int rc = SERVICE_OK;
+    if (d->due_date[0] && date_parse(d->due_date, &day)) {
+        rc = service_refuse(svc, ERR_INVALID, "due_date", "'%.20s' is not a date", d->due_date);
+    } else {
+        const char *p[2] = { d->task_id, d->due_date[0] ? d->due_date : NULL };
+        if (db_run(service_db(svc), "router.due", "UPDATE tasks SET due_on = $2::date WHERE task_id = $1", 2, p))
+            rc = SERVICE_RETRY;
+    }
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+    return rc;
+}

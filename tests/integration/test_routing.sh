@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Routing: one task per item at the item's department, a coordination task
+# for the zone body, one specialist per department within a case, workload
+# balanced over 60 cases, and a specialist away is not chosen.
+. "$(dirname "$0")/lib.sh"
+
+start_all
+n=0
+# app ZONE ITEMS...: an application of those items, under a fresh request id.
+app() {
+  local zone=$1; shift
+  n=$((n + 1))
+  local items; items=$(IFS=,; echo "$*")
+  sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" \
+      -e "s/^  zone: .*/  zone: $zone/" -e "s/^items: .*/items: [$items]/" \
+      "$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml" >"$T/app$n.yaml"
+  submit "$T/app$n.yaml"
+}
+open_tasks() { sql "SELECT count(*) FROM router.tasks WHERE state NOT IN ('APPROVED','REJECTED','CANCELLED','CLOSED')"; }
+
+# Three departments, two items of one of them, in the 东部新区 zone.
+c1=$(app dbxq LX-BA SG-SCT SG-XK GC-SBFA)
+wait_for "five tasks" sql_is 5 "SELECT count(*) FROM router.tasks WHERE case_no = '$c1'"
+[ "$(sql "SELECT string_agg(dept || ':' || kind, ' ' ORDER BY task_id) FROM router.tasks WHERE case_no = '$c1'")" \
+  = "dbxq:coordination fgw:item zjw:item zjw:item slj:item" ] || fail "tasks: $(sql "SELECT string_agg(dept || ':' || kind, ' ' ORDER BY task_id) FROM router.tasks WHERE case_no = '$c1'")"
+[ "$(sql "SELECT count(DISTINCT specialist_id) FROM router.tasks WHERE case_no = '$c1' AND dept = 'zjw'")" = 1 ] \
+  || fail "the two zjw tasks of one case went to different specialists"
+[ "$(sql "SELECT lead_specialist FROM router.cases WHERE case_no = '$c1'")" = fgw-1 ] || fail "lead"
+
+# 60 cases with one 住房城乡建委 item each, in the 高新区 zone (2 liaisons).
+for i in $(seq 60); do app gxq LX-BA SG-XK >/dev/null; done
+wait_for "181 cases' tasks" sql_is 185 "SELECT count(*) FROM router.tasks"
+spread() {
+  sql "SELECT max(c) - min(c) || ' ' || count(*) FROM (SELECT specialist_id, count(*) c FROM router.tasks
+       WHERE dept = '$1' AND state NOT IN ('APPROVED','REJECTED','CANCELLED','CLOSED') GROUP BY 1) s"
+}
+# zjw: 4 specialists, 62 open tasks; gxq: 2 liaisons, 60 tasks.
+[ "$(spread zjw)" = "1 4" ] || fail "zjw open tasks per specialist: spread and count $(spread zjw)"
+[ "$(spread gxq)" = "0 2" ] || fail "gxq open tasks per liaison: spread and count $(spread gxq)"
+note "zjw workload: $(sql "SELECT string_agg(specialist_id || '=' || c, ' ' ORDER BY specialist_id) FROM (SELECT specialist_id, count(*) c FROM router.tasks WHERE dept = 'zjw' GROUP BY 1) s")"
+
+# zjw-2 goes on leave today: the next cases pass it by.
+today=$(TZ=Asia/Shanghai date +%F)
+"$BIN/bangdaictl" specialist away zjw-2 --from "$today" --to "$today" --reason 年假 >/dev/null
+[ "$(sql "SELECT set_by || ' ' || reason FROM router.specialist_away WHERE specialist_id = 'zjw-2'")" = "ops 年假" ] \
+  || fail "leave not recorded with who and why"
+before=$(sql "SELECT count(*) FROM router.tasks WHERE specialist_id = 'zjw-2'")
+for i in 1 2 3 4; do app gxq SG-XK >/dev/null; done
+wait_for "the four new cases" sql_is 193 "SELECT count(*) FROM router.tasks"
+[ "$(sql "SELECT count(*) FROM router.tasks WHERE specialist_id = 'zjw-2'")" = "$before" ] \
+  || fail "a specialist on leave was given a task"
+"$BIN/bangdaictl" specialist away zjw-9 --from "$today" --to "$today" 2>"$T/away.err" && fail "unknown specialist accepted"
+grep -q "specialist_id" "$T/away.err" || fail "away of an unknown specialist: $(cat "$T/away.err")"
+
+for p in "${!PIDS[@]}"; do stop "$p"; done
+note "ok"
