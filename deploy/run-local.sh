@@ -63,14 +63,19 @@ for d in $depts; do
   pids+=($!)
 done
 
-# Waits until `bangdai-hall status CASE` shows every task in a state matching
-# the pattern, for up to 30 s.
+# The tasks of a case as "TASK KIND DEPT STATE" lines, from bangdai-hall
+# status (columns TASK KIND ITEM DEPT SPECIALIST STATE DUE RESULT).
+tasks_of() {
+  "$BIN/bangdai-hall" status "$1" 2>/dev/null | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && NF {print $1, $2, $4, $6}'
+}
+
+# Waits until every task of CASE is in a state matching the pattern, for up
+# to 30 s.
 wait_tasks() {
   local case_no=$1 pattern=$2 i out
   for i in $(seq 300); do
-    out=$("$BIN/bangdai-hall" status "$case_no" 2>/dev/null || true)
-    if echo "$out" | awk '/^TASK/{t=1;next} t && NF' | grep -q . &&
-       ! echo "$out" | awk '/^TASK/{t=1;next} t && NF {print $5}' | grep -vqE "$pattern"; then
+    out=$(tasks_of "$case_no")
+    if [ -n "$out" ] && ! echo "$out" | awk '{print $4}' | grep -vqE "$pattern"; then
       return 0
     fi
     sleep 0.1
@@ -89,16 +94,37 @@ for f in "$BANGDAI_ROOT"/deploy/examples/*.yaml; do
   cases+=("$c")
 done
 
+# Drives every item to its result the way the specialists would: 代办 items
+# through on-site acceptance (上门受理), submission with the approval system's
+# reference and approval with an e-licence; 帮办 items are filed by the unit,
+# so the specialist records the submission and the decision, and keeps a
+# help log (a consultation and a coordination meeting). Coordination and help
+# tasks close by themselves when the last item is decided.
+today=$(TZ=Asia/Shanghai date +%F)
+dept() { "$BIN/bangdai-dept" "$@" >/dev/null; }
 for c in "${cases[@]}"; do
   wait_tasks "$c" '^RECEIVED$'
-  "$BIN/bangdai-hall" status "$c" | awk '/^TASK/{t=1;next} t && NF {print $1, $3}' |
-  while read -r task dept; do
-    n=${task##*-T}
-    "$BIN/bangdai-dept" update "$task" accepted --dept "$dept" --note "上门受理, materials complete" >/dev/null
-    "$BIN/bangdai-dept" update "$task" submitted --dept "$dept" --ref "GC-$(date +%Y%m%d)-$n" >/dev/null
-    "$BIN/bangdai-dept" update "$task" approved --dept "$dept" --doc "DJ-$(date +%Y)-$dept-$n" --kind e_licence >/dev/null
+  tasks_of "$c" | while read -r task kind d state; do
+    n=${task##*-}
+    case "$kind" in
+      item)
+        if [ -z "$(tasks_of "$c" | awk '$2 == "help"')" ]; then
+          dept update "$task" accepted --dept "$d" --when "$today 09:30" --where "项目现场" \
+            --note "上门受理, forms filled for the unit"
+        fi
+        dept update "$task" submitted --dept "$d" --ref "GC-${today//-/}-$n"
+        dept update "$task" approved --dept "$d" --doc "DJ-${today:0:4}-$d-$n" --kind e_licence ;;
+      help)
+        dept note "$task" consultation --dept "$d" --question "需要准备哪些申报材料?" \
+          --answer "按事项清单准备, 专员逐项核对" ;;
+    esac
   done
-  wait_tasks "$c" '^DELIVERED$'
+  h=$(tasks_of "$c" | awk '$2 == "help" {print $1, $3; exit}')
+  if [ -n "$h" ]; then
+    dept note ${h% *} meeting --dept ${h#* } --at "$today 15:00" --invited "${h#* },ghzy" \
+      --topic "审批并联推进" --decisions "材料一周内补齐"
+  fi
+  wait_tasks "$c" '^(DELIVERED|CLOSED)$'
 done
 for c in "${cases[@]}"; do
   for i in $(seq 300); do

@@ -90,5 +90,33 @@ rc=0; "$BIN/bangdai-tracker" --config "$T/nokeys.yaml" 2>"$T/nokeys.err" || rc=$
 grep '"level":"fatal"' "$T/nokeys.err" | grep -q "$T/empty/tracker.key_secret.*bangdaictl keys new service tracker" \
   || fail "tracker without its key: $(cat "$T/nokeys.err")"
 
+# 7. The department side. An agent with a key the router does not know
+#    receives none of the department's tasks; department A's key cannot see
+#    or change department B's tasks, whatever --dept says.
+start router
+"$BIN/bangdaictl" keys new department mole --dept fgw --dir "$T/other" >/dev/null
+cp "$KEYS/router.key" "$T/other/"
+sed -e "s#^  certs_dir: .*#  certs_dir: $T/other#" \
+    -e "s#^    - {name: hall, role: hall}#&\n    - {name: mole, role: department, dept: fgw}#" \
+    "$T/config.yaml" >"$T/mole.yaml"
+"$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole run --dept fgw --spool "$T/spool/mole" 2>>"$T/dept-mole.log" &
+PIDS[dept-mole]=$!
+wait_for "the first case's fgw task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'"
+rc=0; "$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole list --dept fgw >"$T/mole-list.out" 2>&1 || rc=$?
+[ $rc = 3 ] || fail "unknown department key listed tasks: $rc $(cat "$T/mole-list.out")"
+[ -z "$(ls "$T/spool/mole" 2>/dev/null | grep '\.task$')" ] || fail "an unknown key received a task"
+[ "$(sql "SELECT state FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'")" = ASSIGNED ] \
+  || fail "the unknown agent's presence changed the task"
+! grep -q '"event":"agent.connected","department":"fgw"' "$T/router.log" || fail "the router took the unknown agent for fgw's"
+fgw_task=$(sql "SELECT task_id FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'")
+"$BIN/bangdai-dept" list --dept fgw | grep -q "$fgw_task" || fail "fgw does not see its own task"
+"$BIN/bangdai-dept" --key dept-zjw list --dept fgw >"$T/cross-list.out" || fail "zjw's list failed"
+! grep -q "$fgw_task" "$T/cross-list.out" || fail "zjw's key listed an fgw task"
+grep -q "open tasks\? of zjw" "$T/cross-list.out" || fail "the list is not zjw's: $(cat "$T/cross-list.out")"
+rc=0; "$BIN/bangdai-dept" --key dept-zjw update "$fgw_task" accepted --dept fgw --when "2026-12-01 09:00" --where x \
+  2>"$T/cross-update.err" || rc=$?
+[ $rc = 1 ] && grep -q forbidden "$T/cross-update.err" || fail "zjw's key updated an fgw task: $rc $(cat "$T/cross-update.err")"
+[ "$(sql "SELECT state FROM router.tasks WHERE task_id = '$fgw_task'")" = ASSIGNED ] || fail "the fgw task changed"
+
 for n in "${!PIDS[@]}"; do stop "$n"; done
 note "ok"
