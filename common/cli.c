@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "log.h"
 #include "security.h"
+#include "validate.h"
 
 int cli_start(struct cli *cli, int argc, char **argv)
 {
@@ -95,4 +97,40 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry '%s --help'.\n", cli->program);
     return 2;
+}
+
+int cli_order(struct cli *cli, const char *endpoint, const char *type,
+              const ProtobufCMessage *msg, const char *id, const char *done)
+{
+    if (id && validate_uuid(id))
+        return cli_usage_error(cli, "--id must be a UUID");
+    struct client *c = client_new(cli->cfg, endpoint, NULL);
+    if (!c) {
+        fprintf(stderr, "%s: cannot connect to %s\n", cli->program, endpoint);
+        return 3;
+    }
+    Bangdai__Envelope *rep = NULL;
+    if (id) {
+        size_t len;
+        uint8_t *frame = envelope_pack_with_id(id, type, cli->program, NULL, NULL, msg, &len);
+        if (frame)
+            rep = client_call_packed(c, frame, len, id, 3000, 5);
+        free(frame);
+    } else {
+        rep = client_call(c, cli->program, type, NULL, msg, 3000, 5, NULL);
+    }
+    int rc = 0;
+    if (!rep) {
+        fprintf(stderr, "%s: %s did not answer\n", cli->program, endpoint);
+        rc = 3;
+    } else if (strcmp(rep->type, MSG_ACK) == 0) {
+        printf("%s\n", done);
+    } else {
+        client_print_error(cli->program, rep);
+        rc = 1;
+    }
+    if (rep)
+        bangdai__envelope__free_unpacked(rep, NULL);
+    client_destroy(&c);
+    return rc;
 }

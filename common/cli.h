@@ -9,6 +9,8 @@
 #ifndef BANGDAI_CLI_H
 #define BANGDAI_CLI_H
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "config.h"
 
 struct cli {
@@ -45,5 +47,14 @@ void cli_end(struct cli *cli);
 
 /* Prints "PROGRAM: message" and the usage hint to stderr; returns 2. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends one order (msg of type) to endpoint and waits for its Ack, resending
+ * the same envelope while no answer comes, so it is applied once. id is the
+ * envelope id to use (a UUID given by the user, so that running the command
+ * again is the same order), or NULL for a new one. Prints done on stdout
+ * when acknowledged, the refusal on stderr otherwise. Returns the exit
+ * status: 0 done, 1 refused, 2 bad id, 3 no answer. */
+int cli_order(struct cli *cli, const char *endpoint, const char *type,
+              const ProtobufCMessage *msg, const char *id, const char *done);
 
 #endif

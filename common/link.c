@@ -163,18 +163,20 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
     return rc;
 }
 
-int relay_acked(PGconn *db, const char *id, const char *error, char dest[64], char type[64])
+int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
+                char dest_out[64], char type[64])
 {
-    const char *p[2] = { id, error };
+    const char *p[3] = { id, error, dest };
     PGresult *res = db_exec(db, "relay.acked",
         "UPDATE outbox SET acked_at = now(), error = $2"
-        " WHERE id = $1 AND acked_at IS NULL RETURNING dest, type",
-        2, p);
+        " WHERE id = $1 AND acked_at IS NULL AND ($3::text IS NULL OR dest = $3)"
+        " RETURNING dest, type",
+        3, p);
     if (!res)
         return -1;
     int found = PQntuples(res) == 1;
     if (found) {
-        snprintf(dest, 64, "%s", PQgetvalue(res, 0, 0));
+        snprintf(dest_out, 64, "%s", PQgetvalue(res, 0, 0));
         snprintf(type, 64, "%s", PQgetvalue(res, 0, 1));
     }
     PQclear(res);

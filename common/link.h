@@ -88,11 +88,13 @@ void relay_batch_clear(struct relay_batch *batch);
 __attribute__((warn_unused_result))
 int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link *link);
 
-/* Marks one row acknowledged (error NULL) or refused (error text). Returns
- * 1 when a pending row was marked, 0 when it was not pending (a late
- * duplicate Ack), -1 on error. Writes the row's dest and type when found. */
-int relay_acked(PGconn *db, const char *id, const char *error,
-                char dest[64], char type[64]);
+/* Marks one row acknowledged (error NULL) or refused (error text). When
+ * dest is not NULL, only a row for that destination is marked: an
+ * acknowledgement counts only from the peer the row was sent to. Returns 1
+ * when a pending row was marked, 0 when none was (a late duplicate Ack, or
+ * somebody else's), -1 on error. Writes the row's dest and type when found. */
+int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
+                char dest_out[64], char type[64]);
 
 /* Makes every unacknowledged row due now: called at start so that all of
  * them are resent. Returns 0 or -1. */

@@ -420,7 +420,15 @@ static int apply_ack(struct service *svc, struct item *it)
         log_warn("relay.bad_ack", .detail = "acknowledgement without a valid ref_id");
         return 0;
     }
-    int found = relay_acked(svc->db, id, error[0] ? error : NULL, dest, type);
+    /* On a bound socket the acknowledgement comes from an agent: it counts
+     * only for what was sent to that agent's department. */
+    char only[64];
+    const char *from = NULL;
+    if (it->peer) {
+        snprintf(only, sizeof only, "dept:%s", it->peer->dept ? it->peer->dept : "");
+        from = only;
+    }
+    int found = relay_acked(svc->db, id, error[0] ? error : NULL, from, dest, type);
     if (found < 0)
         return SERVICE_RETRY;
     if (found == 0)

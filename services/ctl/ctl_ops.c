@@ -5,33 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client.h"
 #include "ctl.h"
-
-/* Sends msg to the router and prints done or the refusal. */
-static int order(struct cli *cli, const char *type, const ProtobufCMessage *msg, const char *done)
-{
-    struct client *c = client_new(cli->cfg, cli->cfg->endpoints.router, NULL);
-    if (!c) {
-        fprintf(stderr, "%s: cannot connect to %s\n", cli->program, cli->cfg->endpoints.router);
-        return 3;
-    }
-    Bangdai__Envelope *rep = client_call(c, "ctl", type, NULL, msg, 3000, 5, NULL);
-    int rc = 0;
-    if (!rep) {
-        fprintf(stderr, "%s: the router did not answer\n", cli->program);
-        rc = 3;
-    } else if (strcmp(rep->type, MSG_ACK) == 0) {
-        printf("%s\n", done);
-    } else {
-        client_print_error(cli->program, rep);
-        rc = 1;
-    }
-    if (rep)
-        bangdai__envelope__free_unpacked(rep, NULL);
-    client_destroy(&c);
-    return rc;
-}
+#include "envelope.h"
 
 /* The value of --name among argv[from..], or NULL. */
 static const char *opt(struct cli *cli, int from, const char *name)
@@ -54,7 +29,7 @@ int ctl_reassign(struct cli *cli)
     r.reason = (char *)reason;
     char done[256];
     snprintf(done, sizeof done, "%s reassigned to %s", r.task_id, to);
-    return order(cli, MSG_REASSIGN, &r.base, done);
+    return cli_order(cli, cli->cfg->endpoints.router, MSG_REASSIGN, &r.base, NULL, done);
 }
 
 int ctl_specialist(struct cli *cli)
@@ -70,5 +45,5 @@ int ctl_specialist(struct cli *cli)
     a.reason = (char *)(reason ? reason : "");
     char done[256];
     snprintf(done, sizeof done, "%s away %s..%s", a.specialist_id, from, to);
-    return order(cli, MSG_SPECIALIST_AWAY, &a.base, done);
+    return cli_order(cli, cli->cfg->endpoints.router, MSG_SPECIALIST_AWAY, &a.base, NULL, done);
 }

@@ -8,7 +8,6 @@
 
 #include "client.h"
 #include "dept.h"
-#include "validate.h"
 
 /* Splits a comma-separated list into out (pointers into buf). */
 static size_t split(char *buf, char **out, size_t max)
@@ -21,43 +20,6 @@ static size_t split(char *buf, char **out, size_t max)
             out[n++] = tok;
     }
     return n;
-}
-
-/* Sends msg to the router and prints the outcome; returns the exit status. */
-static int send_report(struct cli *cli, const struct dept_opts *o, const char *type,
-                       const ProtobufCMessage *msg, const char *done)
-{
-    if (o->id && validate_uuid(o->id))
-        return cli_usage_error(cli, "--id must be a UUID");
-    struct client *c = client_new(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
-    if (!c) {
-        fprintf(stderr, "%s: cannot connect to %s\n", cli->program, cli->cfg->endpoints.router_dept);
-        return 3;
-    }
-    Bangdai__Envelope *rep = NULL;
-    if (o->id) {
-        size_t len;
-        uint8_t *frame = envelope_pack_with_id(o->id, type, "dept", NULL, NULL, msg, &len);
-        if (frame)
-            rep = client_call_packed(c, frame, len, o->id, 3000, 5);
-        free(frame);
-    } else {
-        rep = client_call(c, "dept", type, NULL, msg, 3000, 5, NULL);
-    }
-    int rc = 0;
-    if (!rep) {
-        fprintf(stderr, "%s: the router did not answer\n", cli->program);
-        rc = 3;
-    } else if (strcmp(rep->type, MSG_ACK) == 0) {
-        printf("%s\n", done);
-    } else {
-        client_print_error(cli->program, rep);
-        rc = 1;
-    }
-    if (rep)
-        bangdai__envelope__free_unpacked(rep, NULL);
-    client_destroy(&c);
-    return rc;
 }
 
 static char *or_empty(const char *s) { return (char *)(s ? s : ""); }
@@ -87,7 +49,7 @@ int dept_update(struct cli *cli, const struct dept_opts *o)
         u.materials = materials;
     }
     snprintf(done, sizeof done, "%s %s", u.task_id, u.state);
-    return send_report(cli, o, MSG_DEPT_UPDATE, &u.base, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
 }
 
 int dept_note(struct cli *cli, const struct dept_opts *o)
@@ -112,7 +74,7 @@ int dept_note(struct cli *cli, const struct dept_opts *o)
         n.invited = invited;
     }
     snprintf(done, sizeof done, "%s %s noted", n.task_id, n.kind);
-    return send_report(cli, o, MSG_DEPT_NOTE, &n.base, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_NOTE, &n.base, o->id, done);
 }
 
 int dept_list(struct cli *cli, const struct dept_opts *o)

@@ -31,7 +31,9 @@ note() { echo "# $*"; }
 # Ports: six consecutive free ones.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for attempt in $(seq 50); do
-  BASE=$(( 20000 + (RANDOM % 4000) * 10 ))
+  # Below the ephemeral range (32768-60999), where outgoing connections get
+  # their ports and a listener could find its port taken.
+  BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
   ok=1
   for i in 1 2 3 4 5 6; do port_free $((BASE + i)) || ok=0; done
   [ $ok = 1 ] && break

@@ -5,7 +5,13 @@
 . "$(dirname "$0")/lib.sh"
 
 start_all
-for d in slj zjw gxq; do agent $d; done
+for d in slj gxq; do agent $d; done
+# zjw's agent hands each new task to the department's own system (--exec).
+mkdir -p "$T/hooked"
+"$BIN/bangdai-dept" run --dept zjw --spool "$T/spool/zjw" \
+  --exec "cp \"\$BANGDAI_SPOOL_FILE\" '$T/hooked/' && echo \"\$BANGDAI_TASK\" >>'$T/hooked/tasks'" \
+  2>>"$T/dept-zjw.log" &
+PIDS[dept-zjw]=$!
 # The first fgw agent dies by SIGKILL as soon as a task reaches it.
 BANGDAI_FAULT=agent-crash-before-store "$BIN/bangdai-dept" run --dept fgw --spool "$T/spool/fgw" 2>>"$T/dept-fgw.log" &
 crashing=$!
@@ -23,6 +29,10 @@ grep -q '"event":"agent.fault_injected"' "$T/dept-fgw.log" || fail "the agent di
 agent fgw
 wait_for "all four tasks RECEIVED" all_tasks "$case_no" RECEIVED 4
 [ "$(ls "$T/spool/fgw" | grep -c '\.task$')" = 1 ] || fail "fgw stored $(ls "$T/spool/fgw" | grep -c '\.task$') tasks"
+
+wait_for "the --exec hook ran" test -s "$T/hooked/tasks"
+[ "$(cat "$T/hooked/tasks")" = "$case_no-T3" ] || fail "the --exec hook saw: $(cat "$T/hooked/tasks")"
+cmp -s "$T/hooked/"*.task "$T/spool/zjw/"*.task || fail "the hook did not get the stored task"
 
 # Stored and acknowledged: a restart brings nothing again.
 kill9 dept-fgw

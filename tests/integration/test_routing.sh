@@ -52,5 +52,17 @@ wait_for "the four new cases" sql_is 193 "SELECT count(*) FROM router.tasks"
 "$BIN/bangdaictl" specialist away zjw-9 --from "$today" --to "$today" 2>"$T/away.err" && fail "unknown specialist accepted"
 grep -q "specialist_id" "$T/away.err" || fail "away of an unknown specialist: $(cat "$T/away.err")"
 
+# The roster's own leave (configuration: away) counts too: zjw-3 is on leave
+# today from the configuration the router is restarted with.
+stop router
+sed -i "s/^\(      - {id: zjw-3, .*\)}$/\1, away: [{from: $today, to: $today}]}/" "$T/config.yaml"
+grep -q "id: zjw-3.*away: \[{from: $today" "$T/config.yaml" || fail "could not give zjw-3 leave in the config"
+start router
+before3=$(sql "SELECT count(*) FROM router.tasks WHERE specialist_id = 'zjw-3'")
+for i in 1 2 3; do app gxq SG-XK >/dev/null; done
+wait_for "the three new cases" sql_is 199 "SELECT count(*) FROM router.tasks"
+[ "$(sql "SELECT count(*) FROM router.tasks WHERE specialist_id = 'zjw-3'")" = "$before3" ] \
+  || fail "a specialist on leave in the roster was given a task"
+
 for p in "${!PIDS[@]}"; do stop "$p"; done
 note "ok"

@@ -508,7 +508,11 @@ static void test_acked_once_then_late_duplicate(void **state)
     append_committed(db, "tracker", CASE_NO, "T-1", id);
     assert_int_equal(relay_pending(db), 1);
 
-    assert_int_equal(relay_acked(db, id, NULL, dest, type), 1);
+    /* An acknowledgement from a peer the row was not sent to counts for nothing. */
+    assert_int_equal(relay_acked(db, id, NULL, "dept:fgw", dest, type), 0);
+    assert_int_equal(relay_pending(db), 1);
+
+    assert_int_equal(relay_acked(db, id, NULL, "tracker", dest, type), 1);
     assert_string_equal(dest, "tracker");
     assert_string_equal(type, MSG_TASK_CHANGED);
     assert_int_equal(relay_pending(db), 0);
@@ -518,7 +522,7 @@ static void test_acked_once_then_late_duplicate(void **state)
                             text, sizeof text));
 
     /* The same Ack again (a resend crossed it): not pending any more. */
-    assert_int_equal(relay_acked(db, id, NULL, dest, type), 0);
+    assert_int_equal(relay_acked(db, id, NULL, NULL, dest, type), 0);
     expect_none_due(db);
 
     /* An acknowledged row stays done through a restart and a late
@@ -543,7 +547,7 @@ static void test_acked_with_error_and_unknown_id(void **state)
     assert_int_equal(relay_pending(db), 2);
 
     /* An Error ends resending just like an Ack, and its text is kept. */
-    assert_int_equal(relay_acked(db, b, "invalid: items: unknown item code", dest, type), 1);
+    assert_int_equal(relay_acked(db, b, "invalid: items: unknown item code", NULL, dest, type), 1);
     assert_string_equal(dest, "dept:zjw");
     assert_string_equal(type, MSG_TASK_CHANGED);
     assert_true(query_text(db, "SELECT error FROM outbox WHERE id = $1", b, text, sizeof text));
@@ -553,14 +557,14 @@ static void test_acked_with_error_and_unknown_id(void **state)
     expect_due(db, 10, want, 1);
 
     /* A late Ack after the Error changes nothing. */
-    assert_int_equal(relay_acked(db, b, NULL, dest, type), 0);
+    assert_int_equal(relay_acked(db, b, NULL, NULL, dest, type), 0);
     assert_true(query_text(db, "SELECT error FROM outbox WHERE id = $1", b, text, sizeof text));
     assert_string_equal(text, "invalid: items: unknown item code");
 
     /* An Ack for a message this outbox never held. */
     char other[UUID_STR_LEN];
     assert_int_equal(uuid_v7(other), 0);
-    assert_int_equal(relay_acked(db, other, NULL, dest, type), 0);
+    assert_int_equal(relay_acked(db, other, NULL, NULL, dest, type), 0);
     assert_int_equal(relay_pending(db), 1);
 }
 
@@ -679,7 +683,7 @@ static void test_due_oldest_first_within_limit(void **state)
     expect_due(db, 0, all, 0);
 
     /* The oldest acknowledged: the next two come first. */
-    assert_int_equal(relay_acked(db, id[0], NULL, dest, type), 1);
+    assert_int_equal(relay_acked(db, id[0], NULL, NULL, dest, type), 1);
     expect_due(db, 2, all + 1, 2);
 
     /* The middle one deferred: only the last is due; after a restart both,
@@ -722,8 +726,8 @@ static void test_prune_keeps_unacked_and_recent(void **state)
     append_committed(db, "tracker", CASE_NO, "T-1", old_acked);
     append_committed(db, "tracker", CASE_NO, "T-2", new_acked);
     append_committed(db, "tracker", CASE_NO, "T-3", unacked);
-    assert_int_equal(relay_acked(db, old_acked, NULL, dest, type), 1);
-    assert_int_equal(relay_acked(db, new_acked, NULL, dest, type), 1);
+    assert_int_equal(relay_acked(db, old_acked, NULL, NULL, dest, type), 1);
+    assert_int_equal(relay_acked(db, new_acked, NULL, NULL, dest, type), 1);
     exec_ok(db, "UPDATE outbox SET acked_at = now() - interval '169 hours' WHERE id = $1",
             old_acked, NULL);
     exec_ok(db, "UPDATE outbox SET acked_at = now() - interval '167 hours' WHERE id = $1",
