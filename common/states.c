@@ -17,7 +17,6 @@ static const char *const names[TASK_STATE_COUNT] = {
 };
 
 static const struct { const char *word; enum task_state state; } words[] = {
-    { "received", TASK_RECEIVED },
     { "accepted", TASK_ACCEPTED_ONSITE },
     { "submitted", TASK_SUBMITTED },
     { "supplement", TASK_SUPPLEMENT_REQUESTED },
@@ -81,6 +80,16 @@ int task_state_parse(const char *text, enum task_state *out)
         }
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcmp(text, words[i].word) == 0) {
+            *out = words[i].state;
+            return 0;
+        }
+    return -1;
+}
+
+int task_state_parse_word(const char *word, enum task_state *out)
+{
+    for (size_t i = 0; word && i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(word, words[i].word) == 0) {
             *out = words[i].state;
             return 0;
         }

@@ -50,8 +50,15 @@ const char *task_state_name(enum task_state s);
 
 /* Parses a stored name ("SUBMITTED") or a command word of bangdai-dept
  * ("accepted", "submitted", "supplement", "resupplied", "approved",
- * "rejected", "received"). Returns 0 or -1. */
+ * "rejected"). Returns 0 or -1. */
 int task_state_parse(const char *text, enum task_state *out);
+
+/* Parses only the command words an agent may send ("accepted",
+ * "submitted", "supplement", "resupplied", "approved", "rejected"): the
+ * other states are reached by the router itself (RECEIVED on the agent's
+ * acknowledgement, CANCELLED on withdrawal, CLOSED with the case). Returns
+ * 0 or -1. */
+int task_state_parse_word(const char *word, enum task_state *out);
 
 /* The stored kind names: "item" (both item kinds), "coordination", "help". */
 const char *task_kind_name(enum task_kind k);

@@ -29,6 +29,7 @@ static const char usage[] =
     "                     each department's agent is told\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  --key NAME         the key of security.keys to speak with (default hall)\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n\n"
     "Exit status: 0 done, 1 refused (the reason names the field), 2 usage or\n"

@@ -209,7 +209,16 @@ int intake_withdraw(struct service *svc, const struct service_msg *m)
         goto out;
     }
     const char *state = PQgetvalue(res, 0, 0);
-    if (strcmp(state, "WITHDRAWN") == 0 || strcmp(state, "RETURN_VISIT_OPEN") == 0) {
+    Bangdai__WithdrawReply rep = BANGDAI__WITHDRAW_REPLY__INIT;
+    rep.case_no = w->case_no;
+    rep.state = "WITHDRAWN";
+    if (strcmp(state, "WITHDRAWN") == 0) {
+        /* Withdrawn before (a resend whose first answer was lost, or the
+         * unit asking twice): the same answer, nothing new. */
+        rc = service_reply(svc, MSG_WITHDRAW_REPLY, w->case_no, &rep.base);
+        goto out;
+    }
+    if (strcmp(state, "RETURN_VISIT_OPEN") == 0) {
         rc = service_refuse(svc, ERR_CONFLICT, "case_no", "case %s is %s and can no longer be withdrawn",
                             w->case_no, state);
         goto out;
@@ -231,9 +240,6 @@ int intake_withdraw(struct service *svc, const struct service_msg *m)
         goto out;
     }
     log_info("case.withdrawn", .case_no = w->case_no, .detail = w->reason);
-    Bangdai__WithdrawReply rep = BANGDAI__WITHDRAW_REPLY__INIT;
-    rep.case_no = w->case_no;
-    rep.state = "WITHDRAWN";
     rc = service_reply(svc, MSG_WITHDRAW_REPLY, w->case_no, &rep.base);
 out:
     PQclear(res);

@@ -151,11 +151,16 @@ int router_dept_update(struct service *svc, const struct service_msg *m)
     if (!u)
         return SERVICE_REFUSE;
     const char *dept = router_peer_dept(m, u->dept);
+    enum task_state to;
     int rc = own_task(svc, u->task_id, dept, NULL);
+    if (rc == SERVICE_OK && task_state_parse_word(u->state, &to))
+        rc = service_refuse(svc, ERR_INVALID, "state",
+                            "'%.40s' is not a move an agent reports: accepted, submitted, supplement,"
+                            " resupplied, approved or rejected", u->state);
     if (rc == SERVICE_OK) {
         char actor[160];
         snprintf(actor, sizeof actor, "%s", m->peer ? m->peer->name : log_fmt("dept:%s", dept));
-        rc = router_move(svc, u->task_id, u->state, actor, u);
+        rc = router_move(svc, u->task_id, task_state_name(to), actor, u);
     }
     protobuf_c_message_free_unpacked(&u->base, NULL);
     return rc;

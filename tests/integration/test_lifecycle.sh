@@ -106,8 +106,17 @@ status "$r" | grep -q '^state *WITHDRAWN' || fail "the case is not WITHDRAWN"
 for d in fgw slj zjw gxq; do
   wait_for "$d told of the cancellation" sh -c "'$BIN/bangdai-dept' spool --dept $d --spool '$T/spool/$d' | grep -q '^notice .*$r-.* cancelled '"
 done
-"$BIN/bangdai-hall" withdraw "$r" --reason again 2>"$T/w.err" && fail "withdrawn twice"
-grep -q "conflict" "$T/w.err" || fail "second withdrawal: $(cat "$T/w.err")"
+# Asking again (say the first answer was lost) gives the same answer and
+# changes nothing.
+"$BIN/bangdai-hall" withdraw "$r" --reason again >/dev/null || fail "a second withdrawal was refused"
+[ "$(sql "SELECT count(*) FROM intake.outbox WHERE type = 'CaseWithdrawn' AND case_no = '$r'")" = 1 ] \
+  || fail "the withdrawal was sent to the router twice"
+[ "$(sql "SELECT withdraw_reason FROM intake.cases WHERE case_no = '$r'")" = 项目暂缓 ] || fail "the reason changed"
+# An agent cannot cancel or close a task itself: those are the router's.
+h2=$(tasks_of "$h" | awk '$4 == "help" && $2 == "ghzy" {print $1}')
+dept update "$h2" CANCELLED --dept ghzy 2>"$T/cancel.err" && fail "an agent cancelled a task"
+dept update "$h2" CLOSED --dept ghzy 2>"$T/cancel.err" && fail "an agent closed a task"
+grep -q "error: state: 'CLOSED' is not a move an agent reports" "$T/cancel.err" || fail "agent close: $(cat "$T/cancel.err")"
 
 for p in "${!PIDS[@]}"; do stop "$p"; done
 note "ok"

@@ -114,6 +114,15 @@ static void test_names(void **state)
         assert_int_equal(task_state_parse(words[i].word, &s), 0);
         assert_int_equal(s, words[i].s);
     }
+    /* An agent reports moves by word only; the router's own states are not words. */
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        assert_int_equal(task_state_parse_word(words[i].word, &s), 0);
+        assert_int_equal(s, words[i].s);
+    }
+    static const char *const not_words[] = { "CANCELLED", "CLOSED", "received", "RECEIVED", "ASSIGNED",
+                                             "APPROVED", "cancelled", "", NULL };
+    for (size_t i = 0; i < sizeof not_words / sizeof not_words[0]; i++)
+        assert_int_equal(task_state_parse_word(not_words[i], &s), -1);
     assert_int_equal(task_state_parse("APPROVE", &s), -1);
     assert_int_equal(task_state_parse("", &s), -1);
     assert_int_equal(task_state_parse(NULL, &s), -1);
