@@ -99,9 +99,12 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
     return 2;
 }
 
-int cli_order(struct cli *cli, const char *endpoint, const char *type,
-              const ProtobufCMessage *msg, const char *id, const char *done)
+int cli_request(struct cli *cli, const char *endpoint, const char *type, const char *case_no,
+                const ProtobufCMessage *msg, const char *id, const char *expect,
+                const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
 {
+    if (out)
+        *out = NULL;
     if (id && validate_uuid(id))
         return cli_usage_error(cli, "--id must be a UUID");
     struct client *c = client_new(cli->cfg, endpoint, NULL);
@@ -112,25 +115,38 @@ int cli_order(struct cli *cli, const char *endpoint, const char *type,
     Bangdai__Envelope *rep = NULL;
     if (id) {
         size_t len;
-        uint8_t *frame = envelope_pack_with_id(id, type, cli->program, NULL, NULL, msg, &len);
+        uint8_t *frame = envelope_pack_with_id(id, type, cli->program, case_no, NULL, msg, &len);
         if (frame)
             rep = client_call_packed(c, frame, len, id, 3000, 5);
         free(frame);
     } else {
-        rep = client_call(c, cli->program, type, NULL, msg, 3000, 5, NULL);
+        rep = client_call(c, cli->program, type, case_no, msg, 3000, 5, NULL);
     }
     int rc = 0;
     if (!rep) {
         fprintf(stderr, "%s: %s did not answer\n", cli->program, endpoint);
         rc = 3;
-    } else if (strcmp(rep->type, MSG_ACK) == 0) {
-        printf("%s\n", done);
-    } else {
+    } else if (strcmp(rep->type, expect) != 0) {
         client_print_error(cli->program, rep);
         rc = 1;
+    } else if (desc && out) {
+        *out = protobuf_c_message_unpack(desc, NULL, rep->payload.len, rep->payload.data);
+        if (!*out) {
+            fprintf(stderr, "%s: unreadable %s from %s\n", cli->program, expect, endpoint);
+            rc = 1;
+        }
     }
     if (rep)
         bangdai__envelope__free_unpacked(rep, NULL);
     client_destroy(&c);
+    return rc;
+}
+
+int cli_order(struct cli *cli, const char *endpoint, const char *type,
+              const ProtobufCMessage *msg, const char *id, const char *done)
+{
+    int rc = cli_request(cli, endpoint, type, NULL, msg, id, MSG_ACK, NULL, NULL);
+    if (rc == 0)
+        printf("%s\n", done);
     return rc;
 }

@@ -48,12 +48,20 @@ void cli_end(struct cli *cli);
 /* Prints "PROGRAM: message" and the usage hint to stderr; returns 2. */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Sends one order (msg of type) to endpoint and waits for its Ack, resending
- * the same envelope while no answer comes, so it is applied once. id is the
- * envelope id to use (a UUID given by the user, so that running the command
- * again is the same order), or NULL for a new one. Prints done on stdout
- * when acknowledged, the refusal on stderr otherwise. Returns the exit
- * status: 0 done, 1 refused, 2 bad id, 3 no answer. */
+/* Sends a request (msg of type) to endpoint and waits for its answer,
+ * resending the same envelope while none comes, so that it is applied once.
+ * id is the envelope id to use (a UUID the user gave, so that running the
+ * command again is the same request) or NULL for a new one. When the answer
+ * is of type `expect`, decodes its payload with desc into *out (caller
+ * frees with protobuf_c_message_free_unpacked; desc NULL leaves *out NULL)
+ * and returns 0. Otherwise prints why to stderr and returns the exit
+ * status: 1 refused (the Error's field and reason), 2 bad id, 3 no answer. */
+int cli_request(struct cli *cli, const char *endpoint, const char *type, const char *case_no,
+                const ProtobufCMessage *msg, const char *id, const char *expect,
+                const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+
+/* cli_request for an order answered by Ack: prints done on stdout when
+ * acknowledged. Returns the exit status as cli_request. */
 int cli_order(struct cli *cli, const char *endpoint, const char *type,
               const ProtobufCMessage *msg, const char *id, const char *done);
 

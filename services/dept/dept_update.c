@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "envelope.h"
 #include "dept.h"
 
 /* Splits a comma-separated list into out (pointers into buf). */
@@ -80,38 +80,20 @@ int dept_note(struct cli *cli, const struct dept_opts *o)
 int dept_list(struct cli *cli, const struct dept_opts *o)
 {
     Bangdai__TaskListRequest r = BANGDAI__TASK_LIST_REQUEST__INIT;
+    Bangdai__TaskListReply *l;
     r.dept = (char *)o->dept;
-    struct client *c = client_new(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
-    if (!c) {
-        fprintf(stderr, "%s: cannot connect to %s\n", cli->program, cli->cfg->endpoints.router_dept);
-        return 3;
+    int rc = cli_request(cli, cli->cfg->endpoints.router_dept, MSG_TASK_LIST, NULL, &r.base, NULL,
+                         MSG_TASK_LIST_REPLY, &bangdai__task_list_reply__descriptor, (ProtobufCMessage **)&l);
+    if (rc != 0)
+        return rc;
+    printf("%-30s %-12s %-9s %-10s %-20s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "DUE");
+    for (size_t i = 0; i < l->n_tasks; i++) {
+        const Bangdai__TaskInfo *t = l->tasks[i];
+        printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
+               t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
+               t->due_date[0] ? t->due_date : "-");
     }
-    Bangdai__Envelope *rep = client_call(c, "dept", MSG_TASK_LIST, NULL, &r.base, 3000, 5, NULL);
-    int rc = 0;
-    if (!rep) {
-        fprintf(stderr, "%s: the router did not answer\n", cli->program);
-        rc = 3;
-    } else if (strcmp(rep->type, MSG_TASK_LIST_REPLY) == 0) {
-        Bangdai__TaskListReply *l = bangdai__task_list_reply__unpack(NULL, rep->payload.len, rep->payload.data);
-        if (!l) {
-            rc = 1;
-        } else {
-            printf("%-30s %-12s %-9s %-10s %-20s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "DUE");
-            for (size_t i = 0; i < l->n_tasks; i++) {
-                const Bangdai__TaskInfo *t = l->tasks[i];
-                printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
-                       t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
-                       t->due_date[0] ? t->due_date : "-");
-            }
-            printf("%zu open task%s of %s\n", l->n_tasks, l->n_tasks == 1 ? "" : "s", l->dept);
-            bangdai__task_list_reply__free_unpacked(l, NULL);
-        }
-    } else {
-        client_print_error(cli->program, rep);
-        rc = 1;
-    }
-    if (rep)
-        bangdai__envelope__free_unpacked(rep, NULL);
-    client_destroy(&c);
-    return rc;
+    printf("%zu open task%s of %s\n", l->n_tasks, l->n_tasks == 1 ? "" : "s", l->dept);
+    bangdai__task_list_reply__free_unpacked(l, NULL);
+    return 0;
 }

@@ -7,12 +7,9 @@
 #include <time.h>
 
 #include "cli.h"
-#include "client.h"
+#include "envelope.h"
 #include "hall.h"
-#include "sockets.h"
 
-#define TIMEOUT_MS 3000
-#define TRIES 5
 
 static const char usage[] =
     "Usage: bangdai-hall [--config FILE] COMMAND ...\n"
@@ -35,12 +32,13 @@ static const char usage[] =
     "Exit status: 0 done, 1 refused (the reason names the field), 2 usage or\n"
     "configuration error, 3 intake did not answer.\n";
 
-static int submit(struct cli *cli, struct client *c)
+static int submit(struct cli *cli)
 {
     Bangdai__SubmitRequest req;
     Bangdai__Unit unit;
     Bangdai__Project project;
     Bangdai__Contact contact;
+    Bangdai__SubmitReply *r;
     struct ydoc *doc = NULL;
     char id[37], err[1024];
 
@@ -50,30 +48,17 @@ static int submit(struct cli *cli, struct client *c)
         fprintf(stderr, "%s: %s\n", cli->program, err);
         return 1;
     }
-    Bangdai__Envelope *rep = client_call(c, "hall", MSG_SUBMIT, NULL, &req.base, TIMEOUT_MS, TRIES, NULL);
+    int rc = cli_request(cli, cli->cfg->endpoints.intake, MSG_SUBMIT, NULL, &req.base, NULL,
+                         MSG_SUBMIT_REPLY, &bangdai__submit_reply__descriptor, (ProtobufCMessage **)&r);
     free(req.items);
     ydoc_destroy(&doc);
-    if (!rep) {
-        fprintf(stderr, "%s: intake did not answer\n", cli->program);
-        return 3;
-    }
-    int status = 0;
-    if (strcmp(rep->type, MSG_SUBMIT_REPLY) == 0) {
-        Bangdai__SubmitReply *r = bangdai__submit_reply__unpack(NULL, rep->payload.len, rep->payload.data);
-        if (r) {
-            printf("%s\n", r->case_no);
-            if (r->duplicate)
-                fprintf(stderr, "%s: already submitted as %s; nothing new was created\n", cli->program, r->case_no);
-            bangdai__submit_reply__free_unpacked(r, NULL);
-        } else {
-            status = 1;
-        }
-    } else {
-        client_print_error(cli->program, rep);
-        status = 1;
-    }
-    bangdai__envelope__free_unpacked(rep, NULL);
-    return status;
+    if (rc != 0)
+        return rc;
+    printf("%s\n", r->case_no);
+    if (r->duplicate)
+        fprintf(stderr, "%s: already submitted as %s; nothing new was created\n", cli->program, r->case_no);
+    bangdai__submit_reply__free_unpacked(r, NULL);
+    return 0;
 }
 
 static void print_status(const Bangdai__StatusReply *s)
@@ -113,54 +98,33 @@ static void print_status(const Bangdai__StatusReply *s)
     }
 }
 
-static int status(struct cli *cli, struct client *c)
+static int status(struct cli *cli)
 {
     Bangdai__StatusRequest req = BANGDAI__STATUS_REQUEST__INIT;
+    Bangdai__StatusReply *s;
     if (cli->argc != 2)
         return cli_usage_error(cli, "status takes one case number");
     req.case_no = cli->argv[1];
-    Bangdai__Envelope *rep = client_call(c, "hall", MSG_STATUS, req.case_no, &req.base, TIMEOUT_MS, TRIES, NULL);
-    if (!rep) {
-        fprintf(stderr, "%s: intake did not answer\n", cli->program);
-        return 3;
-    }
-    int rc = 0;
-    if (strcmp(rep->type, MSG_STATUS_REPLY) == 0) {
-        Bangdai__StatusReply *s = bangdai__status_reply__unpack(NULL, rep->payload.len, rep->payload.data);
-        if (s) {
-            print_status(s);
-            bangdai__status_reply__free_unpacked(s, NULL);
-        } else {
-            rc = 1;
-        }
-    } else {
-        client_print_error(cli->program, rep);
-        rc = 1;
-    }
-    bangdai__envelope__free_unpacked(rep, NULL);
-    return rc;
+    int rc = cli_request(cli, cli->cfg->endpoints.intake, MSG_STATUS, req.case_no, &req.base, NULL,
+                         MSG_STATUS_REPLY, &bangdai__status_reply__descriptor, (ProtobufCMessage **)&s);
+    if (rc != 0)
+        return rc;
+    print_status(s);
+    bangdai__status_reply__free_unpacked(s, NULL);
+    return 0;
 }
 
-static int withdraw(struct cli *cli, struct client *c)
+static int withdraw(struct cli *cli)
 {
     Bangdai__WithdrawRequest req = BANGDAI__WITHDRAW_REQUEST__INIT;
     if (cli->argc != 4 || strcmp(cli->argv[2], "--reason") != 0)
         return cli_usage_error(cli, "withdraw takes a case number and --reason TEXT");
     req.case_no = cli->argv[1];
     req.reason = cli->argv[3];
-    Bangdai__Envelope *rep = client_call(c, "hall", MSG_WITHDRAW, req.case_no, &req.base, TIMEOUT_MS, TRIES, NULL);
-    if (!rep) {
-        fprintf(stderr, "%s: intake did not answer\n", cli->program);
-        return 3;
-    }
-    int rc = 0;
-    if (strcmp(rep->type, MSG_WITHDRAW_REPLY) == 0) {
+    int rc = cli_request(cli, cli->cfg->endpoints.intake, MSG_WITHDRAW, req.case_no, &req.base, NULL,
+                         MSG_WITHDRAW_REPLY, NULL, NULL);
+    if (rc == 0)
         printf("%s withdrawn\n", req.case_no);
-    } else {
-        client_print_error(cli->program, rep);
-        rc = 1;
-    }
-    bangdai__envelope__free_unpacked(rep, NULL);
     return rc;
 }
 
@@ -170,21 +134,14 @@ int main(int argc, char **argv)
     int rc = cli_start(&cli, argc, argv);
     if (rc >= 0)
         return rc;
-    struct client *c = client_new(cli.cfg, cli.cfg->endpoints.intake, NULL);
-    if (!c) {
-        fprintf(stderr, "%s: cannot connect to %s\n", cli.program, cli.cfg->endpoints.intake);
-        cli_end(&cli);
-        return 3;
-    }
     if (strcmp(cli.argv[0], "submit") == 0)
-        rc = submit(&cli, c);
+        rc = submit(&cli);
     else if (strcmp(cli.argv[0], "status") == 0)
-        rc = status(&cli, c);
+        rc = status(&cli);
     else if (strcmp(cli.argv[0], "withdraw") == 0)
-        rc = withdraw(&cli, c);
+        rc = withdraw(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
-    client_destroy(&c);
     cli_end(&cli);
     return rc;
 }
