@@ -135,11 +135,15 @@ static int tell_tracker(struct service *svc, PGresult *t, int row, const char *s
     tc.delivery = PQgetvalue(t, row, 7);
     tc.state = (char *)state;
     tc.at_us = now_us();
+    char day[11] = "";
     if (data) {
         tc.result_doc = data->result_doc;
         tc.result_kind = data->result_kind;
         tc.reference = data->reference;
         tc.reason = data->reason;
+        /* check_fields made sure `when` starts with a date. */
+        snprintf(day, sizeof day, "%s", data->when);
+        tc.accepted_on = day;
     }
     return service_emit(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
 }

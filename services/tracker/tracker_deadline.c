@@ -54,27 +54,43 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_INVALID, "state", "unknown task state '%.40s'", tc->state);
         goto out;
     }
-    bd_day today = date_from_unix_us(tc->at_us ? tc->at_us : now_us());
-    date_format(today, start);
+    bd_day day0 = date_from_unix_us(tc->at_us ? tc->at_us : now_us());   /* the clock's day 0 */
+    /* The law counts from the day of acceptance (受理), which the specialist
+     * reports; a report without it counts from the day it was made. */
+    if (st == TASK_ACCEPTED_ONSITE && tc->accepted_on[0] && date_parse(tc->accepted_on, &day0)) {
+        rc = service_refuse(svc, ERR_INVALID, "accepted_on", "'%.20s' is not a date", tc->accepted_on);
+        goto out;
+    }
+    date_format(day0, start);
     if (is_item)
         snprintf(days, sizeof days, "%d", item->promised_days);
 
     if (st == TASK_ASSIGNED || (is_item && st == TASK_ACCEPTED_ONSITE)) {
         /* Coordination and help tasks accompany the case: no limit of their own. */
         if (is_item)
-            due_from(svc, item, today, tc->case_no, tc->task_id, due, &version);
+            due_from(svc, item, day0, tc->case_no, tc->task_id, due, &version);
         const char *p[11] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
                               tc->state, start, is_item ? days : NULL, due[0] ? due : NULL, version,
                               is_item ? "item" : tc->kind };
-        if (db_run(db, "tracker.clock",
-                   "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
-                   " started_on, promised_days, due_on, calendar_version, kind)"
-                   " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11)"
-                   " ON CONFLICT (task_id) DO UPDATE SET state = $6, started_on = $7::date,"
-                   " due_on = $9::date, calendar_version = $10, updated_at = now()", 11, p)) {
+        /* A report in the state the task is already in is a reassignment:
+         * a new specialist, the same clock. A move into on-site acceptance
+         * starts the clock again from the day of 受理. */
+        PGresult *res = db_exec(db, "tracker.clock",
+            "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
+            " started_on, promised_days, due_on, calendar_version, kind)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11)"
+            " ON CONFLICT (task_id) DO UPDATE SET state = $6, specialist = $5, updated_at = now(),"
+            "  started_on = CASE WHEN d.state = $6 THEN d.started_on ELSE $7::date END,"
+            "  due_on = CASE WHEN d.state = $6 THEN d.due_on ELSE $9::date END,"
+            "  calendar_version = CASE WHEN d.state = $6 THEN d.calendar_version ELSE $10 END"
+            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), to_char(started_on, 'YYYY-MM-DD')", 11, p);
+        if (!res) {
             rc = SERVICE_RETRY;
             goto out;
         }
+        snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
+        snprintf(start, sizeof start, "%s", PQgetvalue(res, 0, 1));
+        PQclear(res);
         if (is_item) {
             log_info("deadline.set", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
                      .detail = log_fmt("%s: %d working days from %s, due %s", tc->state,

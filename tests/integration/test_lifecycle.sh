@@ -37,6 +37,11 @@ refuse accepted when --when yesterday --where 现场   # a date is a date
 move accepted --when "2026-11-30 09:00" --where "垫江县高新区项目现场" \
      --materials "建设工程规划许可证,施工合同"
 [ "$(state)" = ACCEPTED_ONSITE ] || fail "not accepted"
+# The clock starts again from the day of 受理: 3 working days after Monday
+# 2026-11-30 is Thursday 2026-12-03.
+wait_for "the deadline from the acceptance day" \
+  sql_is "2026-11-30 2026-12-03" "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$task'"
+wait_for "the router knows the due date" sql_is 2026-12-03 "SELECT due_on FROM router.tasks WHERE task_id = '$task'"
 missing=$(sql "SELECT array_to_string(materials_missing, ',') FROM router.tasks WHERE task_id = '$task'")
 [ -n "$missing" ] && ! echo "$missing" | grep -q 建设工程规划许可证 || fail "missing materials: '$missing'"
 refuse submitted reference                          # SUBMITTED needs the approval system's reference
@@ -87,6 +92,9 @@ r=$(submit "$T/three.yaml")
 wait_for "four tasks RECEIVED" all_tasks "$r" RECEIVED 4
 zt=$(tasks_of "$r" | awk '$2 == "zjw" {print $1}')
 from=$(sql "SELECT specialist_id FROM router.tasks WHERE task_id = '$zt'")
+dept update "$zt" accepted --dept zjw --when "2026-12-07 10:00" --where 项目现场 >/dev/null
+wait_for "the accepted task's deadline" \
+  sql_is "2026-12-07 2026-12-10" "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'"
 to=zjw-4; [ "$from" = zjw-4 ] && to=zjw-3
 "$BIN/bangdaictl" reassign "$zt" --to "$to" --reason "原专员外出培训" >/dev/null || fail "reassign refused"
 [ "$(sql "SELECT actor || '|' || detail || '|' || (payload->>'from') || '|' || (payload->>'to') || '|' || (at IS NOT NULL)
@@ -95,6 +103,10 @@ to=zjw-4; [ "$from" = zjw-4 ] && to=zjw-3
 wait_for "the agent received the reassigned task" sh -c "'$BIN/bangdai-dept' spool --dept zjw --spool '$T/spool/zjw' | grep -q '^task .*$zt .* $to '"
 wait_for "the old specialist was told" sh -c "'$BIN/bangdai-dept' spool --dept zjw --spool '$T/spool/zjw' | grep -q '^notice .*$zt .*reassigned_away *$from'"
 wait_for "status shows the new specialist" sh -c "'$BIN/bangdai-hall' status '$r' | grep -q '$zt .* $to '"
+# A new specialist does not restart the clock.
+wait_for "the tracker knows the new specialist" sql_is "$to" "SELECT specialist FROM tracker.deadlines WHERE task_id = '$zt'"
+[ "$(sql "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'")" = "2026-12-07 2026-12-10" ] \
+  || fail "reassignment moved the deadline: $(sql "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'")"
 "$BIN/bangdaictl" reassign "$zt" --to fgw-1 --reason x 2>"$T/re.err" && fail "reassigned across departments"
 "$BIN/bangdaictl" --key hall reassign "$zt" --to "$from" --reason x 2>"$T/re.err" && fail "the hall's key reassigned a task"
 grep -q forbidden "$T/re.err" || fail "reassign with the hall key: $(cat "$T/re.err")"
