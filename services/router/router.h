@@ -32,6 +32,10 @@ const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_d
 int router_send_task(struct service *svc, const char *task_id, const char *previous,
                      const char *reason);
 
+/* Tells the tracker a task's stored state and specialist (TaskChanged), as
+ * after its creation or a reassignment (router_tasks.c). */
+int router_tell_tracker(struct service *svc, const char *task_id);
+
 /* Tells a department's agent about a task with a TaskNotice. */
 int router_notice(struct service *svc, const char *task_id, const char *case_no,
                   const char *dept, const char *kind, const char *specialist, const char *text);

@@ -95,35 +95,7 @@ int router_reassign(struct service *svc, const struct service_msg *m)
                             log_fmt("reassigned to %s: %s", to->id, r->reason))))
         goto out;
     /* The tracker and the hall learn the new specialist (same state). */
-    PGresult *s = db_exec(service_db(svc), "router.reassign_state",
-                          "SELECT state FROM tasks WHERE task_id = $1", 1, p);
-    if (!s) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
-    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
-    PGresult *k = db_exec(service_db(svc), "router.reassign_info",
-        "SELECT coalesce(t.item_code, ''), t.kind, c.delivery,"
-        " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item')"
-        " FROM tasks t JOIN cases c USING (case_no) WHERE t.task_id = $1", 1, p);
-    if (!k) {
-        PQclear(s);
-        rc = SERVICE_RETRY;
-        goto out;
-    }
-    tc.task_id = r->task_id;
-    tc.case_no = case_no;
-    tc.item_code = PQgetvalue(k, 0, 0);
-    tc.kind = PQgetvalue(k, 0, 1);
-    tc.delivery = PQgetvalue(k, 0, 2);
-    tc.case_task_count = atoi(PQgetvalue(k, 0, 3));
-    tc.dept = dept;
-    tc.specialist = to->id;
-    tc.state = PQgetvalue(s, 0, 0);
-    tc.at_us = now_us();
-    rc = service_emit(svc, "tracker", MSG_TASK_CHANGED, case_no, &tc.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
-    PQclear(s);
-    PQclear(k);
+    rc = router_tell_tracker(svc, r->task_id);
     if (rc == SERVICE_OK)
         rc = router_case_event(svc, case_no, r->task_id, dept, "reassigned",
                                log_fmt("%s 改由 %s %s 负责: %s", r->task_id, to->id, to->name, r->reason), NULL);

@@ -164,6 +164,14 @@ static PGresult *load_task(struct service *svc, const char *task_id, bool for_up
                                 " WHERE t.task_id = $1", 1, p);
 }
 
+int router_tell_tracker(struct service *svc, const char *task_id)
+{
+    PGresult *t = load_task(svc, task_id, false);
+    int rc = t && PQntuples(t) == 1 ? tell_tracker(svc, t, 0, PQgetvalue(t, 0, 8), NULL) : SERVICE_RETRY;
+    PQclear(t);
+    return rc;
+}
+
 int router_send_task(struct service *svc, const char *task_id, const char *previous,
                      const char *reason)
 {
@@ -341,9 +349,7 @@ int router_case_opened(struct service *svc, const struct service_msg *m)
         if ((rc = insert_task(svc, co->case_no, &tasks[i])) != SERVICE_OK ||
             (rc = router_send_task(svc, tasks[i].id, NULL, NULL)) != SERVICE_OK)
             break;
-        PGresult *t = load_task(svc, tasks[i].id, false);
-        rc = t ? tell_tracker(svc, t, 0, "ASSIGNED", NULL) : SERVICE_RETRY;
-        PQclear(t);
+        rc = router_tell_tracker(svc, tasks[i].id);
         log_info("task.assigned", .case_no = co->case_no, .task = tasks[i].id, .dept = tasks[i].dept->code,
                  .detail = log_fmt("%s %s to specialist %s", tasks[i].kind,
                                    tasks[i].item ? tasks[i].item->code : "-", tasks[i].sp->id));
