@@ -108,6 +108,9 @@ struct cfg_link {
     int batch;                  /* messages per transaction / relay scan, default 100 */
     int retention_hours;        /* prune acked outbox and old inbox after, default 168 */
     int heartbeat_ms;           /* ZMTP heartbeat interval, default 5000 */
+    int window;                 /* unacknowledged messages in flight per destination, default 1000 */
+    int defer_limit_s;          /* a message held for something that never comes is
+                                 * refused after this long, default 300 */
 };
 
 struct config {

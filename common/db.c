@@ -38,6 +38,33 @@ PGconn *db_connect(const struct config *cfg, const char *user, const char *schem
     return db;
 }
 
+static struct db_error last_error;
+
+const struct db_error *db_last_error(void) { return &last_error; }
+void db_clear_error(void) { memset(&last_error, 0, sizeof last_error); }
+
+static void copy_field(char *dst, size_t len, const PGresult *res, int code)
+{
+    const char *v = res ? PQresultErrorField(res, code) : NULL;
+    snprintf(dst, len, "%s", v ? v : "");
+}
+
+void db_note_error(PGconn *db, const PGresult *res)
+{
+    copy_field(last_error.sqlstate, sizeof last_error.sqlstate, res, PG_DIAG_SQLSTATE);
+    copy_field(last_error.column, sizeof last_error.column, res, PG_DIAG_COLUMN_NAME);
+    copy_field(last_error.constraint, sizeof last_error.constraint, res, PG_DIAG_CONSTRAINT_NAME);
+    if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+        copy_field(last_error.message, sizeof last_error.message, res, PG_DIAG_MESSAGE_PRIMARY);
+    else
+        snprintf(last_error.message, sizeof last_error.message, "%s", PQerrorMessage(db));
+}
+
+bool db_error_is_data(void)
+{
+    return strncmp(last_error.sqlstate, "22", 2) == 0 || strncmp(last_error.sqlstate, "23", 2) == 0;
+}
+
 PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
                   const char *const *params)
 {
@@ -45,6 +72,7 @@ PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
+    db_note_error(db, res);
     char msg[512];
     snprintf(msg, sizeof msg, "%s: %s", what,
              res ? PQresultErrorMessage(res) : PQerrorMessage(db));

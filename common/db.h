@@ -10,6 +10,7 @@
 #define BANGDAI_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "config.h"
 
@@ -40,6 +41,30 @@ void db_rollback(PGconn *db);
 /* Makes sure the connection is usable, resetting it once when it broke
  * (PostgreSQL restarted). Returns 0 when usable, -1 when not. */
 int db_ensure(PGconn *db);
+
+/* The last statement that failed in db_exec or db_run (or was passed to
+ * db_note_error): its SQLSTATE ("" when the connection gave none), the
+ * column and constraint PostgreSQL names, if any, and the primary message.
+ * Kept until db_clear_error or the next failure. Borrowed. */
+struct db_error {
+    char sqlstate[6];
+    char column[64];
+    char constraint[64];
+    char message[256];
+};
+const struct db_error *db_last_error(void);
+void db_clear_error(void);
+
+/* Records the error of a failed result res (may be NULL: then the
+ * connection's) as the last error. */
+void db_note_error(PGconn *db, const PGresult *res);
+
+/* Whether the last error is the data's fault and will not go away by
+ * trying again: SQLSTATE class 22 (data exception: bad encoding, value out
+ * of range, ...) or 23 (integrity constraint violation: a CHECK, NOT NULL,
+ * unique or foreign key). A lost connection (class 08), a serialization
+ * failure (40) or a shutdown (57) are not. */
+bool db_error_is_data(void);
 
 /* Text of column col of row 0, or NULL when there is no row or it is NULL.
  * Borrowed from res. */

@@ -58,6 +58,26 @@ uint8_t *envelope_pack(const char *type, const char *source, const char *case_no
     return out;
 }
 
+uint8_t *envelope_with_seq(const uint8_t *frame, size_t len, uint64_t seq, size_t *out_len)
+{
+    /* Field 8, wire type 0 (varint): tag byte 8 << 3 = 0x40, then the value
+     * in base-128 groups, low first. A field that appears again later in a
+     * protobuf message replaces the earlier value, so this is exact. */
+    uint8_t *out = malloc(len + 11);
+    if (!out)
+        return NULL;
+    memcpy(out, frame, len);
+    size_t n = len;
+    out[n++] = 0x40;
+    do {
+        uint8_t b = seq & 0x7f;
+        seq >>= 7;
+        out[n++] = seq ? (uint8_t)(b | 0x80) : b;
+    } while (seq);
+    *out_len = n;
+    return out;
+}
+
 Bangdai__Envelope *envelope_unpack(const uint8_t *data, size_t len, char *err, size_t errlen)
 {
     Bangdai__Envelope *env = bangdai__envelope__unpack(NULL, len, data);

@@ -68,6 +68,12 @@ uint8_t *envelope_pack_with_id(const char *id, const char *type, const char *sou
                                const char *case_no, const char *trace_id,
                                const ProtobufCMessage *payload, size_t *len);
 
+/* Returns a copy of frame (a packed Envelope with seq 0) with seq set to
+ * seq: the encoding of field 8 appended, which protobuf merges into the
+ * message. Writes the new length to *out_len. Caller frees; NULL when out
+ * of memory. */
+uint8_t *envelope_with_seq(const uint8_t *frame, size_t len, uint64_t seq, size_t *out_len);
+
 /* Decodes and checks one frame: a valid Envelope with a UUID id and a
  * non-empty type. Returns the envelope (caller frees with
  * bangdai__envelope__free_unpacked(env, NULL)) or NULL with the reason in

@@ -23,12 +23,21 @@ int outbox_append(PGconn *db, const char *source, const char *dest, const char *
                               (const char *)frame };
     int lengths[5] = { 0, 0, 0, 0, (int)len };
     int formats[5] = { 0, 0, 0, 0, 1 };
+    /* The destination's next number comes from its counter row, updated in
+     * this transaction: a rollback gives the number back, and a second
+     * transaction appending for the same destination waits on the row
+     * lock, so the numbers follow commit order without gaps. */
     PGresult *res = PQexecParams(db,
-        "INSERT INTO outbox (id, dest, type, case_no, frame) VALUES ($1, $2, $3, $4, $5)",
+        "WITH s AS (INSERT INTO outbox_seq AS q (dest, last) VALUES ($2, 1)"
+        "           ON CONFLICT (dest) DO UPDATE SET last = q.last + 1 RETURNING last)"
+        " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq)"
+        " SELECT $1, $2, $3, $4, $5, s.last FROM s",
         5, NULL, params, lengths, formats, 0);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
+    if (!ok) {
+        db_note_error(db, res);
         log_error("outbox.append_failed", .case_no = case_no, .detail = PQresultErrorMessage(res));
+    }
     PQclear(res);
     free(frame);
     if (ok && id_out)
@@ -36,57 +45,156 @@ int outbox_append(PGconn *db, const char *source, const char *dest, const char *
     return ok ? 0 : -1;
 }
 
-enum inbox_result inbox_record(PGconn *db, const Bangdai__Envelope *env,
+/* Reads the stored refusal of (sender, id) into *prior. Returns 1 when the
+ * message was refused, 0 when it was not (or is unknown), -1 on error. */
+static int prior_refusal(PGconn *db, const char *sender, const char *id, struct inbox_refusal *prior)
+{
+    const char *p[2] = { sender, id };
+    PGresult *res = db_exec(db, "inbox.lookup",
+        "SELECT error_code, error_field, error_message FROM inbox WHERE sender = $1 AND id = $2",
+        2, p);
+    if (!res)
+        return -1;
+    int refused = db_value(res, 0, 0) != NULL;
+    if (refused) {
+        snprintf(prior->code, sizeof prior->code, "%s", db_value(res, 0, 0));
+        snprintf(prior->field, sizeof prior->field, "%s", db_value(res, 0, 1) ? db_value(res, 0, 1) : "");
+        snprintf(prior->message, sizeof prior->message, "%s", db_value(res, 0, 2) ? db_value(res, 0, 2) : "");
+    }
+    PQclear(res);
+    return refused;
+}
+
+enum inbox_result inbox_record(PGconn *db, const char *sender, const Bangdai__Envelope *env,
                                struct inbox_refusal *prior)
 {
-    const char *p[3] = { env->id, env->type, env->source };
+    const char *p[4] = { sender, env->id, env->type, env->source };
     PGresult *res = db_exec(db, "inbox.record",
-        "INSERT INTO inbox (id, type, source) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-        3, p);
+        "INSERT INTO inbox (sender, id, type, source) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (sender, id) DO NOTHING",
+        4, p);
     if (!res)
         return INBOX_FAILED;
     int fresh = db_affected(res) == 1;
     PQclear(res);
     if (fresh)
         return INBOX_NEW;
-    res = db_exec(db, "inbox.lookup",
-        "SELECT error_code, error_field, error_message FROM inbox WHERE id = $1", 1, p);
-    if (!res)
-        return INBOX_FAILED;
-    enum inbox_result r = INBOX_SEEN;
-    if (db_value(res, 0, 0)) {
-        r = INBOX_REFUSED;
-        snprintf(prior->code, sizeof prior->code, "%s", db_value(res, 0, 0));
-        snprintf(prior->field, sizeof prior->field, "%s", db_value(res, 0, 1) ? db_value(res, 0, 1) : "");
-        snprintf(prior->message, sizeof prior->message, "%s", db_value(res, 0, 2) ? db_value(res, 0, 2) : "");
+    switch (prior_refusal(db, sender, env->id, prior)) {
+    case 1: return INBOX_REFUSED;
+    case 0: return INBOX_SEEN;
+    default: return INBOX_FAILED;
     }
-    PQclear(res);
-    return r;
 }
 
-int inbox_refuse(PGconn *db, const Bangdai__Envelope *env, const char *code,
+int inbox_refuse(PGconn *db, const char *sender, const Bangdai__Envelope *env, const char *code,
                  const char *field, const char *message)
 {
-    const char *p[6] = { env->id, env->type, env->source, code, field, message };
+    const char *p[7] = { sender, env->id, env->type, env->source, code, field, message };
     return db_run(db, "inbox.refuse",
-        "INSERT INTO inbox (id, type, source, error_code, error_field, error_message)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE"
-        " SET error_code = $4, error_field = $5, error_message = $6",
-        6, p);
+        "INSERT INTO inbox (sender, id, type, source, error_code, error_field, error_message)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sender, id) DO UPDATE"
+        " SET error_code = $5, error_field = $6, error_message = $7",
+        7, p);
 }
 
-int relay_due(PGconn *db, int max, struct relay_batch *batch)
+enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Envelope *env,
+                              uint64_t *last, struct inbox_refusal *prior)
 {
-    char limit[16];
+    char seq[24];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)env->seq);
+    const char *p[2] = { sender, seq };
+    /* The common case in one statement: the number that comes next. */
+    PGresult *res = db_exec(db, "link.next",
+        "UPDATE link_in SET last_seq = $2::bigint, updated_at = now()"
+        " WHERE sender = $1 AND last_seq = $2::bigint - 1", 2, p);
+    if (!res)
+        return LINK_ORDER_FAILED;
+    int next = db_affected(res) == 1;
+    PQclear(res);
+    if (next) {
+        *last = env->seq;
+        return LINK_NEXT;
+    }
+    res = db_exec(db, "link.last", "SELECT last_seq FROM link_in WHERE sender = $1", 1, p);
+    if (!res)
+        return LINK_ORDER_FAILED;
+    const char *v = db_value(res, 0, 0);
+    *last = v ? strtoull(v, NULL, 10) : 0;
+    PQclear(res);
+    if (!v && env->seq == 1) {
+        /* The first message this sender ever sent here. */
+        if (db_run(db, "link.first",
+                   "INSERT INTO link_in (sender, last_seq) VALUES ($1, $2::bigint)", 2, p))
+            return LINK_ORDER_FAILED;
+        *last = 1;
+        return LINK_NEXT;
+    }
+    if (env->seq > *last)
+        return LINK_EARLY;
+    /* Applied or refused before: answer the same again. */
+    switch (prior_refusal(db, sender, env->id, prior)) {
+    case 1: return LINK_REFUSED;
+    case 0: return LINK_SEEN;
+    default: return LINK_ORDER_FAILED;
+    }
+}
+
+/* Formats names as a PostgreSQL text array literal, each element quoted.
+ * Caller frees; NULL when out of memory. */
+static char *text_array(const char *const *names, int n)
+{
+    size_t cap = 3;
+    for (int i = 0; i < n; i++)
+        cap += 2 * strlen(names[i]) + 3;
+    char *s = malloc(cap), *p = s;
+    if (!s)
+        return NULL;
+    *p++ = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = names[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = 0;
+    return s;
+}
+
+int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_skip,
+              struct relay_batch *batch)
+{
+    char limit[16], win[16];
     snprintf(limit, sizeof limit, "%d", max);
-    const char *p[1] = { limit };
+    snprintf(win, sizeof win, "%d", window);
+    char *skipped = text_array(skip, n_skip);
+    if (!skipped)
+        return -1;
+    const char *p[3] = { limit, win, skipped };
     memset(batch, 0, sizeof *batch);
-    /* Binary results: the frame comes back as raw bytes, no unescaping. */
+    /* Per destination, the window is its oldest unacknowledged rows in
+     * number order; of those, the ones due go out, oldest first. A row
+     * beyond the window waits for acknowledgements, however long it has
+     * been due, so a slow or absent consumer holds a bounded amount in
+     * flight and order is kept. Rows from before numbering (dest_seq NULL)
+     * come first. Binary results: the frame comes back as raw bytes. */
     PGresult *res = PQexecParams(db,
-        "SELECT id::text, dest, type, frame FROM outbox"
-        " WHERE acked_at IS NULL AND next_at <= now() ORDER BY seq LIMIT $1",
-        1, NULL, p, NULL, NULL, 1);
+        "SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
+        " FROM (SELECT dest FROM outbox_seq"
+        "       UNION SELECT DISTINCT dest FROM outbox WHERE acked_at IS NULL AND dest_seq IS NULL) d"
+        " CROSS JOIN LATERAL (SELECT seq, id, dest, type, frame, dest_seq, next_at FROM outbox"
+        "       WHERE dest = d.dest AND acked_at IS NULL"
+        "       ORDER BY dest_seq NULLS FIRST LIMIT $2::int) o"
+        " WHERE o.next_at <= now() AND d.dest <> ALL ($3::text[]) ORDER BY o.seq LIMIT $1::int",
+        3, NULL, p, NULL, NULL, 1);
+    free(skipped);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_note_error(db, res);
         log_error("relay.scan_failed", .detail = PQresultErrorMessage(res));
         PQclear(res);
         return -1;
@@ -108,6 +216,9 @@ int relay_due(PGconn *db, int max, struct relay_batch *batch)
         snprintf(r->type, sizeof r->type, "%.*s", PQgetlength(res, i, 2), PQgetvalue(res, i, 2));
         r->frame = (uint8_t *)PQgetvalue(res, i, 3);
         r->len = (size_t)PQgetlength(res, i, 3);
+        char seq[24];
+        snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, i, 4), PQgetvalue(res, i, 4));
+        r->seq = strtoull(seq, NULL, 10);
     }
     batch->n = (size_t)n;
     batch->res = res;
@@ -181,6 +292,14 @@ int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
     }
     PQclear(res);
     return found;
+}
+
+int relay_reconnected(PGconn *db, const char *dest)
+{
+    const char *p[1] = { dest };
+    return db_run(db, "relay.reconnected",
+        "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL AND next_at > now()",
+        1, p);
 }
 
 int relay_restart(PGconn *db)

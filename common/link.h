@@ -2,13 +2,21 @@
  *
  * 1. A producer changes its state and appends the outgoing message to its
  *    own outbox table in the same transaction (outbox_append).
- * 2. After commit the relay sends every unacknowledged row that is due,
- *    oldest first (relay_due / relay_sent); a row not acknowledged is sent
- *    again with doubling back-off, and all of them again after a restart
- *    (relay_restart).
- * 3. The consumer records the message id in its inbox table in the same
- *    transaction as the effect (inbox_record); a duplicate is not applied
- *    again, only acknowledged again.
+ *    Each row gets the next number of its destination (dest_seq: 1, 2, 3,
+ *    ... without gaps, in commit order), carried as Envelope.seq.
+ * 2. After commit the relay sends, per destination and in number order, the
+ *    due rows among the first `window` unacknowledged ones (relay_due /
+ *    relay_sent); a row sent and not acknowledged is sent again with
+ *    doubling back-off, counted only for real sends; all of them again
+ *    after a restart (relay_restart) and when the peer's connection is
+ *    (re)established (relay_reconnected).
+ * 3. The consumer applies a sender's number n only right after n - 1
+ *    (link_in_order): an older number is a duplicate, answered again as
+ *    before; a later one is early, not applied and not answered, so it comes
+ *    again once the gap has filled. Unsequenced messages (the CLIs' orders,
+ *    agents' reports) are deduplicated by id in the inbox (inbox_record).
+ *    Both are keyed by the sender's authenticated key, so one sender can
+ *    neither acknowledge nor poison another's messages.
  * 4. After the consumer's commit comes Ack(id) (or Error(id), a refusal for
  *    good) and the producer marks the row (relay_acked).
  * Acknowledged outbox rows and old inbox ids are pruned after the retention
@@ -23,6 +31,7 @@
 
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
 
 #include "bangdai.pb-c.h"
 #include "config.h"
@@ -51,24 +60,40 @@ struct inbox_refusal {
     char message[512];
 };
 
-/* Records env's id in the inbox. On INBOX_REFUSED fills *prior with the
- * stored refusal. */
-enum inbox_result inbox_record(PGconn *db, const Bangdai__Envelope *env,
+/* Records env's id in the inbox under sender (the name of the key it came
+ * with). On INBOX_REFUSED fills *prior with the stored refusal. */
+enum inbox_result inbox_record(PGconn *db, const char *sender, const Bangdai__Envelope *env,
                                struct inbox_refusal *prior);
 
-/* Records env's id as refused for good, with the reason replayed to any
- * duplicate. Returns 0 or -1. */
+/* Records env's id under sender as refused for good, with the reason
+ * replayed to any duplicate. Returns 0 or -1. */
 __attribute__((warn_unused_result))
-int inbox_refuse(PGconn *db, const Bangdai__Envelope *env, const char *code,
+int inbox_refuse(PGconn *db, const char *sender, const Bangdai__Envelope *env, const char *code,
                  const char *field, const char *message);
+
+/* Where env (env->seq > 0) stands in the order of sender's messages. */
+enum link_order {
+    LINK_NEXT = 1,              /* the next one: apply it (already counted) */
+    LINK_SEEN = 0,              /* applied before: acknowledge again */
+    LINK_REFUSED = 2,           /* refused before: *prior holds the Error to repeat */
+    LINK_EARLY = 3,             /* an older one is missing: hold this one */
+    LINK_ORDER_FAILED = -1,     /* database error: roll back */
+};
+
+/* Checks env->seq against the last number applied from sender and, when it
+ * is the next one, counts it, inside the caller's transaction (roll back to
+ * undo). Writes the last number applied to *last. */
+enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Envelope *env,
+                              uint64_t *last, struct inbox_refusal *prior);
 
 /* One due outbox row, as relay_due hands it out. */
 struct relay_row {
     char id[UUID_STR_LEN];
     char dest[64];
     char type[64];
-    uint8_t *frame;             /* the packed Envelope; owned by the batch */
+    uint8_t *frame;             /* the packed Envelope (seq 0); owned by the batch */
     size_t len;
+    uint64_t seq;               /* its number for dest; 0 for rows from before numbering */
 };
 
 struct relay_batch {
@@ -77,14 +102,19 @@ struct relay_batch {
     PGresult *res;              /* backing store of the frames */
 };
 
-/* Loads up to max due rows, oldest first. Returns 0 (batch may be empty) or
- * -1. Free with relay_batch_clear. */
+/* Loads up to max due rows, oldest first, taking per destination only from
+ * its first `window` unacknowledged rows, and none for the n_skip
+ * destinations in skip (found unreachable just now). Returns 0 (batch may
+ * be empty) or -1. Free with relay_batch_clear. */
 __attribute__((warn_unused_result))
-int relay_due(PGconn *db, int max, struct relay_batch *batch);
+int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_skip,
+              struct relay_batch *batch);
 void relay_batch_clear(struct relay_batch *batch);
 
 /* Pushes the next attempt of the given rows back by the back-off (initial
- * doubling up to max, in ms). Called for every row handed out, sent or not. */
+ * doubling up to max, in ms). Called only for rows that really went out: a
+ * row that could not be handed to the socket (no peer, queue full) has not
+ * been tried and stays due. */
 __attribute__((warn_unused_result))
 int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link *link);
 
@@ -95,6 +125,12 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
  * somebody else's), -1 on error. Writes the row's dest and type when found. */
 int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
                 char dest_out[64], char type[64]);
+
+/* Makes every unacknowledged row for dest due now: its consumer has just
+ * (re)connected, so whatever it may have lost goes out at once. Returns 0
+ * or -1. */
+__attribute__((warn_unused_result))
+int relay_reconnected(PGconn *db, const char *dest);
 
 /* Makes every unacknowledged row due now: called at start so that all of
  * them are resent. Returns 0 or -1. */

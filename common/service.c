@@ -39,6 +39,7 @@ struct bound {
 struct dest {
     const char *name;
     zsock_t *sock;
+    zsock_t *monitor;           /* PAIR reading the socket's connection events */
 };
 
 /* One message of a batch, from receipt to reply. */
@@ -48,6 +49,7 @@ struct item {
     const struct handler *h;
     const char *binding;        /* name of the bound socket, NULL on DEALERs */
     const struct cfg_key *peer; /* the sender's key; on bound sockets only */
+    char sender[160];           /* key name @ binding: whose ids and numbers these are */
     int outcome;
     char code[32], field[128], message[512];
     uint8_t *reply;             /* packed reply envelope, for REQUEST */
@@ -126,7 +128,69 @@ int service_refuse(struct service *svc, const char *code, const char *field, con
     va_start(ap, fmt);
     vsnprintf(it->message, sizeof it->message, fmt, ap);
     va_end(ap);
+    /* The reason often quotes what was received, maybe cut by a precision
+     * in the middle of a character: it is stored, logged and sent back,
+     * so it must be UTF-8 whatever came in. */
+    utf8_scrub(it->field);
+    utf8_scrub(it->message);
     return SERVICE_REFUSE;
+}
+
+int service_defer(struct service *svc, const char *code, const char *field, const char *fmt, ...)
+{
+    struct item *it = svc->cur;
+    if (!it)
+        return SERVICE_DEFER;
+    va_list ap;
+    snprintf(it->code, sizeof it->code, "%s", code);
+    snprintf(it->field, sizeof it->field, "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(it->message, sizeof it->message, fmt, ap);
+    va_end(ap);
+    utf8_scrub(it->field);
+    utf8_scrub(it->message);
+    return SERVICE_DEFER;
+}
+
+/* Checks every string of msg, nested messages included, for UTF-8. On the
+ * first that is not, writes its dotted path to bad and returns -1.
+ * PostgreSQL would refuse such text anyway; refusing it here names the
+ * field. */
+static int strings_utf8(const ProtobufCMessage *msg, char *bad, size_t len)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *member = (const char *)msg + f->offset;
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
+            continue;
+        size_t n = 1;
+        void *const *values = (void *const *)member;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            values = *(void *const *const *)member;
+        }
+        for (size_t j = 0; j < n && values; j++) {
+            if (!values[j])
+                continue;
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                if (validate_utf8(values[j]) != 0) {
+                    snprintf(bad, len, "%s", f->name);
+                    return -1;
+                }
+            } else {
+                char inner[128];
+                if (strings_utf8(values[j], inner, sizeof inner) != 0) {
+                    snprintf(bad, len, "%s.%s", f->name, inner);
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
 }
 
 void *service_decode(struct service *svc, const struct service_msg *m,
@@ -134,8 +198,14 @@ void *service_decode(struct service *svc, const struct service_msg *m,
 {
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, m->env->payload.len,
                                                       m->env->payload.data);
-    if (!msg)
+    char bad[160];
+    if (!msg) {
         service_refuse(svc, ERR_MALFORMED, "payload", "payload is not a valid %s", desc->short_name);
+    } else if (strings_utf8(msg, bad, sizeof bad) != 0) {
+        service_refuse(svc, ERR_INVALID, bad, "%s is not valid UTF-8 text", bad);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        msg = NULL;
+    }
     return msg;
 }
 
@@ -225,55 +295,138 @@ static int open_sockets(struct service *svc)
             log_fatal("service.connect_failed", .detail = log_fmt("%s at %s", *d, ep ? ep : "(no endpoint)"));
             return -1;
         }
-        svc->dests[svc->n_dests++] = (struct dest){ *d, s };
+        /* The socket's own events say when the consumer is reachable again
+         * (ZMQ_EVENT_HANDSHAKE_SUCCEEDED: the CURVE handshake is done, so a
+         * message sent now goes through). */
+        char mon[96];
+        snprintf(mon, sizeof mon, "inproc://bangdai-%s-%d", *d, svc->n_dests);
+        zsock_t *m = NULL;
+        if (zmq_socket_monitor(zsock_resolve(s), mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+            m = zsock_new(ZMQ_PAIR);
+            if (m && zsock_connect(m, "%s", mon) != 0)
+                zsock_destroy(&m);
+        }
+        if (!m)
+            log_warn("service.monitor_failed", .detail = log_fmt("%s: resends after a reconnect wait for the back-off", *d));
+        svc->dests[svc->n_dests++] = (struct dest){ *d, s, m };
     }
     return 0;
 }
 
-/* ---- relay ------------------------------------------------------------ */
-
-static int send_row(struct service *svc, const struct relay_row *row)
+/* Reads one event from dest's monitor; when the consumer has just become
+ * reachable, makes what waits for it due now. */
+static void on_monitor_event(struct service *svc, struct dest *d)
 {
-    for (int i = 0; i < svc->n_dests; i++)
-        if (strcmp(svc->dests[i].name, row->dest) == 0)
-            return zmq_send(zsock_resolve(svc->dests[i].sock), row->frame, row->len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
-    zsock_t *sock = NULL;
-    zframe_t *identity = NULL;
-    if (!svc->def->resolve || svc->def->resolve(svc, row->dest, &sock, &identity) != 0)
-        return -1;
-    int rc = zmq_send(zsock_resolve(sock), zframe_data(identity), zframe_size(identity),
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    if (rc >= 0)
-        rc = zmq_send(zsock_resolve(sock), row->frame, row->len, ZMQ_DONTWAIT);
-    return rc < 0 ? -1 : 0;
+    zmsg_t *ev = zmsg_recv(d->monitor);
+    zframe_t *f = ev ? zmsg_first(ev) : NULL;
+    if (f && zframe_size(f) >= 2) {
+        uint16_t event;
+        memcpy(&event, zframe_data(f), sizeof event);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            log_info("link.connected", .detail = log_fmt("%s reachable; resending what waits for it", d->name));
+            if (db_ensure(svc->db) != 0 || relay_reconnected(svc->db, d->name) != 0)
+                log_warn("link.resend_not_scheduled", .detail = d->name);
+            svc->kicked = true;
+        }
+    }
+    zmsg_destroy(&ev);
 }
 
-/* Sends what is due, a batch at a time, until nothing more is due. */
+/* ---- relay ------------------------------------------------------------ */
+
+/* Sends one row (with its number) to its consumer without blocking.
+ * Returns 0, or -1 when it could not be handed over now: no connection,
+ * the queue full, an agent not connected. */
+static int send_row(struct service *svc, const struct relay_row *row)
+{
+    size_t len = row->len;
+    uint8_t *numbered = NULL;
+    const uint8_t *frame = row->frame;
+    if (row->seq) {
+        numbered = envelope_with_seq(row->frame, row->len, row->seq, &len);
+        if (!numbered)
+            return -1;
+        frame = numbered;
+    }
+    int rc = -1;
+    bool direct = false;
+    for (int i = 0; i < svc->n_dests; i++)
+        if (strcmp(svc->dests[i].name, row->dest) == 0) {
+            rc = zmq_send(zsock_resolve(svc->dests[i].sock), frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+            direct = true;
+            break;
+        }
+    zsock_t *sock = NULL;
+    zframe_t *identity = NULL;
+    if (!direct && svc->def->resolve && svc->def->resolve(svc, row->dest, &sock, &identity) == 0) {
+        rc = zmq_send(zsock_resolve(sock), zframe_data(identity), zframe_size(identity),
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        if (rc >= 0)
+            rc = zmq_send(zsock_resolve(sock), frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+        else
+            rc = -1;
+    }
+    free(numbered);
+    return rc;
+}
+
+#define MAX_BLOCKED 64
+
+static bool listed(const char *const *list, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Sends what is due, a batch at a time, until nothing more is due. A
+ * destination that refuses a send (its consumer unreachable) is skipped for
+ * the rest of this run: its later rows must not overtake the one that did
+ * not go, and its rows must not keep the other destinations waiting. Only
+ * rows that went out are charged a back-off. */
 static void relay_run(struct service *svc)
 {
+    char blocked[MAX_BLOCKED][64];
+    const char *skip[MAX_BLOCKED];
+    int n_blocked = 0;
     for (int round = 0; round < 100; round++) {
         struct relay_batch batch;
-        if (relay_due(svc->db, svc->cfg->link.batch, &batch) != 0)
+        if (relay_due(svc->db, svc->cfg->link.batch, svc->cfg->link.window, skip, n_blocked,
+                      &batch) != 0)
             return;
         if (batch.n == 0) {
             relay_batch_clear(&batch);
             return;
         }
         const char **ids = malloc(batch.n * sizeof *ids);
-        int sent = 0;
+        int sent = 0, tried_blocked = n_blocked;
         for (size_t i = 0; ids && i < batch.n; i++) {
-            ids[i] = batch.rows[i].id;
-            if (send_row(svc, &batch.rows[i]) == 0) {
-                sent++;
-                log_debug("relay.sent", .msg_id = batch.rows[i].id,
-                          .detail = log_fmt("%s to %s", batch.rows[i].type, batch.rows[i].dest));
+            const struct relay_row *row = &batch.rows[i];
+            if (listed(skip, n_blocked, row->dest))
+                continue;
+            if (send_row(svc, row) == 0) {
+                ids[sent++] = row->id;
+                log_debug("relay.sent", .msg_id = row->id,
+                          .detail = log_fmt("%s to %s, #%llu", row->type, row->dest,
+                                            (unsigned long long)row->seq));
+            } else if (n_blocked < MAX_BLOCKED) {
+                snprintf(blocked[n_blocked], sizeof blocked[n_blocked], "%s", row->dest);
+                skip[n_blocked] = blocked[n_blocked];
+                n_blocked++;
+                log_debug("relay.waiting", .msg_id = row->id,
+                          .detail = log_fmt("%s unreachable; %s waits", row->dest, row->type));
             }
         }
-        int rc = ids ? relay_sent(svc->db, ids, (int)batch.n, &svc->cfg->link) : -1;
+        int rc = ids ? relay_sent(svc->db, ids, sent, &svc->cfg->link) : -1;
         free(ids);
         size_t n = batch.n;
         relay_batch_clear(&batch);
-        if (rc != 0 || n < (size_t)svc->cfg->link.batch || sent == 0)
+        /* A full batch may hide more behind it: go on while something went
+         * out or a destination was found unreachable (the next scan leaves
+         * it out). */
+        if (rc != 0 || n < (size_t)svc->cfg->link.batch || n_blocked == MAX_BLOCKED ||
+            (sent == 0 && n_blocked == tried_blocked))
             return;
     }
 }
@@ -300,6 +453,9 @@ static void item_clear(struct item *it)
 static void send_reply(struct service *svc, zsock_t *sock, struct item *it)
 {
     int rc = 0;
+    /* A deferred message gets no answer: its producer sends it again. */
+    if (it->outcome == SERVICE_DEFER)
+        return;
     if (it->outcome == SERVICE_OK && it->h && it->h->kind == HANDLE_REQUEST && it->reply) {
         void *s = zsock_resolve(sock);
         if (it->identity)
@@ -413,7 +569,7 @@ static int ack_ref(const Bangdai__Envelope *env, char id[UUID_STR_LEN], char *er
     return validate_uuid(id) == 0 ? 0 : -1;
 }
 
-static int apply_ack(struct service *svc, struct item *it)
+static int apply_ack(struct service *svc, struct item *it, const char *dealer_dest)
 {
     char id[UUID_STR_LEN], error[700], dest[64], type[64];
     if (ack_ref(it->env, id, error, sizeof error) != 0) {
@@ -423,7 +579,7 @@ static int apply_ack(struct service *svc, struct item *it)
     /* On a bound socket the acknowledgement comes from an agent: it counts
      * only for what was sent to that agent's department. */
     char only[64];
-    const char *from = NULL;
+    const char *from = dealer_dest;     /* on a DEALER: the consumer it connects to */
     if (it->peer) {
         snprintf(only, sizeof only, "dept:%s", it->peer->dept ? it->peer->dept : "");
         from = only;
@@ -433,9 +589,11 @@ static int apply_ack(struct service *svc, struct item *it)
         return SERVICE_RETRY;
     if (found == 0)
         return 0;
+    /* Credit came back: what waits behind the window may go now. */
+    svc->kicked = true;
     if (error[0])
         log_error("relay.refused", .case_no = it->env->case_no, .msg_id = id,
-                  .detail = log_fmt("%s to %s refused: %s", type, dest, error));
+                  .detail = log_fmt("%s to %s refused: %s", type, dest, utf8_scrub(error)));
     if (svc->def->on_acked && !error[0])
         return svc->def->on_acked(svc, id, dest, type);
     return 0;
@@ -449,18 +607,79 @@ static int savepoint(PGconn *db, const char *verb)
     return ok ? 0 : -1;
 }
 
-/* Applies one message inside the batch transaction. */
+/* Refuses it for good inside its savepoint (already rolled back to): counts
+ * its number, so the sender's later messages go on, and stores the refusal
+ * under its id, so a resend gets the same Error. Logs message.refused, the
+ * one line a refusal makes. */
+static int refuse_one(struct service *svc, struct item *it)
+{
+    if (!it->code[0])
+        snprintf(it->code, sizeof it->code, "%s", ERR_INVALID);
+    log_error("message.refused", .case_no = it->env->case_no, .msg_id = it->env->id,
+              .detail = log_fmt("%s: %s %s: %s", it->env->type, it->code, it->field, it->message));
+    if (it->h->kind != HANDLE_LINK)
+        return SERVICE_REFUSE;
+    if (it->env->seq) {
+        uint64_t last;
+        struct inbox_refusal prior;
+        if (link_in_order(svc->db, it->sender, it->env, &last, &prior) != LINK_NEXT)
+            return SERVICE_RETRY;
+    }
+    if (inbox_refuse(svc->db, it->sender, it->env, it->code, it->field, it->message) != 0)
+        return SERVICE_RETRY;
+    return SERVICE_REFUSE;
+}
+
+/* How long it has waited since its producer made it, in seconds. */
+static double age_s(const Bangdai__Envelope *env)
+{
+    int64_t now = now_us();
+    if (env->created_at_us <= 0 || env->created_at_us > now)
+        return 0;
+    return (double)(now - env->created_at_us) / 1e6;
+}
+
+/* Applies one message inside the batch transaction, in a savepoint of its
+ * own. Returns its outcome: SERVICE_OK (acknowledge), SERVICE_REFUSE
+ * (answer with the Error in it), SERVICE_DEFER (undone, no answer) or
+ * SERVICE_RETRY (the batch must be rolled back). */
 static int apply_one(struct service *svc, struct item *it)
 {
     if (savepoint(svc->db, "SAVEPOINT m") != 0)
         return SERVICE_RETRY;
     int rc;
-    if (it->h->kind == HANDLE_LINK) {
-        struct inbox_refusal prior;
-        switch (inbox_record(svc->db, it->env, &prior)) {
+    struct inbox_refusal prior;
+    if (it->h->kind == HANDLE_LINK && it->env->seq) {
+        uint64_t last = 0;
+        switch (link_in_order(svc->db, it->sender, it->env, &last, &prior)) {
+        case LINK_NEXT:
+            break;
+        case LINK_SEEN:
+            log_info("message.duplicate", .case_no = it->env->case_no, .msg_id = it->env->id,
+                     .detail = log_fmt("%s #%llu from %s", it->env->type,
+                                       (unsigned long long)it->env->seq, it->sender));
+            return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_OK;
+        case LINK_REFUSED:
+            snprintf(it->code, sizeof it->code, "%s", prior.code);
+            snprintf(it->field, sizeof it->field, "%s", prior.field);
+            snprintf(it->message, sizeof it->message, "%s", prior.message);
+            return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_REFUSE;
+        case LINK_EARLY:
+            /* Something before it was lost on the way (a connection that
+             * broke, a batch rolled back): hold it until the gap fills. */
+            log_debug("message.early", .case_no = it->env->case_no, .msg_id = it->env->id,
+                      .detail = log_fmt("%s #%llu from %s waits for #%llu", it->env->type,
+                                        (unsigned long long)it->env->seq, it->sender,
+                                        (unsigned long long)last + 1));
+            return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_DEFER;
+        case LINK_ORDER_FAILED:
+            return SERVICE_RETRY;
+        }
+    } else if (it->h->kind == HANDLE_LINK) {
+        switch (inbox_record(svc->db, it->sender, it->env, &prior)) {
         case INBOX_SEEN:
             log_info("message.duplicate", .case_no = it->env->case_no, .msg_id = it->env->id,
-                     .detail = it->env->type);
+                     .detail = log_fmt("%s from %s", it->env->type, it->sender));
             return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_OK;
         case INBOX_REFUSED:
             snprintf(it->code, sizeof it->code, "%s", prior.code);
@@ -474,27 +693,51 @@ static int apply_one(struct service *svc, struct item *it)
         }
     }
     struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
+    db_clear_error();
     svc->cur = it;
     rc = it->h->fn(svc, &sm);
     svc->cur = NULL;
+    if (rc == SERVICE_RETRY && PQstatus(svc->db) == CONNECTION_OK && db_error_is_data()) {
+        /* The data's fault, not the environment's: trying again would fail
+         * again and take the rest of the batch with it every time. */
+        const struct db_error *e = db_last_error();
+        snprintf(it->code, sizeof it->code, "%s", ERR_INVALID);
+        snprintf(it->field, sizeof it->field, "%s",
+                 e->column[0] ? e->column : e->constraint[0] ? e->constraint : "payload");
+        snprintf(it->message, sizeof it->message, "the database refused the data (SQLSTATE %s): %s",
+                 e->sqlstate, e->message);
+        utf8_scrub(it->message);
+        rc = SERVICE_REFUSE;
+    }
     if (rc == SERVICE_RETRY)
         return rc;
-    if (rc == SERVICE_REFUSE) {
-        if (!it->code[0])
-            snprintf(it->code, sizeof it->code, "%s", ERR_INVALID);
+    if (rc == SERVICE_DEFER || rc == SERVICE_REFUSE) {
         if (savepoint(svc->db, "ROLLBACK TO SAVEPOINT m") != 0)
             return SERVICE_RETRY;
-        log_error("message.refused", .case_no = it->env->case_no, .msg_id = it->env->id,
-                  .detail = log_fmt("%s: %s %s: %s", it->env->type, it->code, it->field, it->message));
-        if (it->h->kind == HANDLE_LINK &&
-            inbox_refuse(svc->db, it->env, it->code, it->field, it->message) != 0)
-            return SERVICE_RETRY;
     }
+    if (rc == SERVICE_DEFER && (it->h->kind != HANDLE_LINK ||
+                                age_s(it->env) > svc->cfg->link.defer_limit_s)) {
+        /* What it waits for has not come in link.defer_limit_s: it will
+         * not, and holding it longer would hold its sender's later
+         * messages too. */
+        size_t l = strlen(it->message);
+        snprintf(it->message + l, sizeof it->message - l, " (waited %.0f s)", age_s(it->env));
+        rc = SERVICE_REFUSE;
+    } else if (rc == SERVICE_DEFER) {
+        log_info("message.deferred", .case_no = it->env->case_no, .msg_id = it->env->id,
+                 .detail = log_fmt("%s: waits: %s %s: %s", it->env->type, it->code, it->field,
+                                   it->message));
+    }
+    if (rc == SERVICE_REFUSE)
+        rc = refuse_one(svc, it);
+    if (rc == SERVICE_RETRY)
+        return rc;
     return savepoint(svc->db, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : rc;
 }
 
 /* Drains sock and applies what it read; see service.h. */
-static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b)
+static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b,
+                         const char *dealer_dest)
 {
     int max = svc->cfg->link.batch;
     struct item *items = calloc((size_t)max, sizeof *items);
@@ -534,6 +777,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
             continue;
         }
         it->binding = b->name;
+        snprintf(it->sender, sizeof it->sender, "%s@%s", it->peer ? it->peer->name : "?", b->name);
         if (it->h->kind == HANDLE_NOTICE) {
             struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
             svc->cur = it;
@@ -552,7 +796,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
     for (int i = 0; i < n && !failed; i++) {
         struct item *it = &items[i];
         if (!it->h)
-            failed = apply_ack(svc, it) == SERVICE_RETRY;
+            failed = apply_ack(svc, it, dealer_dest) == SERVICE_RETRY;
         else
             failed = (it->outcome = apply_one(svc, it)) == SERVICE_RETRY;
     }
@@ -655,12 +899,17 @@ int service_main(int argc, char **argv, const struct service_def *def)
              BANGDAI_VERSION, path, relay_pending(svc.db)));
     svc.kicked = true;
 
-    zmq_pollitem_t items[MAX_BOUND + MAX_DESTS];
-    int n_items = 0;
+    zmq_pollitem_t items[MAX_BOUND + 2 * MAX_DESTS];
+    int n_items = 0, mon_dest[MAX_DESTS];
     for (int i = 0; i < svc.n_bound; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].sock), 0, ZMQ_POLLIN, 0 };
     for (int i = 0; i < svc.n_dests; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.dests[i].sock), 0, ZMQ_POLLIN, 0 };
+    for (int i = 0, m = 0; i < svc.n_dests; i++)
+        if (svc.dests[i].monitor) {
+            mon_dest[m++] = i;
+            items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.dests[i].monitor), 0, ZMQ_POLLIN, 0 };
+        }
 
     int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
     while (!stopping) {
@@ -675,9 +924,11 @@ int service_main(int argc, char **argv, const struct service_def *def)
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
             if (i < svc.n_bound)
-                handle_batch(&svc, svc.bound[i].sock, svc.bound[i].b);
+                handle_batch(&svc, svc.bound[i].sock, svc.bound[i].b, NULL);
+            else if (i < svc.n_bound + svc.n_dests)
+                handle_batch(&svc, svc.dests[i - svc.n_bound].sock, NULL, svc.dests[i - svc.n_bound].name);
             else
-                handle_batch(&svc, svc.dests[i - svc.n_bound].sock, NULL);
+                on_monitor_event(&svc, &svc.dests[mon_dest[i - svc.n_bound - svc.n_dests]]);
         }
         int64_t now = now_us();
         if (svc.kicked || now - last_scan >= RELAY_IDLE_SCAN_MS * 1000) {
@@ -704,8 +955,12 @@ out:
         def->on_stop(&svc);
     for (int i = 0; i < svc.n_bound; i++)
         zsock_destroy(&svc.bound[i].sock);
-    for (int i = 0; i < svc.n_dests; i++)
+    for (int i = 0; i < svc.n_dests; i++) {
+        if (svc.dests[i].monitor)
+            (void)zmq_socket_monitor(zsock_resolve(svc.dests[i].sock), NULL, 0);
+        zsock_destroy(&svc.dests[i].monitor);
         zsock_destroy(&svc.dests[i].sock);
+    }
     security_end();
     PQfinish(svc.db);
     config_destroy(&svc.cfg);

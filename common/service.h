@@ -19,8 +19,18 @@
  *                   answered with Error.
  *   HANDLE_NOTICE   no transaction, no reply (Hello).
  * Ack and Error envelopes arriving on any socket acknowledge outbox rows.
- * A handler returning SERVICE_RETRY (database trouble) rolls the whole batch
- * back; nothing is acknowledged, so the producers send it again.
+ * Messages between daemons are numbered per link (Envelope.seq); the
+ * skeleton applies each sender's messages in number order and holds an
+ * early one, unanswered, until the gap before it fills (link.h).
+ * A handler returning SERVICE_DEFER (via service_defer) lacks something
+ * that will come: its message alone is undone and not answered, so it comes
+ * again; one still deferred after link.defer_limit_s is refused for good.
+ * A handler returning SERVICE_RETRY rolls the whole batch back and nothing
+ * is acknowledged, so the producers send it again -- unless the statement
+ * that failed was refused for the data's sake (SQLSTATE class 22 or 23,
+ * db_error_is_data): then that message alone is refused, naming the column
+ * or constraint, and the rest of the batch commits. So only a lost
+ * connection, a serialization failure or a shutdown undoes a batch.
  *
  * Security. service_main() takes the key named after the daemon and starts
  * ZAP (security.h) before it binds; every bound socket is a CURVE server
@@ -44,6 +54,8 @@
 #define SERVICE_OK       0
 #define SERVICE_REFUSE  (-1)    /* this message is wrong: refuse it, keep serving */
 #define SERVICE_RETRY   (-2)    /* the environment failed: roll back, let it come again */
+#define SERVICE_DEFER   (-3)    /* something this message needs has not come yet: undo
+                                 * it alone, answer nothing, let it come again */
 
 struct service;
 
@@ -125,10 +137,18 @@ int service_reply(struct service *svc, const char *type, const char *case_no,
 int service_refuse(struct service *svc, const char *code, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Decodes the payload of the message being handled as a desc message.
- * Returns it (caller frees with protobuf_c_message_free_unpacked(msg,
- * NULL)) or NULL after refusing the message as malformed, naming the
- * payload type. */
+/* Records what the current message waits for and returns SERVICE_DEFER:
+ * `return service_defer(svc, ERR_NOT_FOUND, "task_id", "no deadline for
+ * task %s yet", id)`. The reason becomes the refusal if the wait outlasts
+ * link.defer_limit_s. */
+int service_defer(struct service *svc, const char *code, const char *field,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Decodes the payload of the message being handled as a desc message and
+ * checks that every string in it is well-formed UTF-8. Returns it (caller
+ * frees with protobuf_c_message_free_unpacked(msg, NULL)) or NULL after
+ * refusing the message: as malformed, naming the payload type, or as
+ * invalid, naming the first field that is not UTF-8. */
 void *service_decode(struct service *svc, const struct service_msg *m,
                      const ProtobufCMessageDescriptor *desc);
 

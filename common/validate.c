@@ -165,6 +165,34 @@ static size_t utf8_decode(const unsigned char *s, unsigned long *cp)
     return n;
 }
 
+int validate_utf8(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned long cp;
+    for (size_t i = 0; s[i];) {
+        size_t n = utf8_decode(s + i, &cp);
+        if (n == 0)
+            return -1;
+        i += n;
+    }
+    return 0;
+}
+
+char *utf8_scrub(char *text)
+{
+    unsigned char *s = (unsigned char *)text;
+    unsigned long cp;
+    for (size_t i = 0; s[i];) {
+        size_t n = utf8_decode(s + i, &cp);
+        if (n == 0) {
+            s[i] = '?';
+            n = 1;
+        }
+        i += n;
+    }
+    return text;
+}
+
 int validate_text(const char *text, size_t max_bytes)
 {
     const unsigned char *s = (const unsigned char *)text;

@@ -35,4 +35,13 @@ int validate_uuid(const char *text);
 /* UTF-8 text of 1..max_bytes bytes, no control characters. */
 int validate_text(const char *text, size_t max_bytes);
 
+/* Whether text (NUL-terminated, may be empty) is well-formed UTF-8. */
+int validate_utf8(const char *text);
+
+/* Makes text well-formed UTF-8 in place: every byte that does not start a
+ * valid sequence (bad bytes, a character cut short by truncation) becomes
+ * '?'. For text built from what was received, before it is stored, logged
+ * or sent back. Returns text. */
+char *utf8_scrub(char *text);
+
 #endif

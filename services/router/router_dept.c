@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "link.h"
 #include "log.h"
 #include "router.h"
 #include "validate.h"
@@ -94,9 +95,7 @@ int router_hello(struct service *svc, const struct service_msg *m)
              * after the back-off its earlier attempts earned. */
             char dest[64];
             snprintf(dest, sizeof dest, "dept:%s", dept);
-            const char *p[1] = { dest };
-            if (db_run(service_db(svc), "router.agent_due",
-                       "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL", 1, p))
+            if (relay_reconnected(service_db(svc), dest))
                 log_warn("agent.resend_not_scheduled", .dept = dept);
             service_kick(svc);
             log_info("agent.connected", .dept = dept);

@@ -36,6 +36,8 @@
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 #define CASE_NO "BD-500231-20240601-00001"
+#define SENDER "intake@router"     /* key name @ bound socket */
+#define OTHER_SENDER "tracker@router"
 
 struct fixture {
     PGconn *db;                 /* connected to dbname, search_path router */
@@ -198,7 +200,7 @@ static int test_setup(void **state)
         return 0;
     if (PQtransactionStatus(f->db) != PQTRANS_IDLE)
         db_rollback(f->db);
-    return exec_script(f->db, "truncate", "TRUNCATE outbox, inbox RESTART IDENTITY");
+    return exec_script(f->db, "truncate", "TRUNCATE outbox, inbox, outbox_seq, link_in RESTART IDENTITY");
 }
 
 /* The connection of the fixture, or skips the test when there is none. */
@@ -269,7 +271,7 @@ static void append_committed(PGconn *db, const char *dest, const char *case_no,
 static void expect_due(PGconn *db, int max, const char *const *want, size_t n_want)
 {
     struct relay_batch b;
-    assert_int_equal(relay_due(db, max, &b), 0);
+    assert_int_equal(relay_due(db, max, 1000, NULL, 0, &b), 0);
     if (b.n != n_want)
         print_error("relay_due(%d): %zu rows, want %zu\n", max, b.n, n_want);
     assert_int_equal(b.n, n_want);
@@ -336,7 +338,7 @@ static void test_append_committed_is_due_with_its_frame(void **state)
 
     append_committed(db, "tracker", CASE_NO, "T-1", id);
     assert_int_equal(relay_pending(db), 1);
-    assert_int_equal(relay_due(db, 10, &b), 0);
+    assert_int_equal(relay_due(db, 10, 1000, NULL, 0, &b), 0);
     assert_int_equal(b.n, 1);
     struct relay_row *r = &b.rows[0];
     assert_string_equal(r->id, id);
@@ -422,7 +424,7 @@ static void test_sent_defers_and_restart_makes_due(void **state)
     struct relay_batch b;
 
     append_committed(db, "tracker", CASE_NO, "T-1", id);
-    assert_int_equal(relay_due(db, 10, &b), 0);
+    assert_int_equal(relay_due(db, 10, 1000, NULL, 0, &b), 0);
     assert_int_equal(b.n, 1);
     const char *ids[] = { b.rows[0].id };
     assert_int_equal(relay_sent(db, ids, 1, &link), 0);
@@ -578,9 +580,9 @@ static void test_inbox_new_then_seen(void **state)
 
     Bangdai__Envelope *env = make_envelope(MSG_CASE_OPENED, "intake");
     memset(&prior, 0, sizeof prior);
-    assert_int_equal(inbox_record(db, env, &prior), INBOX_NEW);
-    assert_int_equal(inbox_record(db, env, &prior), INBOX_SEEN);
-    assert_int_equal(inbox_record(db, env, &prior), INBOX_SEEN);
+    assert_int_equal(inbox_record(db, SENDER, env, &prior), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, env, &prior), INBOX_SEEN);
+    assert_int_equal(inbox_record(db, SENDER, env, &prior), INBOX_SEEN);
     assert_int_equal(query_long(db, "SELECT count(*) FROM inbox", NULL), 1);
     assert_true(query_text(db, "SELECT type || '/' || source FROM inbox WHERE id = $1",
                            env->id, text, sizeof text));
@@ -592,10 +594,10 @@ static void test_inbox_new_then_seen(void **state)
      * redelivery is applied. */
     Bangdai__Envelope *other = make_envelope(MSG_CASE_OPENED, "intake");
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(inbox_record(db, other, &prior), INBOX_NEW);
-    assert_int_equal(inbox_record(db, other, &prior), INBOX_SEEN);
+    assert_int_equal(inbox_record(db, SENDER, other, &prior), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, other, &prior), INBOX_SEEN);
     db_rollback(db);
-    assert_int_equal(inbox_record(db, other, &prior), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, other, &prior), INBOX_NEW);
 
     bangdai__envelope__free_unpacked(other, NULL);
     bangdai__envelope__free_unpacked(env, NULL);
@@ -622,16 +624,16 @@ static void test_inbox_refused_replays_reason(void **state)
     PGconn *db = need_db(state);
 
     Bangdai__Envelope *applied = make_envelope(MSG_CASE_OPENED, "intake");
-    assert_int_equal(inbox_record(db, applied, NULL), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, applied, NULL), INBOX_NEW);
     for (size_t i = 0; i < N_OF(cases); i++) {
         const struct refusal_case *c = &cases[i];
         struct inbox_refusal prior;
         Bangdai__Envelope *env = make_envelope(MSG_CASE_OPENED, "intake");
 
-        assert_int_equal(inbox_refuse(db, env, c->code, c->field, c->message), 0);
+        assert_int_equal(inbox_refuse(db, SENDER, env, c->code, c->field, c->message), 0);
         for (int round = 0; round < 2; round++) {
             memset(&prior, 0x55, sizeof prior);
-            enum inbox_result r = inbox_record(db, env, &prior);
+            enum inbox_result r = inbox_record(db, SENDER, env, &prior);
             if (r != INBOX_REFUSED)
                 print_error("row %zu round %d: %d, want INBOX_REFUSED\n", i, round, (int)r);
             assert_int_equal(r, INBOX_REFUSED);
@@ -641,7 +643,7 @@ static void test_inbox_refused_replays_reason(void **state)
         }
         bangdai__envelope__free_unpacked(env, NULL);
     }
-    assert_int_equal(inbox_record(db, applied, NULL), INBOX_SEEN);
+    assert_int_equal(inbox_record(db, SENDER, applied, NULL), INBOX_SEEN);
     assert_int_equal(query_long(db, "SELECT count(*) FROM inbox", NULL), 1 + (long)N_OF(cases));
     bangdai__envelope__free_unpacked(applied, NULL);
 }
@@ -656,8 +658,8 @@ static void test_inbox_refusal_long_message(void **state)
     memset(message, 'm', sizeof message - 1);
     message[sizeof message - 1] = 0;
     Bangdai__Envelope *env = make_envelope(MSG_DEPT_UPDATE, "agent");
-    assert_int_equal(inbox_refuse(db, env, ERR_INVALID, "note", message), 0);
-    assert_int_equal(inbox_record(db, env, &prior), INBOX_REFUSED);
+    assert_int_equal(inbox_refuse(db, SENDER, env, ERR_INVALID, "note", message), 0);
+    assert_int_equal(inbox_record(db, SENDER, env, &prior), INBOX_REFUSED);
     assert_int_equal(strlen(prior.message), sizeof prior.message - 1);
     assert_memory_equal(prior.message, message, sizeof prior.message - 1);
     bangdai__envelope__free_unpacked(env, NULL);
@@ -738,8 +740,8 @@ static void test_prune_keeps_unacked_and_recent(void **state)
 
     Bangdai__Envelope *old_in = make_envelope(MSG_TASK_CHANGED, "router");
     Bangdai__Envelope *new_in = make_envelope(MSG_TASK_CHANGED, "router");
-    assert_int_equal(inbox_record(db, old_in, NULL), INBOX_NEW);
-    assert_int_equal(inbox_record(db, new_in, NULL), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, old_in, NULL), INBOX_NEW);
+    assert_int_equal(inbox_record(db, SENDER, new_in, NULL), INBOX_NEW);
     exec_ok(db, "UPDATE inbox SET received_at = now() - interval '169 hours' WHERE id = $1",
             old_in->id, NULL);
     exec_ok(db, "UPDATE inbox SET received_at = now() - interval '167 hours' WHERE id = $1",
@@ -757,7 +759,7 @@ static void test_prune_keeps_unacked_and_recent(void **state)
 
     assert_int_equal(query_long(db, "SELECT count(*) FROM inbox WHERE id = $1", old_in->id), 0);
     assert_int_equal(query_long(db, "SELECT count(*) FROM inbox WHERE id = $1", new_in->id), 1);
-    assert_int_equal(inbox_record(db, new_in, NULL), INBOX_SEEN);
+    assert_int_equal(inbox_record(db, SENDER, new_in, NULL), INBOX_SEEN);
 
     /* Pruning again with nothing old is a no-op. */
     assert_int_equal(link_prune(db, 168), 0);
@@ -766,6 +768,196 @@ static void test_prune_keeps_unacked_and_recent(void **state)
 
     bangdai__envelope__free_unpacked(old_in, NULL);
     bangdai__envelope__free_unpacked(new_in, NULL);
+}
+
+/* ---- (g) numbering, window and per-sender order (issue 6) ----------------- */
+
+/* Each destination numbers its rows 1, 2, 3, ... in commit order; a rolled
+ * back append gives its number back, so there is never a gap. */
+static void test_numbers_per_destination_without_gaps(void **state)
+{
+    PGconn *db = need_db(state);
+    char id[4][UUID_STR_LEN];
+
+    append_committed(db, "tracker", CASE_NO, "T-1", id[0]);
+    append_committed(db, "intake", CASE_NO, "T-1", id[1]);
+    /* Rolled back: its number is not used. */
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    tc.task_id = (char *)"T-9";
+    assert_int_equal(db_begin(db), 0);
+    assert_int_equal(outbox_append(db, "router", "tracker", MSG_TASK_CHANGED, CASE_NO, NULL,
+                                   &tc.base, NULL), 0);
+    db_rollback(db);
+    append_committed(db, "tracker", CASE_NO, "T-2", id[2]);
+    append_committed(db, "tracker", CASE_NO, "T-3", id[3]);
+
+    struct relay_batch b;
+    assert_int_equal(relay_due(db, 10, 1000, NULL, 0, &b), 0);
+    assert_int_equal(b.n, 4);
+    const uint64_t want[] = { 1, 1, 2, 3 };
+    for (size_t i = 0; i < b.n; i++) {
+        assert_string_equal(b.rows[i].id, id[i]);
+        assert_int_equal(b.rows[i].seq, want[i]);
+    }
+    /* The number travels in the envelope, appended to the stored frame. */
+    size_t len;
+    uint8_t *numbered = envelope_with_seq(b.rows[3].frame, b.rows[3].len, b.rows[3].seq, &len);
+    assert_non_null(numbered);
+    char err[128];
+    Bangdai__Envelope *env = envelope_unpack(numbered, len, err, sizeof err);
+    assert_non_null(env);
+    assert_string_equal(env->id, id[3]);
+    assert_int_equal(env->seq, 3);
+    bangdai__envelope__free_unpacked(env, NULL);
+    free(numbered);
+    relay_batch_clear(&b);
+}
+
+/* A large number survives the varint appended to the frame. */
+static void test_seq_large_values_round_trip(void **state)
+{
+    (void)state;
+    const uint64_t values[] = { 1, 127, 128, 300, 16384, 1ull << 35, UINT64_MAX };
+    for (size_t i = 0; i < N_OF(values); i++) {
+        size_t len, nlen;
+        char id[UUID_STR_LEN], err[128];
+        uint8_t *frame = envelope_pack(MSG_ACK, "router", NULL, NULL, NULL, &len, id);
+        assert_non_null(frame);
+        uint8_t *numbered = envelope_with_seq(frame, len, values[i], &nlen);
+        assert_non_null(numbered);
+        Bangdai__Envelope *env = envelope_unpack(numbered, nlen, err, sizeof err);
+        assert_non_null(env);
+        assert_true(env->seq == values[i]);
+        assert_string_equal(env->id, id);
+        bangdai__envelope__free_unpacked(env, NULL);
+        free(numbered);
+        free(frame);
+    }
+}
+
+/* Per destination only the first `window` unacknowledged rows go out; an
+ * acknowledgement lets the next one in. An unreachable destination left out
+ * of the scan does not keep the others waiting. */
+static void test_window_and_skipped_destination(void **state)
+{
+    PGconn *db = need_db(state);
+    const struct cfg_link link = { .resend_initial_ms = 60000, .resend_max_ms = 60000 };
+    char t[3][UUID_STR_LEN], d[1][UUID_STR_LEN], dest[64], type[64];
+
+    append_committed(db, "tracker", CASE_NO, "T-1", t[0]);
+    append_committed(db, "tracker", CASE_NO, "T-2", t[1]);
+    append_committed(db, "tracker", CASE_NO, "T-3", t[2]);
+    append_committed(db, "dept:zjw", CASE_NO, "T-4", d[0]);
+
+    struct relay_batch b;
+    assert_int_equal(relay_due(db, 10, 2, NULL, 0, &b), 0);
+    assert_int_equal(b.n, 3);           /* T-1, T-2 of tracker; T-4 of zjw */
+    assert_string_equal(b.rows[0].id, t[0]);
+    assert_string_equal(b.rows[1].id, t[1]);
+    assert_string_equal(b.rows[2].id, d[0]);
+    relay_batch_clear(&b);
+
+    /* Both in flight: nothing more for tracker until one is acknowledged,
+     * however long T-3 has been due. */
+    const char *sent[] = { t[0], t[1] };
+    assert_int_equal(relay_sent(db, sent, 2, &link), 0);
+    const char *skip[] = { "dept:zjw" };
+    assert_int_equal(relay_due(db, 10, 2, skip, 1, &b), 0);
+    assert_int_equal(b.n, 0);
+    relay_batch_clear(&b);
+    assert_int_equal(relay_acked(db, t[0], NULL, "tracker", dest, type), 1);
+    assert_int_equal(relay_due(db, 10, 2, skip, 1, &b), 0);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(b.rows[0].id, t[2]);
+    relay_batch_clear(&b);
+
+    /* The consumer reconnected: what it may have lost is due at once, in
+     * order, without waiting out the back-off. */
+    assert_int_equal(relay_reconnected(db, "tracker"), 0);
+    assert_int_equal(relay_due(db, 10, 2, skip, 1, &b), 0);
+    assert_int_equal(b.n, 2);
+    assert_string_equal(b.rows[0].id, t[1]);
+    assert_string_equal(b.rows[1].id, t[2]);
+    relay_batch_clear(&b);
+}
+
+/* A row acknowledged by the wrong destination stays pending. */
+static void test_ack_counts_only_from_its_destination(void **state)
+{
+    PGconn *db = need_db(state);
+    char id[UUID_STR_LEN], dest[64], type[64];
+    append_committed(db, "delivery", CASE_NO, "T-1", id);
+    assert_int_equal(relay_acked(db, id, NULL, "tracker", dest, type), 0);
+    assert_int_equal(relay_pending(db), 1);
+    assert_int_equal(relay_acked(db, id, NULL, "delivery", dest, type), 1);
+    assert_int_equal(relay_pending(db), 0);
+}
+
+/* A numbered envelope from sender with the given number. Caller frees. */
+static Bangdai__Envelope *numbered_envelope(uint64_t seq)
+{
+    Bangdai__Envelope *env = make_envelope(MSG_TASK_CHANGED, "router");
+    env->seq = seq;
+    return env;
+}
+
+/* The consumer applies 1, 2, 3 in order; 3 before 2 waits; an old number
+ * is a duplicate; a refused one is refused again; another sender has a
+ * count of its own; a rolled back transaction does not count. */
+static void test_in_order_per_sender(void **state)
+{
+    PGconn *db = need_db(state);
+    struct inbox_refusal prior;
+    uint64_t last = 99;
+    Bangdai__Envelope *e[4];
+    for (int i = 1; i <= 3; i++)
+        e[i] = numbered_envelope((uint64_t)i);
+
+    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_EARLY);
+    assert_int_equal(last, 0);
+    assert_int_equal(link_in_order(db, SENDER, e[1], &last, &prior), LINK_NEXT);
+    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_EARLY);
+    assert_int_equal(last, 1);
+    assert_int_equal(link_in_order(db, SENDER, e[1], &last, &prior), LINK_SEEN);
+
+    /* Counted inside a transaction that rolls back: not counted. */
+    assert_int_equal(db_begin(db), 0);
+    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_NEXT);
+    db_rollback(db);
+    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_EARLY);
+
+    /* 2 refused for good: counted, and its Error replayed to a resend. */
+    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_NEXT);
+    assert_int_equal(inbox_refuse(db, SENDER, e[2], ERR_INVALID, "state", "没有这个状态"), 0);
+    memset(&prior, 0, sizeof prior);
+    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_REFUSED);
+    assert_string_equal(prior.field, "state");
+    assert_string_equal(prior.message, "没有这个状态");
+    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_NEXT);
+    assert_int_equal(last, 3);
+
+    /* Another sender's numbers are its own, and it cannot replay 2's refusal. */
+    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_EARLY);
+    assert_int_equal(link_in_order(db, OTHER_SENDER, e[1], &last, &prior), LINK_NEXT);
+    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_NEXT);
+    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_SEEN);
+    for (int i = 1; i <= 3; i++)
+        bangdai__envelope__free_unpacked(e[i], NULL);
+}
+
+/* Dedupe is per sender: the same id from two keys is two messages, and a
+ * refusal stored for one is not the other's answer. */
+static void test_inbox_per_sender(void **state)
+{
+    PGconn *db = need_db(state);
+    struct inbox_refusal prior;
+    Bangdai__Envelope *env = make_envelope(MSG_DEPT_UPDATE, "dept");
+    assert_int_equal(inbox_refuse(db, "dept-fgw@router_dept", env, ERR_FORBIDDEN, "task_id",
+                                  "not your department"), 0);
+    assert_int_equal(inbox_record(db, "dept-fgw@router_dept", env, &prior), INBOX_REFUSED);
+    assert_int_equal(inbox_record(db, "dept-zjw@router_dept", env, &prior), INBOX_NEW);
+    assert_int_equal(inbox_record(db, "dept-zjw@router_dept", env, &prior), INBOX_SEEN);
+    bangdai__envelope__free_unpacked(env, NULL);
 }
 
 int main(void)
@@ -784,6 +976,12 @@ int main(void)
         cmocka_unit_test_setup(test_due_oldest_first_within_limit, test_setup),
         cmocka_unit_test_setup(test_due_order_within_one_transaction, test_setup),
         cmocka_unit_test_setup(test_prune_keeps_unacked_and_recent, test_setup),
+        cmocka_unit_test_setup(test_numbers_per_destination_without_gaps, test_setup),
+        cmocka_unit_test(test_seq_large_values_round_trip),
+        cmocka_unit_test_setup(test_window_and_skipped_destination, test_setup),
+        cmocka_unit_test_setup(test_ack_counts_only_from_its_destination, test_setup),
+        cmocka_unit_test_setup(test_in_order_per_sender, test_setup),
+        cmocka_unit_test_setup(test_inbox_per_sender, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
