@@ -183,12 +183,21 @@ int intake_progress(struct service *svc, const struct service_msg *m)
     }
     if (p->case_state[0]) {
         const char *sp[2] = { p->case_no, p->case_state };
-        if (db_run(db, "intake.case_state",
-                   "UPDATE cases SET state = $2, updated_at = now() WHERE case_no = $1", 2, sp)) {
+        /* A withdrawn case stays withdrawn, whatever report comes late. */
+        res = db_exec(db, "intake.case_state",
+                      "UPDATE cases SET state = $2, updated_at = now()"
+                      " WHERE case_no = $1 AND state <> 'WITHDRAWN' RETURNING 1", 2, sp);
+        if (!res) {
             rc = SERVICE_RETRY;
             goto out;
         }
-        log_info("case.state", .case_no = p->case_no, .detail = p->case_state);
+        int moved = PQntuples(res) == 1;
+        PQclear(res);
+        if (moved)
+            log_info("case.state", .case_no = p->case_no, .detail = p->case_state);
+        else
+            log_warn("case.state_kept", .case_no = p->case_no,
+                     .detail = log_fmt("WITHDRAWN kept; %s reported after the withdrawal", p->case_state));
     }
 out:
     protobuf_c_message_free_unpacked(&p->base, NULL);

@@ -156,7 +156,8 @@ int router_case_withdrawn(struct service *svc, const struct service_msg *m)
     int known = PQntuples(res) == 1;
     PQclear(res);
     if (!known) {
-        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", w->case_no);
+        /* Its CaseOpened has not been applied yet: wait for it. */
+        rc = service_defer(svc, ERR_NOT_FOUND, "case_no", "no case %.64s yet", w->case_no);
         goto out;
     }
     res = db_exec(service_db(svc), "router.withdraw_tasks",

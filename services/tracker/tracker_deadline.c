@@ -29,6 +29,28 @@ static void due_from(struct service *svc, const struct cfg_item *item, bd_day st
                  .detail = "the calendar in the configuration does not reach the deadline; add the next year");
 }
 
+/* The report changed nothing: either the tracker holds a newer state of the
+ * task (this one is late: acknowledged, and nothing moves backwards), or it
+ * has never heard of the task (its assignment has not arrived yet: wait for
+ * it). Returns SERVICE_OK, SERVICE_DEFER or SERVICE_RETRY. */
+static int stale(struct service *svc, const Bangdai__TaskChanged *tc)
+{
+    const char *p[1] = { tc->task_id };
+    PGresult *res = db_exec(service_db(svc), "tracker.known",
+                            "SELECT state FROM deadlines WHERE task_id = $1", 1, p);
+    if (!res)
+        return SERVICE_RETRY;
+    int known = PQntuples(res) == 1;
+    if (known)
+        log_warn("task.late_report", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
+                 .detail = log_fmt("%s reported after the newer %s; kept %s", tc->state,
+                                   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0)));
+    PQclear(res);
+    if (known)
+        return SERVICE_OK;
+    return service_defer(svc, ERR_NOT_FOUND, "task_id", "no deadline for task %.96s yet", tc->task_id);
+}
+
 int tracker_task_changed(struct service *svc, const struct service_msg *m)
 {
     Bangdai__TaskChanged *tc = service_decode(svc, m, &bangdai__task_changed__descriptor);
@@ -62,6 +84,8 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         goto out;
     }
     date_format(day0, start);
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)(tc->at_us ? tc->at_us : now_us()));
     if (is_item)
         snprintf(days, sizeof days, "%d", item->promised_days);
 
@@ -69,23 +93,30 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         /* Coordination and help tasks accompany the case: no limit of their own. */
         if (is_item)
             due_from(svc, item, day0, tc->case_no, tc->task_id, due, &version);
-        const char *p[11] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
+        const char *p[12] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
                               tc->state, start, is_item ? days : NULL, due[0] ? due : NULL, version,
-                              is_item ? "item" : tc->kind };
+                              is_item ? "item" : tc->kind, at };
         /* A report in the state the task is already in is a reassignment:
          * a new specialist, the same clock. A move into on-site acceptance
          * starts the clock again from the day of 受理. */
         PGresult *res = db_exec(db, "tracker.clock",
             "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
-            " started_on, promised_days, due_on, calendar_version, kind)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11)"
+            " started_on, promised_days, due_on, calendar_version, kind, state_us)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11,$12::bigint)"
             " ON CONFLICT (task_id) DO UPDATE SET state = $6, specialist = $5, updated_at = now(),"
             "  started_on = CASE WHEN d.state = $6 THEN d.started_on ELSE $7::date END,"
             "  due_on = CASE WHEN d.state = $6 THEN d.due_on ELSE $9::date END,"
-            "  calendar_version = CASE WHEN d.state = $6 THEN d.calendar_version ELSE $10 END"
-            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), to_char(started_on, 'YYYY-MM-DD')", 11, p);
+            "  calendar_version = CASE WHEN d.state = $6 THEN d.calendar_version ELSE $10 END,"
+            "  state_us = $12::bigint"
+            " WHERE d.state_us <= $12::bigint"
+            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), to_char(started_on, 'YYYY-MM-DD')", 12, p);
         if (!res) {
             rc = SERVICE_RETRY;
+            goto out;
+        }
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            rc = stale(svc, tc);
             goto out;
         }
         snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
@@ -107,17 +138,19 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             }
         }
     } else {
-        const char *p[3] = { tc->task_id, tc->state, tc->specialist[0] ? tc->specialist : NULL };
+        const char *p[4] = { tc->task_id, tc->state, tc->specialist[0] ? tc->specialist : NULL, at };
         PGresult *res = db_exec(db, "tracker.state",
-            "UPDATE deadlines SET state = $2, specialist = coalesce($3, specialist), updated_at = now()"
-            " WHERE task_id = $1 RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), '')", 3, p);
+            "UPDATE deadlines SET state = $2, specialist = coalesce($3, specialist), updated_at = now(),"
+            " state_us = $4::bigint"
+            " WHERE task_id = $1 AND state_us <= $4::bigint"
+            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), '')", 4, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
         }
         if (PQntuples(res) == 0) {
             PQclear(res);
-            rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no deadline for task %.96s", tc->task_id);
+            rc = stale(svc, tc);
             goto out;
         }
         snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
