@@ -43,9 +43,10 @@ t1="$c-T1"
 wait_for "T1 received by its department" sql_is RECEIVED "SELECT state FROM router.tasks WHERE task_id = '$t1'"
 dept_t1=$(sql "SELECT dept FROM router.tasks WHERE task_id = '$t1'")
 
-# 2. The router tries the tracker and finds it unreachable, again and again;
-#    none of that is a send, so none of it earns a back-off.
-wait_for "the router found the tracker unreachable" logged_at_least 3 "$T/router.log" '"event":"relay.waiting".*tracker unreachable'
+# 2. The router tries the tracker and finds it unreachable, again and again
+#    (32 scans, about 8 s: the old relay had earned 8 s of back-off by
+#    then); none of that is a send, so none of it earns a back-off.
+wait_for "the router found the tracker unreachable" logged_at_least 32 "$T/router.log" '"event":"relay.waiting".*tracker unreachable'
 [ "$(sql "SELECT count(*) FROM router.outbox WHERE dest = 'tracker' AND acked_at IS NULL")" -ge 2 ] \
   || fail "TaskChanged rows should wait for the tracker"
 [ "$(sql "SELECT coalesce(max(attempts), 0) FROM router.outbox WHERE dest = 'tracker'")" = 0 ] \
