@@ -313,6 +313,24 @@ static int open_sockets(struct service *svc)
     return 0;
 }
 
+/* Makes sure the database connection is usable (db_ensure). When it had
+ * broken -- PostgreSQL restarted -- and is back, every unacknowledged row is
+ * made due at once: while the database was away the consumers could not
+ * commit, so what we sent then earned back-off for nothing, and the
+ * consumers are reachable again now. Returns 0 when usable, -1 when not. */
+static int ensure_db(struct service *svc)
+{
+    bool was_broken = PQstatus(svc->db) != CONNECTION_OK;
+    if (db_ensure(svc->db) != 0)
+        return -1;
+    if (was_broken) {
+        if (relay_restart(svc->db) != 0)
+            return -1;
+        svc->kicked = true;
+    }
+    return 0;
+}
+
 /* Reads one event from dest's monitor; when the consumer has just become
  * reachable, makes what waits for it due now. */
 static void on_monitor_event(struct service *svc, struct dest *d)
@@ -324,7 +342,7 @@ static void on_monitor_event(struct service *svc, struct dest *d)
         memcpy(&event, zframe_data(f), sizeof event);
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             log_info("link.connected", .detail = log_fmt("%s reachable; resending what waits for it", d->name));
-            if (db_ensure(svc->db) != 0 || relay_reconnected(svc->db, d->name) != 0)
+            if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name) != 0)
                 log_warn("link.resend_not_scheduled", .detail = d->name);
             svc->kicked = true;
         }
@@ -792,7 +810,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
     if (!in_txn)
         goto done;
 
-    int failed = db_ensure(svc->db) != 0 || db_begin(svc->db) != 0;
+    int failed = ensure_db(svc) != 0 || db_begin(svc->db) != 0;
     for (int i = 0; i < n && !failed; i++) {
         struct item *it = &items[i];
         if (!it->h)
@@ -934,7 +952,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
         if (svc.kicked || now - last_scan >= RELAY_IDLE_SCAN_MS * 1000) {
             svc.kicked = false;
             last_scan = now;
-            if (db_ensure(svc.db) == 0)
+            if (ensure_db(&svc) == 0)
                 relay_run(&svc);
         }
         if (now - last_tick >= 1000000) {
