@@ -171,6 +171,13 @@ static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__
                   .detail = strerror(errno));
         return;
     }
+    /* The other crash: stored, but the Ack never left. The router sends the
+     * task again under the same id, which must find the file. */
+    if (stored && fault && strcmp(fault, "agent-crash-after-store") == 0) {
+        log_warn("agent.fault_injected", .dept = o->dept, .task = task, .msg_id = env->id,
+                 .detail = "SIGKILL after storing, before the Ack");
+        raise(SIGKILL);
+    }
     Bangdai__Ack ack = BANGDAI__ACK__INIT;
     ack.ref_id = env->id;
     (void)envelope_send(s, NULL, MSG_ACK, "dept", case_no, &ack.base);
