@@ -1,5 +1,7 @@
 /* sockets.c - socket construction with bangdai's settings; see sockets.h. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -92,8 +94,66 @@ zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint)
     return s;
 }
 
-zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
-                                const char *identity)
+zsock_t *sockets_monitor(zsock_t *s, int events)
+{
+    char endpoint[64];
+    /* One inproc endpoint per watched socket; czmq's sockets share one
+     * context, so the PAIR below reaches it. */
+    snprintf(endpoint, sizeof endpoint, "inproc://bangdai-monitor-%p", (void *)s);
+    if (zmq_socket_monitor(zsock_resolve(s), endpoint, events) != 0)
+        return NULL;
+    zsock_t *m = zsock_new(ZMQ_PAIR);
+    if (!m || zsock_connect(m, "%s", endpoint) < 0) {
+        int e = zmq_errno();
+        zsock_destroy(&m);
+        (void)zmq_socket_monitor(zsock_resolve(s), NULL, 0);
+        errno = e;
+        return NULL;
+    }
+    return m;
+}
+
+int sockets_monitor_event(zsock_t *monitor)
+{
+    /* libzmq 4.x sends two frames per event: 2 bytes of event number and 4
+     * of value, then the endpoint's address. */
+    zmq_msg_t m;
+    uint16_t event = 0;
+    int rc = 0;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, zsock_resolve(monitor), ZMQ_DONTWAIT) < 0) {
+        rc = zmq_errno() == EAGAIN ? 0 : -1;
+    } else if (zmq_msg_size(&m) < sizeof event) {
+        rc = -1;
+    } else {
+        memcpy(&event, zmq_msg_data(&m), sizeof event);
+        rc = event;
+    }
+    /* Drop the rest of the event (the address), so the next read starts at
+     * the next event. */
+    while (zmq_msg_more(&m)) {
+        zmq_msg_close(&m);
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, zsock_resolve(monitor), 0) < 0)
+            break;
+    }
+    zmq_msg_close(&m);
+    return rc;
+}
+
+void sockets_monitor_stop(zsock_t *s, zsock_t **monitor)
+{
+    if (!*monitor)
+        return;
+    if (s)
+        (void)zmq_socket_monitor(zsock_resolve(s), NULL, 0);
+    zsock_destroy(monitor);
+}
+
+/* sockets_connect_dealer, and when monitor is not NULL the watch of
+ * sockets_connect_watched, set up before the connect. */
+static zsock_t *connect_dealer(const struct config *cfg, const char *endpoint, const char *identity,
+                               int events, zsock_t **monitor)
 {
     char err[1024];
     const char *owner = sockets_endpoint_owner(cfg, endpoint);
@@ -119,9 +179,34 @@ zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
     zsock_set_reconnect_ivl_max(s, 5000);
     if (identity)
         zsock_set_identity(s, identity);
-    if (zsock_connect(s, "%s", endpoint) < 0) {
+    /* The watch starts before the connect: an event of the first connection
+     * that came before it would be lost. */
+    if (monitor && !(*monitor = sockets_monitor(s, events))) {
+        int e = zmq_errno();
         zsock_destroy(&s);
+        errno = e;
+        return NULL;
+    }
+    if (zsock_connect(s, "%s", endpoint) < 0) {
+        int e = zmq_errno();
+        if (monitor)
+            sockets_monitor_stop(s, monitor);
+        zsock_destroy(&s);
+        errno = e;
         return NULL;
     }
     return s;
+}
+
+zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
+                                const char *identity)
+{
+    return connect_dealer(cfg, endpoint, identity, 0, NULL);
+}
+
+zsock_t *sockets_connect_watched(const struct config *cfg, const char *endpoint,
+                                 const char *identity, int events, zsock_t **monitor)
+{
+    *monitor = NULL;
+    return connect_dealer(cfg, endpoint, identity, events, monitor);
 }

@@ -45,4 +45,28 @@ zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint);
 zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
                                 const char *identity);
 
+/* sockets_connect_dealer, with the socket's connection events (`events`,
+ * as for sockets_monitor) watched from before the connect, so that none is
+ * missed: *monitor receives the watching socket (caller owns; stop it with
+ * sockets_monitor_stop before destroying the DEALER). Returns the DEALER
+ * (caller owns) or NULL, and then *monitor is NULL. */
+zsock_t *sockets_connect_watched(const struct config *cfg, const char *endpoint,
+                                 const char *identity, int events, zsock_t **monitor);
+
+/* Watches the connection events of s: `events` is an OR of ZMQ_EVENT_*
+ * bits (for instance ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED).
+ * Returns a PAIR socket (caller owns; stop with sockets_monitor_stop) that
+ * becomes readable when one happens, or NULL with zmq_errno() set. Events
+ * that came before the call are not reported. */
+zsock_t *sockets_monitor(zsock_t *s, int events);
+
+/* Reads one pending event from a socket made by sockets_monitor, without
+ * waiting. Returns the ZMQ_EVENT_* value, 0 when none is pending, -1 when the
+ * event could not be read. */
+int sockets_monitor_event(zsock_t *monitor);
+
+/* Stops watching s and destroys *monitor (nulled); s stays usable.
+ * Harmless when *monitor is NULL. */
+void sockets_monitor_stop(zsock_t *s, zsock_t **monitor);
+
 #endif

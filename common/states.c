@@ -47,12 +47,16 @@ static const bool moves[TASK_KIND_COUNT][TASK_STATE_COUNT][TASK_STATE_COUNT] = {
         [TASK_RECEIVED] = { [TASK_SUBMITTED] = true, [TASK_CANCELLED] = true },
         DECISION_MOVES,
     },
+    /* A companion closes from any open state: the router closes it when the
+     * last item is decided, and an agent that is offline (its task still
+     * ASSIGNED) must not hold up the department that decided that item.
+     * Agents cannot report CLOSED themselves: it is not one of words[]. */
     [KIND_COORDINATION] = {
-        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
         [TASK_RECEIVED] = { [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
     },
     [KIND_HELP] = {
-        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CANCELLED] = true },
+        [TASK_ASSIGNED] = { [TASK_RECEIVED] = true, [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
         [TASK_RECEIVED] = { [TASK_CLOSED] = true, [TASK_CANCELLED] = true },
     },
 };

@@ -10,7 +10,8 @@
  * by itself: RECEIVED -> SUBMITTED directly, no on-site acceptance.
  * A coordination task (the zone body's liaison) and a help task (the
  * specialist's help log of one department) go ASSIGNED -> RECEIVED ->
- * CLOSED, the router closing them when every item of the case is decided.
+ * CLOSED, the router closing them when every item of the case is decided,
+ * from ASSIGNED too when their agent never acknowledged them.
  * Every task can be CANCELLED (withdrawal) until it is final.
  *
  * Adding a state: add it to the enum and to names[], the move tables and

@@ -4,8 +4,15 @@
  * file, fsync'ed, renamed into place and the directory fsync'ed. A task
  * that arrives again (the acknowledgement was lost) finds its file there
  * and is only acknowledged again, so the department's own systems see each
- * task once. The agent says Hello on start and every few seconds, so that
- * the router knows where the department is after any reconnect.
+ * task once.
+ *
+ * The router sends to an agent only once a Hello told it where the agent is.
+ * The agent says Hello as soon as the CURVE handshake of its connection has
+ * succeeded, known from the socket's own events (a socket monitor), and so
+ * again after every reconnect; then every few seconds while connected, in
+ * case one was lost. A Hello sent before the handshake would be dropped (the
+ * DEALER is IMMEDIATE: no connection, no queue), costing the agent its first
+ * HELLO_EVERY_MS of work.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -90,11 +97,58 @@ static void hook(const struct dept_opts *o, const char *file, const char *task)
         log_warn("agent.hook_failed", .dept = o->dept, .task = task, .detail = o->exec);
 }
 
-static void say_hello(zsock_t *s, const char *dept)
+/* What the agent knows of its connection to the router. */
+struct link_state {
+    bool connected;             /* handshake succeeded, not disconnected since */
+    long hellos;                /* Hellos tried since start */
+    long handshakes;            /* handshakes succeeded since start */
+    int64_t last_hello;         /* when the last Hello was tried, µs */
+};
+
+/* Says Hello and logs it with its message id and count: at info right after
+ * a handshake (once per connection, so the log shows which Hello the router
+ * took), at debug when periodic. */
+static void say_hello(zsock_t *s, const char *dept, struct link_state *ls, bool after_handshake)
 {
     Bangdai__Hello h = BANGDAI__HELLO__INIT;
+    char id[UUID_STR_LEN];
+    size_t len;
     h.dept = (char *)dept;
-    (void)envelope_send(s, NULL, MSG_HELLO, "dept", NULL, &h.base);
+    ls->hellos++;
+    ls->last_hello = now_us();
+    uint8_t *buf = envelope_pack(MSG_HELLO, "dept", NULL, NULL, &h.base, &len, id);
+    if (!buf) {
+        log_error("agent.hello_failed", .dept = dept, .detail = "out of memory");
+        return;
+    }
+    int rc = zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT);
+    free(buf);
+    const char *detail = after_handshake
+        ? log_fmt("hello %ld after handshake %ld%s", ls->hellos, ls->handshakes, rc < 0 ? ", not sent" : "")
+        : log_fmt("hello %ld periodic%s", ls->hellos, rc < 0 ? ", not sent" : "");
+    if (after_handshake)
+        log_info("agent.hello", .dept = dept, .msg_id = id, .detail = detail);
+    else
+        log_debug("agent.hello", .dept = dept, .msg_id = id, .detail = detail);
+}
+
+/* Reads the pending connection events: a handshake that succeeded gets its
+ * Hello at once; a disconnect stops the periodic Hello until the next one. */
+static void on_link_events(zsock_t *s, zsock_t *monitor, const char *dept, struct link_state *ls)
+{
+    int ev;
+    while ((ev = sockets_monitor_event(monitor)) > 0) {
+        if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            ls->connected = true;
+            ls->handshakes++;
+            say_hello(s, dept, ls, true);
+        } else if (ev == ZMQ_EVENT_DISCONNECTED && ls->connected) {
+            ls->connected = false;
+            log_info("agent.disconnected", .dept = dept);
+        }
+    }
+    if (ev < 0)
+        log_warn("agent.monitor_unreadable", .dept = dept);
 }
 
 /* Stores one task or notice and acknowledges it; see the file comment. */
@@ -116,6 +170,13 @@ static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__
         log_error("agent.spool_failed", .case_no = case_no, .task = task, .dept = o->dept,
                   .detail = strerror(errno));
         return;
+    }
+    /* The other crash: stored, but the Ack never left. The router sends the
+     * task again under the same id, which must find the file. */
+    if (stored && fault && strcmp(fault, "agent-crash-after-store") == 0) {
+        log_warn("agent.fault_injected", .dept = o->dept, .task = task, .msg_id = env->id,
+                 .detail = "SIGKILL after storing, before the Ack");
+        raise(SIGKILL);
     }
     Bangdai__Ack ack = BANGDAI__ACK__INIT;
     ack.ref_id = env->id;
@@ -184,21 +245,26 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
         return 1;
     }
     sockets_init();
-    zsock_t *s = sockets_connect_dealer(cli->cfg, cli->cfg->endpoints.router_dept, NULL);
+    zsock_t *monitor = NULL;
+    zsock_t *s = sockets_connect_watched(cli->cfg, cli->cfg->endpoints.router_dept, NULL,
+                                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED, &monitor);
     if (!s) {
         log_fatal("agent.connect_failed", .dept = o->dept, .detail = cli->cfg->endpoints.router_dept);
         return 1;
     }
     log_info("agent.started", .dept = o->dept, .detail = log_fmt("spool %s", o->spool));
-    int64_t last_hello = 0;
+    struct link_state ls = { .connected = false };
     while (!stopping) {
-        int64_t now = now_us();
-        if (now - last_hello >= HELLO_EVERY_MS * 1000) {
-            say_hello(s, o->dept);
-            last_hello = now;
-        }
-        zmq_pollitem_t pi = { zsock_resolve(s), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&pi, 1, 200) <= 0)
+        /* Connection events first, so that a new connection's first Hello
+         * is the one its handshake calls for. */
+        zmq_pollitem_t pi[2] = { { zsock_resolve(s), 0, ZMQ_POLLIN, 0 },
+                                 { zsock_resolve(monitor), 0, ZMQ_POLLIN, 0 } };
+        int n = zmq_poll(pi, 2, 200);
+        if (n > 0 && (pi[1].revents & ZMQ_POLLIN))
+            on_link_events(s, monitor, o->dept, &ls);
+        if (ls.connected && now_us() - ls.last_hello >= HELLO_EVERY_MS * 1000)
+            say_hello(s, o->dept, &ls, false);
+        if (n <= 0 || !(pi[0].revents & ZMQ_POLLIN))
             continue;
         while (zsock_events(s) & ZMQ_POLLIN) {
             zmq_msg_t m;
@@ -209,6 +275,7 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
         }
     }
     log_info("agent.stopping", .dept = o->dept);
+    sockets_monitor_stop(s, &monitor);
     zsock_destroy(&s);
     return 0;
 }

@@ -98,7 +98,9 @@ int router_hello(struct service *svc, const struct service_msg *m)
             if (relay_reconnected(service_db(svc), dest))
                 log_warn("agent.resend_not_scheduled", .dept = dept);
             service_kick(svc);
-            log_info("agent.connected", .dept = dept);
+            /* The Hello's id lets an agent's log show which of its Hellos
+             * the router took. */
+            log_info("agent.connected", .dept = dept, .msg_id = m->env->id);
         }
     }
     protobuf_c_message_free_unpacked(&h->base, NULL);
