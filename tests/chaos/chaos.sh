@@ -44,6 +44,9 @@ ROOT=${BANGDAI_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BANGDAI_BUILD:-$ROOT/build}
 BIN="$BUILD/services"
 ROUNDS=1 SEED=20260601 CASES=24 WORKERS=4 KEEP=0
+# The deployment's resend back-off (deploy/config/dianjiang.yaml), not the
+# short one of the integration tests: a crash must not depend on it.
+RESEND_INITIAL=1000 RESEND_MAX=30000
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -51,11 +54,12 @@ while [ $# -gt 0 ]; do
     --cases) CASES=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --backoff) RESEND_INITIAL=${2%/*}; RESEND_MAX=${2#*/}; shift 2 ;;
     -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--rounds N] [--seed S] [--cases N] [--workers N] [--keep]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rounds N] [--seed S] [--cases N] [--workers N] [--backoff MS/MS] [--keep]" >&2; exit 2 ;;
   esac
 done
-for v in "$ROUNDS" "$SEED" "$CASES" "$WORKERS"; do
+for v in "$ROUNDS" "$SEED" "$CASES" "$WORKERS" "$RESEND_INITIAL" "$RESEND_MAX"; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "chaos: numbers only: '$v'" >&2; exit 2; }
 done
 [ "$WORKERS" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "chaos: --rounds and --workers at least 1" >&2; exit 2; }
@@ -141,8 +145,8 @@ sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
     -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
     -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
     -e "s#^  dbname: bangdai#  dbname: $DB#" \
-    -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: 200#" \
-    -e "s#resend_max_ms: [0-9]*#resend_max_ms: 1000#" \
+    -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: $RESEND_INITIAL#" \
+    -e "s#resend_max_ms: [0-9]*#resend_max_ms: $RESEND_MAX#" \
     -e "s#^  certs_dir: .*#  certs_dir: $T/keys#" \
     "$ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
 grep -q "dbname: $DB" "$T/config.yaml" && grep -q "^  certs_dir: $T/keys$" "$T/config.yaml" \
@@ -201,7 +205,9 @@ RANDOM=$SEED
 # (withdraw) and "S seconds" (a pause).
 plan_case() {
   local n=$1 f="$T/plan/$1" tpl items type i k w len
-  tpl=$(printf 'A\nB\nC\nD' | sed -n "$(( RANDOM % 4 + 1 ))p")
+  # (RANDOM only in this shell, never in $(...): a subshell has its own)
+  local -a tpls=(A B C D)
+  tpl=${tpls[RANDOM % 4]}
   type=${TPL_TYPE[$tpl]}
   read -ra items <<<"${TPL_ITEMS[$tpl]}"
   local -a seqs=() steps=()
@@ -238,7 +244,7 @@ plan_case() {
   { echo "TPL $tpl"
     for i in "${!steps[@]}"; do
       echo "${steps[i]}"
-      printf 'S 0.%02d\n' $(( 5 + RANDOM % 45 ))
+      printf 'S %d.%d\n' $(( RANDOM % 2 )) $(( RANDOM % 10 ))   # 0.0-1.9 s
     done; } >"$f"
 }
 
@@ -419,7 +425,7 @@ one_kill() {   # one_kill VICTIM DOWN_SECONDS
   t2=$(now_ms)
   local res=ok; [ "$left" = 0 ] || res=timeout
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$v" "$name" "$t0" "$down" "$(( t2 - t1 ))" "$res" >>"$KILLS"
-  say "killed $name, down ${down}s, recovered in $(( t2 - t1 )) ms ($res${left:+, $left rows of the backlog left})"
+  say "killed $name, down ${down}s, recovered in $(( t2 - t1 )) ms ($res$([ "$left" = 0 ] || echo ", $left rows of the backlog left"))"
 }
 
 # ---- drain and checks ------------------------------------------------------
