@@ -32,7 +32,11 @@
 # The script runs its own PostgreSQL cluster in its temporary directory (it
 # kills and restarts it), so it does not need the cluster of tests/run.sh.
 #
-# Usage: chaos.sh [--rounds N] [--seed S] [--cases N] [--workers N] [--keep]
+# Usage: chaos.sh [--rounds N] [--seed S] [--cases N] [--workers N]
+#                 [--backoff INITIAL_MS/MAX_MS] [--keep]
+#   --backoff: the link's resend back-off (default the deployment's 1000/30000).
+#   CHAOS_CORRUPT=1 breaks one thing per check after the drain (the harness's
+#   own test: checks 1-10 must FAIL).
 #   default (the short form, about two minutes): one round of 24 cases,
 #   seed 20260601. A round is a load of --cases cases with kills, then a drain
 #   and the checks (over every case so far). --keep keeps the temporary
@@ -55,7 +59,7 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --backoff) RESEND_INITIAL=${2%/*}; RESEND_MAX=${2#*/}; shift 2 ;;
-    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "usage: $0 [--rounds N] [--seed S] [--cases N] [--workers N] [--backoff MS/MS] [--keep]" >&2; exit 2 ;;
   esac
 done
@@ -451,7 +455,7 @@ check() {   # check NAME FAILURES DETAIL
   printf '%-4s  %-52s %s\n' "$r" "$1" "$3" | tee -a "$CHECKS"
 }
 # Examples of what failed, a few lines, indented.
-examples() { [ -n "$1" ] && echo "$1" | head -n "${2:-5}" | sed 's/^/        /'; true; }
+examples() { [ -n "$1" ] && echo "$1" | grep . | head -n "${2:-5}" | sed 's/^/        /'; true; }
 
 load_ledger() {
   cat "$T"/ledger/*.log >"$T/ledger.all" 2>/dev/null || : >"$T/ledger.all"
@@ -641,6 +645,24 @@ run_checks() {
   examples "$(cat "$EXITS")"
 }
 
+# corrupt: the harness's own test (CHAOS_CORRUPT=1): breaks one thing for
+# each of checks 1-10 after the drain, so that each of them must FAIL.
+corrupt() {
+  say "CHAOS_CORRUPT=1: breaking what checks 1-10 look at"
+  local f
+  sql "UPDATE intake.cases SET request_id = '00000000-0000-4000-8000-000000000001'
+         WHERE case_no = (SELECT min(case_no) FROM intake.cases);
+       DELETE FROM tracker.deadlines WHERE task_id = (SELECT max(task_id) FROM tracker.deadlines WHERE kind <> 'item');
+       DELETE FROM router.task_history WHERE id = (SELECT max(id) FROM router.task_history WHERE to_state = 'SUBMITTED');
+       UPDATE tracker.deadlines SET state = 'SUBMITTED' WHERE task_id = (SELECT min(task_id) FROM tracker.deadlines WHERE state = 'APPROVED');
+       DELETE FROM delivery.results WHERE task_id = (SELECT max(task_id) FROM delivery.results);
+       DELETE FROM evaluation.return_visits WHERE case_no = (SELECT max(case_no) FROM evaluation.return_visits);
+       UPDATE intake.cases SET state = 'IN_PROGRESS' WHERE case_no = (SELECT max(case_no) FROM intake.cases WHERE state = 'WITHDRAWN');
+       UPDATE router.outbox SET acked_at = NULL, next_at = now() + interval '1 hour' WHERE seq = (SELECT max(seq) FROM router.outbox);
+       UPDATE tracker.inbox SET error_code = 'conflict' WHERE id = (SELECT id FROM tracker.inbox LIMIT 1);" >/dev/null
+  f=$(ls "$T/spool/fgw"/*.task | head -n1); rm -f "$f"
+}
+
 percentile() {   # percentile P < numbers (nearest rank)
   sort -n | awk -v p="$1" '{a[NR] = $1} END {if (NR == 0) {print "-"; exit} i = int((p * NR + 99) / 100); if (i < 1) i = 1; print a[i]}'
 }
@@ -709,6 +731,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   reap
   say "round $round: load done after $k kills; draining"
   if drain; then say "drained"; else say "NOT drained within ${DRAIN_TIMEOUT}s: $(unacked_total) rows unacknowledged"; fi
+  [ "${CHAOS_CORRUPT:-0}" = 1 ] && corrupt
   run_checks
   grep -q '^FAIL' "$CHECKS" && failed=1
 done
