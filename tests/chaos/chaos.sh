@@ -16,7 +16,7 @@
 #   2. every case has exactly its tasks (router, tracker, intake)
 #   3. every task has one spool file at its agent
 #   4. every move has one history row (the whole history of each task, in order)
-#   5. every daemon's view of every task agrees with the router's
+#   5. every daemon's view of every task (state, due date) and case agrees with the router's
 #   6. every decided task has its delivery row
 #   7. every ended case has its return visit; no other case has one
 #   8. withdrawn cases are WITHDRAWN at intake, their open tasks CANCELLED
@@ -558,12 +558,17 @@ run_checks() {
            WHERE i.state IS DISTINCT FROM
                  CASE WHEN r.kind = 'item' AND r.state IN ('APPROVED', 'REJECTED') THEN 'DELIVERED' ELSE r.state END
            UNION ALL
+           SELECT 'due ' || r.task_id || ' router:' || coalesce(r.due_on::text, '-') || ' tracker:' || coalesce(k.due_on::text, '-')
+                  || ' intake:' || coalesce(i.due_date::text, '-')
+           FROM router.tasks r JOIN tracker.deadlines k USING (task_id) JOIN intake.case_tasks i USING (task_id)
+           WHERE r.due_on IS DISTINCT FROM k.due_on OR i.due_date IS DISTINCT FROM k.due_on
+           UNION ALL
            SELECT 'intake-case ' || c.case_no || ' intake:' || ic.state || ' router withdrawn:' || (c.withdrawn_at IS NOT NULL)
            FROM router.cases c JOIN intake.cases ic USING (case_no)
            WHERE (c.withdrawn_at IS NOT NULL) <> (ic.state = 'WITHDRAWN')")
   n=$(echo -n "$x" | grep -c . || true)
   check "5 every daemon's view of tasks and cases = router's" "$n" \
-    "tracker $(echo -n "$x" | grep -c '^tracker' || true), intake tasks $(echo -n "$x" | grep -c '^intake ' || true), intake cases $(echo -n "$x" | grep -c '^intake-case' || true) disagree"
+    "tracker $(echo -n "$x" | grep -c '^tracker' || true), intake tasks $(echo -n "$x" | grep -c '^intake ' || true), due dates $(echo -n "$x" | grep -c '^due ' || true), intake cases $(echo -n "$x" | grep -c '^intake-case' || true) disagree"
   examples "$x" 8
 
   # 6. decided item tasks delivered, exactly those, with the same decision
