@@ -80,9 +80,9 @@ done
 # Bounds (seconds). The short form must end within the ctest timeout (300 s).
 CALL_DEADLINE=90      # one command-line call, retried
 RECEIVED_DEADLINE=90  # a case's tasks all RECEIVED
-RECOVERY_TIMEOUT=30   # a victim's recovery
-DRAIN_TIMEOUT=90      # the drain after the load
-LOAD_LIMIT=$(( 150 + CASES * 3 ))   # the load of one round, hard stop
+RECOVERY_TIMEOUT=20   # a victim's recovery
+DRAIN_TIMEOUT=60      # the drain after the load
+LOAD_LIMIT=$(( 120 + CASES * 3 ))   # the load of one round, hard stop
 DAEMONS="intake router tracker delivery evaluation"
 AGENTS="fgw slj zjw gxq ghzy cgj jw dbxq"
 SCHEMAS="intake router tracker delivery evaluation"
@@ -706,7 +706,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   declare -a K_V=() K_GAP=() K_DOWN=()
   for ((k = 0; k < 200; k++)); do
     K_V[k]=${VICTIMS[RANDOM % ${#VICTIMS[@]}]}
-    K_GAP[k]=$(( 2 + RANDOM % 5 )).$(( RANDOM % 10 ))
+    K_GAP[k]=$(( 1 + RANDOM % 4 )).$(( RANDOM % 10 ))
     K_DOWN[k]=$(( RANDOM % 3 )).$(( RANDOM % 10 ))
   done
   say "round $round: cases $first-$last"
