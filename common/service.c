@@ -290,24 +290,16 @@ static int open_sockets(struct service *svc)
         if (svc->n_dests == MAX_DESTS)
             return -1;
         const char *ep = sockets_endpoint(svc->cfg, *d);
-        zsock_t *s = ep ? sockets_connect_dealer(svc->cfg, ep, NULL) : NULL;
+        /* The socket's own events say when the consumer is reachable again
+         * (ZMQ_EVENT_HANDSHAKE_SUCCEEDED: the CURVE handshake is done, so a
+         * message sent now goes through); watched from before the connect. */
+        zsock_t *m = NULL;
+        zsock_t *s = ep ? sockets_connect_watched(svc->cfg, ep, NULL, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, &m)
+                        : NULL;
         if (!s) {
             log_fatal("service.connect_failed", .detail = log_fmt("%s at %s", *d, ep ? ep : "(no endpoint)"));
             return -1;
         }
-        /* The socket's own events say when the consumer is reachable again
-         * (ZMQ_EVENT_HANDSHAKE_SUCCEEDED: the CURVE handshake is done, so a
-         * message sent now goes through). */
-        char mon[96];
-        snprintf(mon, sizeof mon, "inproc://bangdai-%s-%d", *d, svc->n_dests);
-        zsock_t *m = NULL;
-        if (zmq_socket_monitor(zsock_resolve(s), mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
-            m = zsock_new(ZMQ_PAIR);
-            if (m && zsock_connect(m, "%s", mon) != 0)
-                zsock_destroy(&m);
-        }
-        if (!m)
-            log_warn("service.monitor_failed", .detail = log_fmt("%s: resends after a reconnect wait for the back-off", *d));
         svc->dests[svc->n_dests++] = (struct dest){ *d, s, m };
     }
     return 0;
@@ -335,19 +327,12 @@ static int ensure_db(struct service *svc)
  * reachable, makes what waits for it due now. */
 static void on_monitor_event(struct service *svc, struct dest *d)
 {
-    zmsg_t *ev = zmsg_recv(d->monitor);
-    zframe_t *f = ev ? zmsg_first(ev) : NULL;
-    if (f && zframe_size(f) >= 2) {
-        uint16_t event;
-        memcpy(&event, zframe_data(f), sizeof event);
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            log_info("link.connected", .detail = log_fmt("%s reachable; resending what waits for it", d->name));
-            if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name) != 0)
-                log_warn("link.resend_not_scheduled", .detail = d->name);
-            svc->kicked = true;
-        }
+    if (sockets_monitor_event(d->monitor) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        log_info("link.connected", .detail = log_fmt("%s reachable; resending what waits for it", d->name));
+        if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name) != 0)
+            log_warn("link.resend_not_scheduled", .detail = d->name);
+        svc->kicked = true;
     }
-    zmsg_destroy(&ev);
 }
 
 /* ---- relay ------------------------------------------------------------ */
@@ -974,9 +959,7 @@ out:
     for (int i = 0; i < svc.n_bound; i++)
         zsock_destroy(&svc.bound[i].sock);
     for (int i = 0; i < svc.n_dests; i++) {
-        if (svc.dests[i].monitor)
-            (void)zmq_socket_monitor(zsock_resolve(svc.dests[i].sock), NULL, 0);
-        zsock_destroy(&svc.dests[i].monitor);
+        sockets_monitor_stop(svc.dests[i].sock, &svc.dests[i].monitor);
         zsock_destroy(&svc.dests[i].sock);
     }
     security_end();
