@@ -265,7 +265,7 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
     snprintf(max, sizeof max, "%d", link->resend_max_ms);
     const char *p[3] = { arr, init, max };
     int rc = db_run(db, "relay.sent",
-        "UPDATE outbox SET attempts = attempts + 1,"
+        "UPDATE outbox SET attempts = attempts + 1, sent_at = now(),"
         " next_at = now() + least($3::bigint, $2::bigint * (2 ^ least(attempts, 20))::bigint)"
         "           * interval '1 millisecond'"
         " WHERE id = ANY($1::uuid[]) AND acked_at IS NULL",
@@ -294,12 +294,15 @@ int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
     return found;
 }
 
-int relay_reconnected(PGconn *db, const char *dest)
+int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us)
 {
-    const char *p[1] = { dest };
+    char since[24];
+    snprintf(since, sizeof since, "%lld", (long long)lost_since_us);
+    const char *p[2] = { dest, lost_since_us ? since : NULL };
     return db_run(db, "relay.reconnected",
-        "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL AND next_at > now()",
-        1, p);
+        "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL AND next_at > now()"
+        " AND ($2::bigint IS NULL OR sent_at <= to_timestamp($2::bigint / 1e6))",
+        2, p);
 }
 
 int relay_restart(PGconn *db)

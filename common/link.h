@@ -126,11 +126,14 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
 int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
                 char dest_out[64], char type[64]);
 
-/* Makes every unacknowledged row for dest due now: its consumer has just
- * (re)connected, so whatever it may have lost goes out at once. Returns 0
- * or -1. */
+/* Makes unacknowledged rows for dest due now: its consumer has just
+ * (re)connected, so whatever it may have lost goes out at once. With
+ * lost_since_us (µs since the epoch), only the rows last sent at or before
+ * that moment, when the old connection was seen to break: what went out on
+ * the new connection is in flight, not lost, and is not sent twice. 0: every
+ * row. Returns 0 or -1. */
 __attribute__((warn_unused_result))
-int relay_reconnected(PGconn *db, const char *dest);
+int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us);
 
 /* Makes every unacknowledged row due now: called at start so that all of
  * them are resent. Returns 0 or -1. */

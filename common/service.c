@@ -40,6 +40,7 @@ struct dest {
     const char *name;
     zsock_t *sock;
     zsock_t *monitor;           /* PAIR reading the socket's connection events */
+    int64_t lost_at;            /* when the connection was last seen to break, µs; 0: never */
 };
 
 /* One message of a batch, from receipt to reply. */
@@ -294,13 +295,14 @@ static int open_sockets(struct service *svc)
          * (ZMQ_EVENT_HANDSHAKE_SUCCEEDED: the CURVE handshake is done, so a
          * message sent now goes through); watched from before the connect. */
         zsock_t *m = NULL;
-        zsock_t *s = ep ? sockets_connect_watched(svc->cfg, ep, NULL, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, &m)
+        zsock_t *s = ep ? sockets_connect_watched(svc->cfg, ep, NULL,
+                                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED, &m)
                         : NULL;
         if (!s) {
             log_fatal("service.connect_failed", .detail = log_fmt("%s at %s", *d, ep ? ep : "(no endpoint)"));
             return -1;
         }
-        svc->dests[svc->n_dests++] = (struct dest){ *d, s, m };
+        svc->dests[svc->n_dests++] = (struct dest){ *d, s, m, 0 };
     }
     return 0;
 }
@@ -327,10 +329,21 @@ static int ensure_db(struct service *svc)
  * reachable, makes what waits for it due now. */
 static void on_monitor_event(struct service *svc, struct dest *d)
 {
-    if (sockets_monitor_event(d->monitor) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-        log_info("link.connected", .detail = log_fmt("%s reachable; resending what waits for it", d->name));
-        if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name) != 0)
-            log_warn("link.resend_not_scheduled", .detail = d->name);
+    int ev = sockets_monitor_event(d->monitor);
+    if (ev == ZMQ_EVENT_DISCONNECTED) {
+        /* What went out before now may have been lost with the connection. */
+        d->lost_at = now_us();
+        log_warn("link.disconnected", .detail = log_fmt("%s unreachable; its messages wait", d->name));
+    } else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        log_info("link.connected", .detail = log_fmt("%s reachable%s", d->name,
+                 d->lost_at ? "; resending what was sent before the break" : ""));
+        /* The first connection needs nothing: everything unacknowledged
+         * was made due at start. */
+        if (d->lost_at) {
+            if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name, d->lost_at) != 0)
+                log_warn("link.resend_not_scheduled", .detail = d->name);
+            d->lost_at = 0;
+        }
         svc->kicked = true;
     }
 }

@@ -17,6 +17,9 @@ DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['intake', 'router', 'tracker', 'delivery', 'evaluation'] LOOP
     EXECUTE format('ALTER TABLE %I.outbox ADD COLUMN dest_seq bigint', r);
+    -- When the row last went out: a reconnect resends only what went out
+    -- on a connection that has broken since.
+    EXECUTE format('ALTER TABLE %I.outbox ADD COLUMN sent_at timestamptz', r);
     EXECUTE format('CREATE INDEX outbox_dest_pending ON %I.outbox (dest, dest_seq) WHERE acked_at IS NULL', r);
     EXECUTE format($t$
       CREATE TABLE %I.outbox_seq (

@@ -151,8 +151,67 @@ static void on_link_events(zsock_t *s, zsock_t *monitor, const char *dept, struc
         log_warn("agent.monitor_unreadable", .dept = dept);
 }
 
-/* Stores one task or notice and acknowledges it; see the file comment. */
-static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__Envelope *env,
+/* The order of what the router sends this department: the last number
+ * (Envelope.seq) stored, kept in the spool's ".seq" so that it survives a
+ * restart. The router numbers every task and notice for the department 1,
+ * 2, 3, ...; one that comes before an older one (lost with a connection
+ * that broke) is held unacknowledged until the older one has been stored,
+ * so the department's systems see them in the order the router decided
+ * them. A new spool (no ".seq") takes the first number it gets as its
+ * start; a number at or below the last one is stored all the same when its
+ * file is not there, so nothing is lost whatever the spool's history. */
+struct spool_order {
+    uint64_t last;
+    char path[600];
+};
+
+static void order_load(struct spool_order *so, const char *spool)
+{
+    snprintf(so->path, sizeof so->path, "%s/.seq", spool);
+    so->last = 0;
+    FILE *f = fopen(so->path, "r");
+    unsigned long long v;
+    if (f && fscanf(f, "%llu", &v) == 1)
+        so->last = v;
+    if (f)
+        fclose(f);
+}
+
+/* Records seq as stored (when it is newer): written to a temporary file,
+ * fsync'ed and renamed over ".seq". Losing it is harmless (an older number
+ * means some resends are acknowledged again), so a failure is only logged. */
+static void order_advance(struct spool_order *so, uint64_t seq, const char *dept)
+{
+    if (seq <= so->last)
+        return;
+    so->last = seq;
+    char tmp[620];
+    snprintf(tmp, sizeof tmp, "%s.tmp", so->path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "%llu\n", (unsigned long long)seq) > 0 && fflush(f) == 0 &&
+             fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, so->path) != 0)
+        log_warn("agent.seq_unsaved", .dept = dept, .detail = log_fmt("%s: %s", so->path, strerror(errno)));
+}
+
+/* Whether env must wait for an older message: logs message.early and
+ * answers nothing, so the router sends it again. */
+static bool too_early(const struct spool_order *so, const Bangdai__Envelope *env, const char *dept)
+{
+    if (!env->seq || !so->last || env->seq <= so->last + 1)
+        return false;
+    log_info("message.early", .dept = dept, .msg_id = env->id,
+             .detail = log_fmt("%s #%llu waits for #%llu", env->type, (unsigned long long)env->seq,
+                               (unsigned long long)so->last + 1));
+    return true;
+}
+
+/* Stores one task or notice and acknowledges it; see the file comment.
+ * Returns 0 when it was stored (now or before) and acknowledged, -1 when
+ * not (the router sends it again). */
+static int store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__Envelope *env,
                           const uint8_t *data, size_t len, const char *suffix,
                           const char *case_no, const char *task, const char *what)
 {
@@ -169,7 +228,7 @@ static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__
         /* Not stored, so not acknowledged: the router sends it again. */
         log_error("agent.spool_failed", .case_no = case_no, .task = task, .dept = o->dept,
                   .detail = strerror(errno));
-        return;
+        return -1;
     }
     /* The other crash: stored, but the Ack never left. The router sends the
      * task again under the same id, which must find the file. */
@@ -182,14 +241,17 @@ static void store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__
     ack.ref_id = env->id;
     (void)envelope_send(s, NULL, MSG_ACK, "dept", case_no, &ack.base);
     log_info(stored ? (strcmp(suffix, "task") == 0 ? "task.stored" : "notice.stored") : "message.duplicate",
-             .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id, .detail = what);
+             .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id,
+             .detail = what);
     snprintf(file, sizeof file, "%s/%s", o->spool, name);
     if (stored && o->exec)
         hook(o, file, task);
+    return 0;
 }
 
 /* Handles one frame from the router. */
-static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data, size_t len)
+static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *so,
+                     const uint8_t *data, size_t len)
 {
     char err[256];
     Bangdai__Envelope *env = envelope_unpack(data, len, err, sizeof err);
@@ -197,6 +259,24 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data,
         log_error("agent.malformed", .dept = o->dept, .detail = err);
         return;
     }
+    bool numbered = strcmp(env->type, MSG_TASK_ASSIGNED) == 0 || strcmp(env->type, MSG_TASK_NOTICE) == 0;
+    /* Fault injection for the order test: the second numbered message is
+     * lost on the way, as with a connection that broke under it. */
+    static int numbered_seen;
+    const char *fault = getenv("BANGDAI_FAULT");
+    if (numbered && env->seq && fault && strcmp(fault, "agent-lose-second") == 0 &&
+        ++numbered_seen == 2) {
+        log_warn("agent.fault_injected", .dept = o->dept, .msg_id = env->id,
+                 .detail = log_fmt("%s #%llu dropped as if lost", env->type, (unsigned long long)env->seq));
+        bangdai__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    if (numbered && too_early(so, env, o->dept)) {
+        bangdai__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    /* Answered (stored, or refused for good): the next number may come. */
+    bool answered = true;
     if (strcmp(env->type, MSG_TASK_ASSIGNED) == 0) {
         Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
         if (!t || strcmp(t->dept, o->dept) != 0) {
@@ -205,10 +285,11 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data,
             (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
                                       t ? "task of another department" : "payload is not a TaskAssigned");
         } else {
-            store_and_ack(s, o, env, data, len, "task", t->case_no, t->task_id,
-                          log_fmt("%s %s %s, specialist %s%s%s", t->kind, t->item_code, t->item_name,
+            answered = store_and_ack(s, o, env, data, len, "task", t->case_no, t->task_id,
+                          log_fmt("#%llu %s %s %s, specialist %s%s%s", (unsigned long long)env->seq,
+                                  t->kind, t->item_code, t->item_name,
                                   t->specialist_id, t->previous_specialist[0] ? ", reassigned from " : "",
-                                  t->previous_specialist));
+                                  t->previous_specialist)) == 0;
         }
         if (t)
             bangdai__task_assigned__free_unpacked(t, NULL);
@@ -218,8 +299,9 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data,
             log_error("agent.notice_refused", .dept = o->dept, .msg_id = env->id, .detail = "bad notice");
             (void)envelope_send_error(s, NULL, "dept", env->id, ERR_MALFORMED, "payload", "not a notice of this department");
         } else {
-            store_and_ack(s, o, env, data, len, "notice", n->case_no, n->task_id,
-                          log_fmt("%s: %s", n->kind, n->text));
+            answered = store_and_ack(s, o, env, data, len, "notice", n->case_no, n->task_id,
+                                     log_fmt("#%llu %s: %s", (unsigned long long)env->seq, n->kind,
+                                             n->text)) == 0;
         }
         if (n)
             bangdai__task_notice__free_unpacked(n, NULL);
@@ -229,6 +311,8 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, const uint8_t *data,
         (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
                                   log_fmt("the agent does not take '%s'", env->type));
     }
+    if (numbered && answered)
+        order_advance(so, env->seq, o->dept);
     bangdai__envelope__free_unpacked(env, NULL);
 }
 
@@ -252,7 +336,10 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
         log_fatal("agent.connect_failed", .dept = o->dept, .detail = cli->cfg->endpoints.router_dept);
         return 1;
     }
-    log_info("agent.started", .dept = o->dept, .detail = log_fmt("spool %s", o->spool));
+    struct spool_order so;
+    order_load(&so, o->spool);
+    log_info("agent.started", .dept = o->dept,
+             .detail = log_fmt("spool %s, last stored #%llu", o->spool, (unsigned long long)so.last));
     struct link_state ls = { .connected = false };
     while (!stopping) {
         /* Connection events first, so that a new connection's first Hello
@@ -270,7 +357,7 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, zsock_resolve(s), ZMQ_DONTWAIT) >= 0)
-                on_frame(s, o, zmq_msg_data(&m), zmq_msg_size(&m));
+                on_frame(s, o, &so, zmq_msg_data(&m), zmq_msg_size(&m));
             zmq_msg_close(&m);
         }
     }

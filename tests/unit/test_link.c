@@ -873,12 +873,31 @@ static void test_window_and_skipped_destination(void **state)
 
     /* The consumer reconnected: what it may have lost is due at once, in
      * order, without waiting out the back-off. */
-    assert_int_equal(relay_reconnected(db, "tracker"), 0);
+    assert_int_equal(relay_reconnected(db, "tracker", 0), 0);
     assert_int_equal(relay_due(db, 10, 2, skip, 1, &b), 0);
     assert_int_equal(b.n, 2);
     assert_string_equal(b.rows[0].id, t[1]);
     assert_string_equal(b.rows[1].id, t[2]);
     relay_batch_clear(&b);
+}
+
+/* After a break, only what went out on the broken connection is sent again
+ * at once; what went out on the new one is in flight, not lost. */
+static void test_reconnect_resends_only_what_the_break_lost(void **state)
+{
+    PGconn *db = need_db(state);
+    const struct cfg_link link = { .resend_initial_ms = 60000, .resend_max_ms = 60000 };
+    char old_row[UUID_STR_LEN], new_row[UUID_STR_LEN];
+    append_committed(db, "tracker", CASE_NO, "T-1", old_row);
+    append_committed(db, "tracker", CASE_NO, "T-2", new_row);
+    const char *ids[] = { old_row, new_row };
+    assert_int_equal(relay_sent(db, ids, 2, &link), 0);
+    exec_ok(db, "UPDATE outbox SET sent_at = now() - interval '10 seconds' WHERE id = $1", old_row, NULL);
+    /* The break was seen 5 s ago: the first row went out before it. */
+    int64_t lost_at = now_us() - 5 * 1000000LL;
+    assert_int_equal(relay_reconnected(db, "tracker", lost_at), 0);
+    const char *want[] = { old_row };
+    expect_due(db, 10, want, 1);
 }
 
 /* A row acknowledged by the wrong destination stays pending. */
@@ -980,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_seq_large_values_round_trip),
         cmocka_unit_test_setup(test_window_and_skipped_destination, test_setup),
         cmocka_unit_test_setup(test_ack_counts_only_from_its_destination, test_setup),
+        cmocka_unit_test_setup(test_reconnect_resends_only_what_the_break_lost, test_setup),
         cmocka_unit_test_setup(test_in_order_per_sender, test_setup),
         cmocka_unit_test_setup(test_inbox_per_sender, test_setup),
     };

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A department agent stores what the router sends in the router's order: a
+# task that comes before an older one (the older one lost on the way) is held
+# unacknowledged until the older one is stored, and the agent remembers where
+# it is across a restart (its spool's .seq).
+. "$(dirname "$0")/lib.sh"
+
+start_all
+fresh() {
+  local f="$T/request-$RANDOM$RANDOM.yaml"
+  sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" -e "s/^items: .*/items: [LX-BA]/" \
+    "$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml" >"$f"
+  echo "$f"
+}
+# Three cases, one item each at the same department, while its agent is away.
+c1=$(submit "$(fresh)"); c2=$(submit "$(fresh)"); c3=$(submit "$(fresh)")
+tasks="'$c1-T1', '$c2-T1', '$c3-T1'"
+wait_for "the router made the three tasks" sql_is 3 "SELECT count(*) FROM router.tasks WHERE task_id IN ($tasks)"
+d=$(sql "SELECT dept FROM router.tasks WHERE task_id = '$c1-T1'")
+[ "$(sql "SELECT count(DISTINCT dept) FROM router.tasks WHERE task_id IN ($tasks)")" = 1 ] \
+  || fail "the three items should share a department"
+wait_for "the tasks numbered for $d" sql_is "1 2 3" \
+  "SELECT string_agg(dest_seq::text, ' ' ORDER BY dest_seq) FROM router.outbox WHERE dest = 'dept:$d'"
+id() { sql "SELECT id FROM router.outbox WHERE dest = 'dept:$d' AND dest_seq = $1"; }
+id1=$(id 1); id2=$(id 2); id3=$(id 3)
+
+# The agent loses the second message it gets (#2), as with a connection that
+# broke under it; #3, which comes right behind, must wait for #2.
+BANGDAI_FAULT=agent-lose-second "$BIN/bangdai-dept" run --dept "$d" --spool "$T/spool/$d" 2>>"$T/dept-$d.log" &
+PIDS[dept-$d]=$!
+wait_for "the three tasks RECEIVED" sql_is 3 \
+  "SELECT count(*) FROM router.tasks WHERE task_id IN ($tasks) AND state = 'RECEIVED'"
+log="$T/dept-$d.log"
+grep -q "\"event\":\"agent.fault_injected\".*\"msg\":\"$id2\"" "$log" || fail "#2 was not the message lost"
+# Stored in the router's order, each once.
+stored=$(grep '"event":"task.stored"' "$log" | grep -o '"msg":"[^"]*"' | cut -d'"' -f4 | tr '\n' ' ')
+[ "$stored" = "$id1 $id2 $id3 " ] || fail "stored in the order '$stored', expected $id1 $id2 $id3"
+[ "$(cat "$T/spool/$d/.seq")" = 3 ] || fail "the spool's .seq says $(cat "$T/spool/$d/.seq"), expected 3"
+
+# A restart keeps the place: the next task is #4 and is stored at once.
+stop "dept-$d"
+agent "$d"
+c4=$(submit "$(fresh)")
+wait_for "the fourth task RECEIVED" sql_is RECEIVED "SELECT state FROM router.tasks WHERE task_id = '$c4-T1'"
+grep -q '"event":"agent.started".*last stored #3' "$log" || fail "the restarted agent did not know its place"
+[ "$(cat "$T/spool/$d/.seq")" = 4 ] || fail ".seq after the fourth task: $(cat "$T/spool/$d/.seq")"
+[ "$(ls "$T/spool/$d" | grep -c '\.task$')" = 4 ] || fail "expected four spool files"
+
+for n in "${!PIDS[@]}"; do stop "$n"; done
+note "ok"
