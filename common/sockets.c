@@ -175,8 +175,13 @@ static zsock_t *connect_dealer(const struct config *cfg, const char *endpoint, c
         return NULL;
     }
     zsock_set_immediate(s, 1);
+    /* Reconnect attempts back off from 100 ms to at most 500 ms: a consumer
+     * that comes back is found within half a second, which bounds how long
+     * its backlog waits after it is reachable again (the link's resends
+     * start on the handshake). An attempt on a dead port is one refused
+     * TCP connect, cheap enough twice a second. */
     zsock_set_reconnect_ivl(s, 100);
-    zsock_set_reconnect_ivl_max(s, 5000);
+    zsock_set_reconnect_ivl_max(s, 500);
     if (identity)
         zsock_set_identity(s, identity);
     /* The watch starts before the connect: an event of the first connection
