@@ -118,38 +118,39 @@ int service_reply(struct service *svc, const char *type, const char *case_no,
     return it->reply ? 0 : SERVICE_RETRY;
 }
 
-int service_refuse(struct service *svc, const char *code, const char *field, const char *fmt, ...)
+/* Records code, field and the formatted reason on the message being
+ * handled. The reason often quotes what was received, maybe cut by a
+ * precision in the middle of a character: it is stored, logged and sent
+ * back, so it is made UTF-8 whatever came in. */
+static void set_reason(struct item *it, const char *code, const char *field, const char *fmt,
+                       va_list ap)
 {
-    struct item *it = svc->cur;
-    if (!it)
-        return SERVICE_REFUSE;
-    va_list ap;
     snprintf(it->code, sizeof it->code, "%s", code);
     snprintf(it->field, sizeof it->field, "%s", field ? field : "");
-    va_start(ap, fmt);
     vsnprintf(it->message, sizeof it->message, fmt, ap);
-    va_end(ap);
-    /* The reason often quotes what was received, maybe cut by a precision
-     * in the middle of a character: it is stored, logged and sent back,
-     * so it must be UTF-8 whatever came in. */
     utf8_scrub(it->field);
     utf8_scrub(it->message);
+}
+
+int service_refuse(struct service *svc, const char *code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    if (!svc->cur)
+        return SERVICE_REFUSE;
+    va_start(ap, fmt);
+    set_reason(svc->cur, code, field, fmt, ap);
+    va_end(ap);
     return SERVICE_REFUSE;
 }
 
 int service_defer(struct service *svc, const char *code, const char *field, const char *fmt, ...)
 {
-    struct item *it = svc->cur;
-    if (!it)
-        return SERVICE_DEFER;
     va_list ap;
-    snprintf(it->code, sizeof it->code, "%s", code);
-    snprintf(it->field, sizeof it->field, "%s", field ? field : "");
+    if (!svc->cur)
+        return SERVICE_DEFER;
     va_start(ap, fmt);
-    vsnprintf(it->message, sizeof it->message, fmt, ap);
+    set_reason(svc->cur, code, field, fmt, ap);
     va_end(ap);
-    utf8_scrub(it->field);
-    utf8_scrub(it->message);
     return SERVICE_DEFER;
 }
 

@@ -399,19 +399,25 @@ static int check_fields(struct service *svc, enum task_state from, enum task_sta
 }
 
 /* Closes the coordination and help tasks of a case once every item task is
- * decided: the service they accompany is over. */
+ * decided: the service they accompany is over. Each agent is told with a
+ * TaskNotice "closed", which its link delivers after the task itself, so a
+ * department whose agent was away when the task came learns both. */
 static int close_companions(struct service *svc, const char *case_no)
 {
     const char *p[1] = { case_no };
     PGresult *res = db_exec(service_db(svc), "router.companions",
-        "SELECT task_id FROM tasks t WHERE case_no = $1 AND kind <> 'item' AND state NOT IN " OPEN_STATES
+        "SELECT task_id, dept, specialist_id FROM tasks t WHERE case_no = $1 AND kind <> 'item' AND state NOT IN " OPEN_STATES
         " AND NOT EXISTS (SELECT 1 FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'"
         "                 AND i.state NOT IN " OPEN_STATES ")", 1, p);
     if (!res)
         return SERVICE_RETRY;
     int rc = SERVICE_OK;
-    for (int i = 0; i < PQntuples(res) && rc == SERVICE_OK; i++)
+    for (int i = 0; i < PQntuples(res) && rc == SERVICE_OK; i++) {
         rc = router_move(svc, PQgetvalue(res, i, 0), "CLOSED", "router", NULL);
+        if (rc == SERVICE_OK)
+            rc = router_notice(svc, PQgetvalue(res, i, 0), case_no, PQgetvalue(res, i, 1), "closed",
+                               PQgetvalue(res, i, 2), "every item of the case is decided; this task is closed");
+    }
     PQclear(res);
     return rc;
 }

@@ -114,6 +114,16 @@ wait_for() {
 }
 
 submit() { "$BIN/bangdai-hall" submit "$@"; }
+
+# fresh_request EXAMPLE [ITEMS]: writes a copy of deploy/examples/EXAMPLE with a
+# new request id (and, given ITEMS such as "LX-BA,SG-XK", only those items)
+# and prints its path, for submit.
+fresh_request() {
+  local f="$T/request-$RANDOM$RANDOM.yaml"
+  sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" \
+      ${2:+-e "s/^items: .*/items: [$2]/"} "$BANGDAI_ROOT/deploy/examples/$1" >"$f"
+  echo "$f"
+}
 status() { "$BIN/bangdai-hall" status "$1"; }
 
 # The tasks of a case as "TASK DEPT STATE KIND" lines, from bangdai-hall

@@ -80,9 +80,7 @@ cmp -s "$T/hooked/"*.task "$T/spool/zjw/"*.task || fail "the hook did not get th
 kill9 dept-fgw
 agent fgw
 wait_for "router saw the agent again" logged_at_least 3 "$T/router.log" '"event":"agent.connected","department":"fgw"'
-sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" -e "s/^items: .*/items: [LX-BA]/" \
-  "$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml" >"$T/next.yaml"
-next=$(submit "$T/next.yaml")
+next=$(submit "$(fresh_request agency-three-items.yaml LX-BA)")
 wait_for "the router made fgw's next task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$next' AND dept = 'fgw'"
 next_id=$(assign_id "$next" fgw)
 wait_for "fgw stored its next task" sh -c "grep '\"event\":\"task.stored\"' '$T/dept-fgw.log' | grep -q '\"msg\":\"$next_id\"'"

@@ -6,14 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 start_all
-fresh() {
-  local f="$T/request-$RANDOM$RANDOM.yaml"
-  sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" -e "s/^items: .*/items: [LX-BA]/" \
-    "$BANGDAI_ROOT/deploy/examples/agency-three-items.yaml" >"$f"
-  echo "$f"
-}
 # Three cases, one item each at the same department, while its agent is away.
-c1=$(submit "$(fresh)"); c2=$(submit "$(fresh)"); c3=$(submit "$(fresh)")
+one_item() { submit "$(fresh_request agency-three-items.yaml LX-BA)"; }
+c1=$(one_item); c2=$(one_item); c3=$(one_item)
 tasks="'$c1-T1', '$c2-T1', '$c3-T1'"
 wait_for "the router made the three tasks" sql_is 3 "SELECT count(*) FROM router.tasks WHERE task_id IN ($tasks)"
 d=$(sql "SELECT dept FROM router.tasks WHERE task_id = '$c1-T1'")
@@ -40,7 +35,7 @@ stored=$(grep '"event":"task.stored"' "$log" | grep -o '"msg":"[^"]*"' | cut -d'
 # A restart keeps the place: the next task is #4 and is stored at once.
 stop "dept-$d"
 agent "$d"
-c4=$(submit "$(fresh)")
+c4=$(one_item)
 wait_for "the fourth task RECEIVED" sql_is RECEIVED "SELECT state FROM router.tasks WHERE task_id = '$c4-T1'"
 grep -q '"event":"agent.started".*last stored #3' "$log" || fail "the restarted agent did not know its place"
 [ "$(cat "$T/spool/$d/.seq")" = 4 ] || fail ".seq after the fourth task: $(cat "$T/spool/$d/.seq")"

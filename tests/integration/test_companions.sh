@@ -60,6 +60,10 @@ wait_for "the hall sees the coordination task CLOSED" sh -c "'$BIN/bangdai-hall'
 agent gxq
 wait_for "the router outbox drained" sql_is 0 "SELECT count(*) FROM router.outbox WHERE acked_at IS NULL"
 wait_for "gxq stored its task" logged_at_least 1 "$T/dept-gxq.log" '"event":"task.stored"'
+# ... and then, in that order, the notice that it is closed.
+wait_for "gxq stored the closing notice" logged_at_least 1 "$T/dept-gxq.log" '"event":"notice.stored".*closed'
+[ "$(grep -o '"event":"\(task\|notice\).stored"' "$T/dept-gxq.log" | tr '\n' ' ')" = \
+  '"event":"task.stored" "event":"notice.stored" ' ] || fail "gxq stored, in order: $(grep -o '"event":"[a-z]*.stored"' "$T/dept-gxq.log" | tr '\n' ' ')"
 [ "$(sql "SELECT state FROM router.tasks WHERE task_id = '$coord'")" = CLOSED ] || fail "a late Ack moved $coord"
 [ "$(sql "SELECT count(*) FROM router.task_history WHERE task_id = '$coord'")" = 2 ] \
   || fail "history of $coord: $(sql "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$coord'")"

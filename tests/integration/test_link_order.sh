@@ -11,12 +11,6 @@
 sed -i -e "s/resend_initial_ms: [0-9]*/resend_initial_ms: 1000/" \
        -e "s/resend_max_ms: [0-9]*/resend_max_ms: 30000/" "$T/config.yaml"
 
-fresh() {   # fresh EXAMPLE [ITEMS]: a copy of the example with a new request id
-  local f="$T/request-$RANDOM$RANDOM.yaml"
-  sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" \
-      ${2:+-e "s/^items: .*/items: [$2]/"} "$BANGDAI_ROOT/deploy/examples/$1" >"$f"
-  echo "$f"
-}
 state_of() { sql "SELECT state FROM router.tasks WHERE task_id = '$1'"; }
 no_refusals() {
   for s in intake router tracker delivery evaluation; do
@@ -38,7 +32,7 @@ for d in fgw slj zjw gxq jw ghzy; do agent $d; done
 
 # 1. The tracker is down while a 帮办 case is opened and its first item is
 #    received.
-c=$(submit "$(fresh help-school.yaml)")
+c=$(submit "$(fresh_request help-school.yaml)")
 t1="$c-T1"
 wait_for "T1 received by its department" sql_is RECEIVED "SELECT state FROM router.tasks WHERE task_id = '$t1'"
 dept_t1=$(sql "SELECT dept FROM router.tasks WHERE task_id = '$t1'")
@@ -76,7 +70,7 @@ no_refusals
 # 4. A withdrawal committed while the router is down comes after the case it
 #    withdraws: the router opens the case, then cancels its tasks.
 stop router
-c2=$(submit "$(fresh agency-three-items.yaml)")
+c2=$(submit "$(fresh_request agency-three-items.yaml)")
 "$BIN/bangdai-hall" withdraw "$c2" --reason "项目调整" >/dev/null || fail "withdraw $c2"
 start router
 wait_for "the withdrawn case's tasks cancelled" all_tasks "$c2" CANCELLED 4
@@ -86,7 +80,7 @@ wait_for "the withdrawn case's tasks cancelled" all_tasks "$c2" CANCELLED 4
 #    the last item is approved while delivery is down, the unit withdraws,
 #    then delivery ends the service and evaluation opens a return visit.
 stop delivery
-c3=$(submit "$(fresh agency-three-items.yaml SG-XK)")
+c3=$(submit "$(fresh_request agency-three-items.yaml SG-XK)")
 wait_for "two tasks RECEIVED" all_tasks "$c3" RECEIVED 2
 move3() { dept update "$c3-T1" "$@" --dept zjw >/dev/null || fail "move $*"; }
 move3 accepted --when "2026-11-30 09:00" --where "垫江县高新区项目现场"
