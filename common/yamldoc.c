@@ -314,7 +314,7 @@ int ydoc_text(struct ydoc *doc, const yaml_node_t *node, const char *path,
 int ydoc_strdup(struct ydoc *doc, const yaml_node_t *node, const char *path,
                 char **out)
 {
-    const char *v;
+    const char *v = NULL;
     if (ydoc_text(doc, node, path, &v) < 0)
         return -1;
     char *copy = strdup(v);
@@ -327,7 +327,7 @@ int ydoc_strdup(struct ydoc *doc, const yaml_node_t *node, const char *path,
 int ydoc_int(struct ydoc *doc, const yaml_node_t *node, const char *path,
              int min, int max, int *out)
 {
-    const char *v;
+    const char *v = NULL;
     if (ydoc_text(doc, node, path, &v) < 0)
         return -1;
     /* strtol alone would accept " 12", "+12", "12abc" and "0x1F"; a config
@@ -346,7 +346,7 @@ int ydoc_int(struct ydoc *doc, const yaml_node_t *node, const char *path,
 int ydoc_bool(struct ydoc *doc, const yaml_node_t *node, const char *path,
               bool *out)
 {
-    const char *v;
+    const char *v = NULL;
     if (ydoc_text(doc, node, path, &v) < 0)
         return -1;
     if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0) {

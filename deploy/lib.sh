@@ -5,10 +5,15 @@
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
 
-# Installs the Debian packages that are missing (needs root; apt-get).
+# What tests/run.sh needs beyond that: a second compiler, so that the code is
+# known to build with clang too.
+BANGDAI_TEST_PACKAGES="clang"
+
+# Installs the Debian packages that are missing (needs root; apt-get):
+# BANGDAI_PACKAGES and any package names given.
 bd_install_deps() {
   local missing="" p
-  for p in $BANGDAI_PACKAGES; do
+  for p in $BANGDAI_PACKAGES "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0

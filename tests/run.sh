@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test of bangdai, from a bare Debian 12 machine:
-# installs what is missing, builds a normal build (build/) and an
-# AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/), starts a
+# installs what is missing, builds a normal build (build/), an
+# AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and,
+# to check that they build without a warning, a packager's Release build with
+# gcc (build-release/) and with clang (build-clang/), starts a
 # private PostgreSQL in a temporary directory, runs every test of both builds
 # with ctest, and stops PostgreSQL. Exit status 0 only when all passed.
 set -euo pipefail
 BANGDAI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$BANGDAI_ROOT/deploy/lib.sh"
 
-bd_install_deps
+bd_install_deps $BANGDAI_TEST_PACKAGES
 echo "== build (RelWithDebInfo) into build/"
-bd_build "$BANGDAI_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBANGDAI_SANITIZE=OFF
+bd_build "$BANGDAI_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBANGDAI_SANITIZE=OFF -DBANGDAI_WERROR=ON
 echo "== build (ASan + UBSan) into build-asan/"
-bd_build "$BANGDAI_ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DBANGDAI_SANITIZE=ON
+bd_build "$BANGDAI_ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DBANGDAI_SANITIZE=ON -DBANGDAI_WERROR=ON
+# A packager's builds: Release (-O3, where gcc warns most) with gcc and with
+# clang; both must build without a warning. Built only, not tested again.
+echo "== build (Release, gcc) into build-release/"
+bd_build "$BANGDAI_ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DBANGDAI_WERROR=ON
+echo "== build (Release, clang) into build-clang/"
+CC=clang bd_build "$BANGDAI_ROOT/build-clang" -DCMAKE_BUILD_TYPE=Release -DBANGDAI_WERROR=ON
 
 PGTMP=$(mktemp -d /tmp/bangdai-pg.XXXXXX)
 chmod 755 "$PGTMP"
