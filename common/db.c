@@ -51,6 +51,11 @@ static void copy_field(char *dst, size_t len, const PGresult *res, int code)
 
 void db_note_error(PGconn *db, const PGresult *res)
 {
+    /* After a failed statement every later one fails with 25P02 until the
+     * rollback; the first failure is the one that says what went wrong. */
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (last_error.sqlstate[0] && state && strcmp(state, "25P02") == 0)
+        return;
     copy_field(last_error.sqlstate, sizeof last_error.sqlstate, res, PG_DIAG_SQLSTATE);
     copy_field(last_error.column, sizeof last_error.column, res, PG_DIAG_COLUMN_NAME);
     copy_field(last_error.constraint, sizeof last_error.constraint, res, PG_DIAG_CONSTRAINT_NAME);
@@ -65,10 +70,117 @@ bool db_error_is_data(void)
     return strncmp(last_error.sqlstate, "22", 2) == 0 || strncmp(last_error.sqlstate, "23", 2) == 0;
 }
 
-PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
-                  const char *const *params)
+/* Prepared statements, once per connection. A statement is known by its
+ * text: the first time a connection runs it, it is prepared under a name of
+ * its own ("bd<slot>"), and from then on only executed, so PostgreSQL parses
+ * and plans it once instead of at every call (planning was over half of the
+ * database's time). The cache is keyed by the connection and its
+ * generation, which db_ensure bumps when it resets the connection (a new
+ * session has no prepared statements). A full cache or a failed prepare
+ * falls back to PQexecParams. */
+#define STMT_SLOTS 512
+
+struct stmt {
+    const PGconn *db;
+    unsigned gen;
+    unsigned long hash;
+    char *sql;
+};
+
+static struct stmt stmts[STMT_SLOTS];
+static unsigned generation = 1;
+
+static unsigned long sql_hash(const char *s)
 {
-    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    unsigned long h = 1469598103934665603UL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211UL;
+    return h;
+}
+
+/* The slot of sql on db: found, or taken now (*fresh set), or -1 when the
+ * cache is full. */
+static int stmt_slot(const PGconn *db, const char *sql, bool *fresh)
+{
+    unsigned long h = sql_hash(sql);
+    *fresh = false;
+    for (int probe = 0; probe < STMT_SLOTS; probe++) {
+        int i = (int)((h + (unsigned long)probe) % STMT_SLOTS);
+        struct stmt *st = &stmts[i];
+        if (st->sql && st->db == db && st->hash == h && strcmp(st->sql, sql) == 0) {
+            if (st->gen != generation) {
+                st->gen = generation;
+                *fresh = true;
+            }
+            return i;
+        }
+        if (!st->sql || st->gen != generation) {
+            free(st->sql);
+            st->sql = strdup(sql);
+            if (!st->sql)
+                return -1;
+            st->db = db;
+            st->gen = generation;
+            st->hash = h;
+            *fresh = true;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void stmt_forget(int slot)
+{
+    free(stmts[slot].sql);
+    memset(&stmts[slot], 0, sizeof stmts[slot]);
+}
+
+void db_forget_statements(void)
+{
+    generation++;
+}
+
+PGresult *db_exec_ext(PGconn *db, const char *what, const char *sql, int n,
+                      const char *const *params, const int *lengths, const int *formats,
+                      int binary_result)
+{
+    bool fresh;
+    int slot = stmt_slot(db, sql, &fresh);
+    PGresult *res = NULL;
+    char name[16];
+    if (slot >= 0) {
+        snprintf(name, sizeof name, "bd%d", slot);
+        if (fresh) {
+            res = PQprepare(db, name, sql, n, NULL);
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                /* Inside a failed transaction, or a name a reused
+                 * connection already has: run it the plain way. */
+                stmt_forget(slot);
+                slot = -1;
+            }
+            PQclear(res);
+            res = NULL;
+        }
+    }
+    if (slot >= 0) {
+        res = PQexecPrepared(db, name, n, params, lengths, formats, binary_result);
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "26000") == 0) {
+            /* The session lost its prepared statements behind our back
+             * (DEALLOCATE ALL, a pooler): forget them all, so that each is
+             * prepared again. Outside a transaction this one can simply run
+             * again; inside, the error has aborted the transaction, and the
+             * caller's rollback and retry will find them prepared anew. */
+            db_forget_statements();
+            if (PQtransactionStatus(db) == PQTRANS_IDLE) {
+                PQclear(res);
+                res = NULL;
+                slot = -1;
+            }
+        }
+    }
+    if (slot < 0)
+        res = PQexecParams(db, sql, n, NULL, params, lengths, formats, binary_result);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
@@ -82,6 +194,12 @@ PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
     log_error("db.error", .detail = msg);
     PQclear(res);
     return NULL;
+}
+
+PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
+                  const char *const *params)
+{
+    return db_exec_ext(db, what, sql, n, params, NULL, NULL, 0);
 }
 
 int db_run(PGconn *db, const char *what, const char *sql, int n, const char *const *params)
@@ -113,6 +231,7 @@ int db_ensure(PGconn *db)
     if (PQstatus(db) == CONNECTION_OK)
         return 0;
     PQreset(db);
+    db_forget_statements();
     if (PQstatus(db) == CONNECTION_OK) {
         log_warn("db.reconnected");
         return 0;

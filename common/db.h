@@ -26,6 +26,17 @@ PGconn *db_connect(const struct config *cfg, const char *user, const char *schem
 PGresult *db_exec(PGconn *db, const char *what, const char *sql, int n,
                   const char *const *params);
 
+/* db_exec with per-parameter lengths and formats (NULL: all text) and the
+ * result in binary (1) or text (0). Every statement run through db_exec and
+ * db_exec_ext is prepared once per connection and then only executed. */
+PGresult *db_exec_ext(PGconn *db, const char *what, const char *sql, int n,
+                      const char *const *params, const int *lengths, const int *formats,
+                      int binary_result);
+
+/* Forgets which statements are prepared (every connection): for a
+ * connection that was reset or replaced. db_ensure calls it itself. */
+void db_forget_statements(void);
+
 /* db_exec for statements whose rows are not wanted: 0 or -1. */
 __attribute__((warn_unused_result))
 int db_run(PGconn *db, const char *what, const char *sql, int n, const char *const *params);

@@ -27,17 +27,13 @@ int outbox_append(PGconn *db, const char *source, const char *dest, const char *
      * this transaction: a rollback gives the number back, and a second
      * transaction appending for the same destination waits on the row
      * lock, so the numbers follow commit order without gaps. */
-    PGresult *res = PQexecParams(db,
+    PGresult *res = db_exec_ext(db, "outbox.append",
         "WITH s AS (INSERT INTO outbox_seq AS q (dest, last) VALUES ($2, 1)"
         "           ON CONFLICT (dest) DO UPDATE SET last = q.last + 1 RETURNING last)"
         " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq)"
         " SELECT $1, $2, $3, $4, $5, s.last FROM s",
-        5, NULL, params, lengths, formats, 0);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-        db_note_error(db, res);
-        log_error("outbox.append_failed", .case_no = case_no, .detail = PQresultErrorMessage(res));
-    }
+        5, params, lengths, formats, 0);
+    int ok = res != NULL;
     PQclear(res);
     free(frame);
     if (ok && id_out)
@@ -139,13 +135,13 @@ enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Env
     }
 }
 
-/* Formats names as a PostgreSQL text array literal, each element quoted.
- * Caller frees; NULL when out of memory. */
+/* Formats names as a PostgreSQL text array literal, each element quoted, a
+ * NULL entry as SQL NULL. Caller frees; NULL when out of memory. */
 static char *text_array(const char *const *names, int n)
 {
     size_t cap = 3;
     for (int i = 0; i < n; i++)
-        cap += 2 * strlen(names[i]) + 3;
+        cap += names[i] ? 2 * strlen(names[i]) + 3 : 5;
     char *s = malloc(cap), *p = s;
     if (!s)
         return NULL;
@@ -153,6 +149,11 @@ static char *text_array(const char *const *names, int n)
     for (int i = 0; i < n; i++) {
         if (i)
             *p++ = ',';
+        if (!names[i]) {
+            memcpy(p, "NULL", 4);
+            p += 4;
+            continue;
+        }
         *p++ = '"';
         for (const char *c = names[i]; *c; c++) {
             if (*c == '"' || *c == '\\')
@@ -183,7 +184,7 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
      * been due, so a slow or absent consumer holds a bounded amount in
      * flight and order is kept. Rows from before numbering (dest_seq NULL)
      * come first. Binary results: the frame comes back as raw bytes. */
-    PGresult *res = PQexecParams(db,
+    PGresult *res = db_exec_ext(db, "relay.due",
         "SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
         " FROM (SELECT dest FROM outbox_seq"
         "       UNION SELECT DISTINCT dest FROM outbox WHERE acked_at IS NULL AND dest_seq IS NULL) d"
@@ -191,14 +192,10 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
         "       WHERE dest = d.dest AND acked_at IS NULL"
         "       ORDER BY dest_seq NULLS FIRST LIMIT $2::int) o"
         " WHERE o.next_at <= now() AND d.dest <> ALL ($3::text[]) ORDER BY o.seq LIMIT $1::int",
-        3, NULL, p, NULL, NULL, 1);
+        3, p, NULL, NULL, 1);
     free(skipped);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_note_error(db, res);
-        log_error("relay.scan_failed", .detail = PQresultErrorMessage(res));
-        PQclear(res);
+    if (!res)
         return -1;
-    }
     int n = PQntuples(res);
     if (n == 0) {
         PQclear(res);
@@ -292,6 +289,24 @@ int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
     }
     PQclear(res);
     return found;
+}
+
+PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)
+{
+    char *idarr = uuid_array(ids, n);
+    char *fromarr = text_array(froms, n);
+    PGresult *res = NULL;
+    if (idarr && fromarr) {
+        const char *p[2] = { idarr, fromarr };
+        res = db_exec(db, "relay.acked_many",
+            "UPDATE outbox o SET acked_at = now()"
+            " FROM unnest($1::uuid[], $2::text[]) AS a(id, dest)"
+            " WHERE o.id = a.id AND o.acked_at IS NULL AND (a.dest IS NULL OR o.dest = a.dest)"
+            " RETURNING o.id::text, o.dest, o.type", 2, p);
+    }
+    free(idarr);
+    free(fromarr);
+    return res;
 }
 
 int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us)

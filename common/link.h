@@ -126,6 +126,12 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
 int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
                 char dest_out[64], char type[64]);
 
+/* relay_acked for n acknowledgements (no refusals) in one statement: row i
+ * is ids[i], counted only when its dest is froms[i] (NULL: any). Returns the
+ * rows marked now, as (id, dest, type) text columns (caller PQclears), or
+ * NULL on error. */
+PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n);
+
 /* Makes unacknowledged rows for dest due now: its consumer has just
  * (re)connected, so whatever it may have lost goes out at once. With
  * lost_since_us (µs since the epoch), only the rows last sent at or before

@@ -900,6 +900,56 @@ static void test_reconnect_resends_only_what_the_break_lost(void **state)
     expect_due(db, 10, want, 1);
 }
 
+/* Statements run through db_exec are prepared once per connection and then
+ * only executed; one the session lost behind our back is prepared again. */
+static void test_statements_prepared_once(void **state)
+{
+    PGconn *db = need_db(state);
+    const char *sql = "SELECT $1::int + 41";
+    for (int i = 0; i < 3; i++) {
+        const char *p[1] = { "1" };
+        PGresult *res = db_exec(db, "test.prepared", sql, 1, p);
+        assert_non_null(res);
+        assert_string_equal(PQgetvalue(res, 0, 0), "42");
+        PQclear(res);
+    }
+    assert_int_equal(query_long(db, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", sql), 1);
+    PGresult *gone = PQexec(db, "DEALLOCATE ALL");
+    PQclear(gone);
+    const char *p[1] = { "2" };
+    PGresult *res = db_exec(db, "test.prepared", sql, 1, p);
+    assert_non_null(res);
+    assert_string_equal(PQgetvalue(res, 0, 0), "43");
+    PQclear(res);
+    res = db_exec(db, "test.prepared", sql, 1, p);
+    assert_non_null(res);
+    PQclear(res);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", sql), 1);
+}
+
+/* Acknowledgements in one statement: each counts only from its destination. */
+static void test_acked_many(void **state)
+{
+    PGconn *db = need_db(state);
+    char a[UUID_STR_LEN], b[UUID_STR_LEN], c[UUID_STR_LEN];
+    append_committed(db, "tracker", CASE_NO, "T-1", a);
+    append_committed(db, "dept:fgw", CASE_NO, "T-2", b);
+    append_committed(db, "dept:zjw", CASE_NO, "T-3", c);
+    const char *ids[] = { a, b, c };
+    const char *froms[] = { NULL, "dept:fgw", "dept:fgw" };   /* zjw's row from fgw: no */
+    PGresult *res = relay_acked_many(db, ids, froms, 3);
+    assert_non_null(res);
+    assert_int_equal(PQntuples(res), 2);
+    PQclear(res);
+    assert_int_equal(relay_pending(db), 1);
+    assert_int_equal(query_long(db, "SELECT count(*) FROM outbox WHERE acked_at IS NULL AND id = $1", c), 1);
+    /* Again: nothing more is marked. */
+    res = relay_acked_many(db, ids, froms, 3);
+    assert_non_null(res);
+    assert_int_equal(PQntuples(res), 0);
+    PQclear(res);
+}
+
 /* A row acknowledged by the wrong destination stays pending. */
 static void test_ack_counts_only_from_its_destination(void **state)
 {
@@ -999,6 +1049,8 @@ int main(void)
         cmocka_unit_test(test_seq_large_values_round_trip),
         cmocka_unit_test_setup(test_window_and_skipped_destination, test_setup),
         cmocka_unit_test_setup(test_ack_counts_only_from_its_destination, test_setup),
+        cmocka_unit_test_setup(test_statements_prepared_once, test_setup),
+        cmocka_unit_test_setup(test_acked_many, test_setup),
         cmocka_unit_test_setup(test_reconnect_resends_only_what_the_break_lost, test_setup),
         cmocka_unit_test_setup(test_in_order_per_sender, test_setup),
         cmocka_unit_test_setup(test_inbox_per_sender, test_setup),
