@@ -93,39 +93,87 @@ int inbox_refuse(PGconn *db, const char *sender, const Bangdai__Envelope *env, c
         7, p);
 }
 
-enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Envelope *env,
-                              uint64_t *last, struct inbox_refusal *prior)
+/* The consumer's place in each sender's numbering. The database row
+ * (link_in) is the truth; this process keeps a copy so that checking a
+ * message costs no statement: `committed` is the row as of the last commit,
+ * `pending` what this transaction has counted since. One statement per
+ * sender and batch writes it back (link_senders_flush), and only if the row
+ * still holds what this process last committed, so two processes consuming
+ * one link could never both count the same number. */
+struct sender_place {
+    char *sender;
+    uint64_t committed, pending;
+    bool loaded;
+};
+
+struct link_senders {
+    struct sender_place *v;
+    size_t n, cap;
+};
+
+struct link_senders *link_senders_new(void)
 {
-    char seq[24];
-    snprintf(seq, sizeof seq, "%llu", (unsigned long long)env->seq);
-    const char *p[2] = { sender, seq };
-    /* The common case in one statement: the number that comes next. */
-    PGresult *res = db_exec(db, "link.next",
-        "UPDATE link_in SET last_seq = $2::bigint, updated_at = now()"
-        " WHERE sender = $1 AND last_seq = $2::bigint - 1", 2, p);
-    if (!res)
-        return LINK_ORDER_FAILED;
-    int next = db_affected(res) == 1;
-    PQclear(res);
-    if (next) {
-        *last = env->seq;
-        return LINK_NEXT;
+    return calloc(1, sizeof(struct link_senders));
+}
+
+void link_senders_destroy(struct link_senders **lsp)
+{
+    struct link_senders *ls = *lsp;
+    if (!ls)
+        return;
+    for (size_t i = 0; i < ls->n; i++)
+        free(ls->v[i].sender);
+    free(ls->v);
+    free(ls);
+    *lsp = NULL;
+}
+
+/* The place of sender, read from link_in the first time. NULL on error. */
+static struct sender_place *place_of(struct link_senders *ls, PGconn *db, const char *sender)
+{
+    struct sender_place *sp = NULL;
+    for (size_t i = 0; i < ls->n && !sp; i++)
+        if (strcmp(ls->v[i].sender, sender) == 0)
+            sp = &ls->v[i];
+    if (!sp) {
+        if (ls->n == ls->cap) {
+            size_t cap = ls->cap ? 2 * ls->cap : 16;
+            struct sender_place *v = realloc(ls->v, cap * sizeof *v);
+            if (!v)
+                return NULL;
+            ls->v = v;
+            ls->cap = cap;
+        }
+        sp = &ls->v[ls->n];
+        memset(sp, 0, sizeof *sp);
+        if (!(sp->sender = strdup(sender)))
+            return NULL;
+        ls->n++;
     }
-    res = db_exec(db, "link.last", "SELECT last_seq FROM link_in WHERE sender = $1", 1, p);
-    if (!res)
-        return LINK_ORDER_FAILED;
-    const char *v = db_value(res, 0, 0);
-    *last = v ? strtoull(v, NULL, 10) : 0;
-    PQclear(res);
-    if (!v && env->seq == 1) {
-        /* The first message this sender ever sent here. */
-        if (db_run(db, "link.first",
-                   "INSERT INTO link_in (sender, last_seq) VALUES ($1, $2::bigint)", 2, p))
-            return LINK_ORDER_FAILED;
-        *last = 1;
-        return LINK_NEXT;
+    if (!sp->loaded) {
+        const char *p[1] = { sender };
+        PGresult *res = db_exec(db, "link.last", "SELECT last_seq FROM link_in WHERE sender = $1", 1, p);
+        if (!res)
+            return NULL;
+        const char *v = db_value(res, 0, 0);
+        sp->committed = sp->pending = v ? strtoull(v, NULL, 10) : 0;
+        sp->loaded = true;
+        PQclear(res);
     }
-    if (env->seq > *last)
+    return sp;
+}
+
+enum link_order link_senders_check(struct link_senders *ls, PGconn *db, const char *sender,
+                                   const Bangdai__Envelope *env, uint64_t *last,
+                                   struct inbox_refusal *prior)
+{
+    struct sender_place *sp = place_of(ls, db, sender);
+    if (!sp)
+        return LINK_ORDER_FAILED;
+    *last = sp->pending;
+    if (env->seq == sp->pending + 1)
+        return LINK_NEXT;
+    if (env->seq > sp->pending)
         return LINK_EARLY;
     /* Applied or refused before: answer the same again. */
     switch (prior_refusal(db, sender, env->id, prior)) {
@@ -133,6 +181,59 @@ enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Env
     case 0: return LINK_SEEN;
     default: return LINK_ORDER_FAILED;
     }
+}
+
+void link_senders_advance(struct link_senders *ls, const char *sender, uint64_t seq)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        if (strcmp(ls->v[i].sender, sender) == 0 && seq > ls->v[i].pending)
+            ls->v[i].pending = seq;
+}
+
+int link_senders_flush(struct link_senders *ls, PGconn *db)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        struct sender_place *sp = &ls->v[i];
+        if (!sp->loaded || sp->pending == sp->committed)
+            continue;
+        char to[24], from[24];
+        snprintf(to, sizeof to, "%llu", (unsigned long long)sp->pending);
+        snprintf(from, sizeof from, "%llu", (unsigned long long)sp->committed);
+        const char *p[3] = { sp->sender, to, from };
+        PGresult *res = db_exec(db, "link.count",
+            "INSERT INTO link_in AS l (sender, last_seq) VALUES ($1, $2::bigint)"
+            " ON CONFLICT (sender) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()"
+            " WHERE l.last_seq = $3::bigint RETURNING 1", 3, p);
+        if (!res)
+            return -1;
+        int ok = PQntuples(res) == 1;
+        PQclear(res);
+        if (!ok) {
+            log_error("link.place_moved", .detail = log_fmt("%s: link_in is no longer at #%s; reloading",
+                                                             sp->sender, from));
+            sp->loaded = false;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void link_senders_committed(struct link_senders *ls)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        ls->v[i].committed = ls->v[i].pending;
+}
+
+void link_senders_forget(struct link_senders *ls)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        ls->v[i].loaded = false;
+}
+
+void link_senders_rollback(struct link_senders *ls)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        ls->v[i].pending = ls->v[i].committed;
 }
 
 /* Formats names as a PostgreSQL text array literal, each element quoted, a

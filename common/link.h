@@ -11,7 +11,7 @@
  *    after a restart (relay_restart) and when the peer's connection is
  *    (re)established (relay_reconnected).
  * 3. The consumer applies a sender's number n only right after n - 1
- *    (link_in_order): an older number is a duplicate, answered again as
+ *    (link_senders_check): an older number is a duplicate, answered again as
  *    before; a later one is early, not applied and not answered, so it comes
  *    again once the gap has filled. Unsequenced messages (the CLIs' orders,
  *    agents' reports) are deduplicated by id in the inbox (inbox_record).
@@ -73,18 +73,48 @@ int inbox_refuse(PGconn *db, const char *sender, const Bangdai__Envelope *env, c
 
 /* Where env (env->seq > 0) stands in the order of sender's messages. */
 enum link_order {
-    LINK_NEXT = 1,              /* the next one: apply it (already counted) */
+    LINK_NEXT = 1,              /* the next one: apply it, then link_senders_advance */
     LINK_SEEN = 0,              /* applied before: acknowledge again */
     LINK_REFUSED = 2,           /* refused before: *prior holds the Error to repeat */
     LINK_EARLY = 3,             /* an older one is missing: hold this one */
     LINK_ORDER_FAILED = -1,     /* database error: roll back */
 };
 
-/* Checks env->seq against the last number applied from sender and, when it
- * is the next one, counts it, inside the caller's transaction (roll back to
- * undo). Writes the last number applied to *last. */
-enum link_order link_in_order(PGconn *db, const char *sender, const Bangdai__Envelope *env,
-                              uint64_t *last, struct inbox_refusal *prior);
+/* The consumer's place in each sender's numbering (link_in), kept in memory
+ * between statements: checking a message costs no statement, and one per
+ * sender and batch writes the new place back. Use: link_senders_check each
+ * numbered message; link_senders_advance when it was applied or refused for
+ * good; link_senders_flush before the commit; link_senders_committed after
+ * it, or link_senders_rollback after a rollback. */
+struct link_senders;
+struct link_senders *link_senders_new(void);        /* caller owns; NULL when out of memory */
+void link_senders_destroy(struct link_senders **ls);
+
+/* Compares env->seq with the sender's place as of this transaction (read
+ * from link_in the first time). Writes the place to *last; on LINK_REFUSED
+ * fills *prior with the stored refusal. */
+enum link_order link_senders_check(struct link_senders *ls, PGconn *db, const char *sender,
+                                   const Bangdai__Envelope *env, uint64_t *last,
+                                   struct inbox_refusal *prior);
+
+/* Counts seq as applied or refused, in this transaction. */
+void link_senders_advance(struct link_senders *ls, const char *sender, uint64_t seq);
+
+/* Writes every changed place to link_in, inside the caller's transaction.
+ * Returns 0, or -1 on error or when a place was moved by somebody else (the
+ * caller rolls back and calls link_senders_rollback; it is read again). */
+__attribute__((warn_unused_result))
+int link_senders_flush(struct link_senders *ls, PGconn *db);
+
+/* After the commit: the counted places are the database's. */
+void link_senders_committed(struct link_senders *ls);
+
+/* After a rollback: back to the places of the last commit. */
+void link_senders_rollback(struct link_senders *ls);
+
+/* Reads every place from link_in again at its next use: after the
+ * connection was lost, when a COMMIT may have been applied unanswered. */
+void link_senders_forget(struct link_senders *ls);
 
 /* One due outbox row, as relay_due hands it out. */
 struct relay_row {

@@ -70,6 +70,7 @@ struct service {
     bool kicked;
     bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
     bool lone;                  /* the batch being applied is one message: no savepoint */
+    struct link_senders *senders;   /* our place in each sender's numbering */
     void *state;
 };
 
@@ -320,6 +321,8 @@ static int ensure_db(struct service *svc)
     if (db_ensure(svc->db) != 0)
         return -1;
     if (was_broken) {
+        if (svc->senders)
+            link_senders_forget(svc->senders);
         if (relay_restart(svc->db) != 0)
             return -1;
         svc->kicked = true;
@@ -703,12 +706,8 @@ static int refuse_one(struct service *svc, struct item *it)
               .detail = log_fmt("%s: %s %s: %s", it->env->type, it->code, it->field, it->message));
     if (it->h->kind != HANDLE_LINK)
         return SERVICE_REFUSE;
-    if (it->env->seq) {
-        uint64_t last;
-        struct inbox_refusal prior;
-        if (link_in_order(svc->db, it->sender, it->env, &last, &prior) != LINK_NEXT)
-            return SERVICE_RETRY;
-    }
+    if (it->env->seq)
+        link_senders_advance(svc->senders, it->sender, it->env->seq);
     if (inbox_refuse(svc->db, it->sender, it->env, it->code, it->field, it->message) != 0)
         return SERVICE_RETRY;
     return SERVICE_REFUSE;
@@ -735,7 +734,7 @@ static int apply_one(struct service *svc, struct item *it)
     struct inbox_refusal prior;
     if (it->h->kind == HANDLE_LINK && it->env->seq) {
         uint64_t last = 0;
-        switch (link_in_order(svc->db, it->sender, it->env, &last, &prior)) {
+        switch (link_senders_check(svc->senders, svc->db, it->sender, it->env, &last, &prior)) {
         case LINK_NEXT:
             break;
         case LINK_SEEN:
@@ -816,6 +815,8 @@ static int apply_one(struct service *svc, struct item *it)
         rc = refuse_one(svc, it);
     if (rc == SERVICE_RETRY)
         return rc;
+    if (rc == SERVICE_OK && it->h->kind == HANDLE_LINK && it->env->seq)
+        link_senders_advance(svc->senders, it->sender, it->env->seq);
     return savepoint(svc, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : rc;
 }
 
@@ -895,9 +896,12 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         }
     }
     if (!failed)
+        failed = link_senders_flush(svc->senders, svc->db) != 0;
+    if (!failed)
         failed = db_commit(svc->db) != 0;
     if (failed) {
         db_rollback(svc->db);
+        link_senders_rollback(svc->senders);
         log_error("batch.rolled_back", .detail = log_fmt("%d messages; producers will resend", n));
         /* Link messages come again by themselves; a requester is told. */
         for (int i = 0; i < n; i++)
@@ -909,6 +913,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
             }
         goto done;
     }
+    link_senders_committed(svc->senders);
     /* Fault injection for the crash tests (tests/integration): die between
      * the commit and the acknowledgements, the window the inbox exists for. */
     if (svc->crash_before_ack) {
@@ -987,6 +992,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
         goto out;
     if (relay_restart(svc.db) != 0)
         goto out;
+    if (!(svc.senders = link_senders_new()))
+        goto out;
     if (def->on_start && def->on_start(&svc) != 0)
         goto out;
     log_info("service.started", .detail = log_fmt("version %s, config %s, %ld unacknowledged outbox rows",
@@ -1053,6 +1060,7 @@ out:
         sockets_monitor_stop(svc.dests[i].sock, &svc.dests[i].monitor);
         zsock_destroy(&svc.dests[i].sock);
     }
+    link_senders_destroy(&svc.senders);
     security_end();
     PQfinish(svc.db);
     config_destroy(&svc.cfg);

@@ -981,35 +981,79 @@ static void test_in_order_per_sender(void **state)
     Bangdai__Envelope *e[4];
     for (int i = 1; i <= 3; i++)
         e[i] = numbered_envelope((uint64_t)i);
+    struct link_senders *ls = link_senders_new();
+    assert_non_null(ls);
+#define CHECK(sender, env) link_senders_check(ls, db, (sender), (env), &last, &prior)
 
-    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_EARLY);
+    assert_int_equal(CHECK(SENDER, e[2]), LINK_EARLY);
     assert_int_equal(last, 0);
-    assert_int_equal(link_in_order(db, SENDER, e[1], &last, &prior), LINK_NEXT);
-    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_EARLY);
+    assert_int_equal(CHECK(SENDER, e[1]), LINK_NEXT);
+    /* Not counted until advanced: 1 is still the next one. */
+    assert_int_equal(CHECK(SENDER, e[1]), LINK_NEXT);
+    assert_int_equal(db_begin(db), 0);
+    link_senders_advance(ls, SENDER, 1);
+    assert_int_equal(CHECK(SENDER, e[3]), LINK_EARLY);
     assert_int_equal(last, 1);
-    assert_int_equal(link_in_order(db, SENDER, e[1], &last, &prior), LINK_SEEN);
+    assert_int_equal(CHECK(SENDER, e[1]), LINK_SEEN);
+    assert_int_equal(link_senders_flush(ls, db), 0);
+    assert_int_equal(db_commit(db), 0);
+    link_senders_committed(ls);
+    assert_int_equal(query_long(db, "SELECT last_seq FROM link_in WHERE sender = $1", SENDER), 1);
 
     /* Counted inside a transaction that rolls back: not counted. */
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_NEXT);
+    assert_int_equal(CHECK(SENDER, e[2]), LINK_NEXT);
+    link_senders_advance(ls, SENDER, 2);
+    assert_int_equal(link_senders_flush(ls, db), 0);
     db_rollback(db);
-    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_EARLY);
+    link_senders_rollback(ls);
+    assert_int_equal(CHECK(SENDER, e[3]), LINK_EARLY);
+    assert_int_equal(query_long(db, "SELECT last_seq FROM link_in WHERE sender = $1", SENDER), 1);
 
     /* 2 refused for good: counted, and its Error replayed to a resend. */
-    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_NEXT);
+    assert_int_equal(db_begin(db), 0);
+    assert_int_equal(CHECK(SENDER, e[2]), LINK_NEXT);
+    link_senders_advance(ls, SENDER, 2);
     assert_int_equal(inbox_refuse(db, SENDER, e[2], ERR_INVALID, "state", "没有这个状态"), 0);
     memset(&prior, 0, sizeof prior);
-    assert_int_equal(link_in_order(db, SENDER, e[2], &last, &prior), LINK_REFUSED);
+    assert_int_equal(CHECK(SENDER, e[2]), LINK_REFUSED);
     assert_string_equal(prior.field, "state");
     assert_string_equal(prior.message, "没有这个状态");
-    assert_int_equal(link_in_order(db, SENDER, e[3], &last, &prior), LINK_NEXT);
-    assert_int_equal(last, 3);
+    assert_int_equal(CHECK(SENDER, e[3]), LINK_NEXT);
+    link_senders_advance(ls, SENDER, 3);
+    assert_int_equal(link_senders_flush(ls, db), 0);
+    assert_int_equal(db_commit(db), 0);
+    link_senders_committed(ls);
 
     /* Another sender's numbers are its own, and it cannot replay 2's refusal. */
-    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_EARLY);
-    assert_int_equal(link_in_order(db, OTHER_SENDER, e[1], &last, &prior), LINK_NEXT);
-    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_NEXT);
-    assert_int_equal(link_in_order(db, OTHER_SENDER, e[2], &last, &prior), LINK_SEEN);
+    assert_int_equal(CHECK(OTHER_SENDER, e[2]), LINK_EARLY);
+    assert_int_equal(CHECK(OTHER_SENDER, e[1]), LINK_NEXT);
+    link_senders_advance(ls, OTHER_SENDER, 1);
+    assert_int_equal(CHECK(OTHER_SENDER, e[2]), LINK_NEXT);
+    link_senders_advance(ls, OTHER_SENDER, 2);
+    assert_int_equal(CHECK(OTHER_SENDER, e[2]), LINK_SEEN);
+    assert_int_equal(link_senders_flush(ls, db), 0);
+    link_senders_committed(ls);
+
+    /* What another process (or a new start) finds: the places in link_in. */
+    struct link_senders *fresh = link_senders_new();
+    assert_non_null(fresh);
+    assert_int_equal(link_senders_check(fresh, db, SENDER, e[3], &last, &prior), LINK_SEEN);
+    assert_int_equal(last, 3);
+    /* Somebody else moved a place: the flush refuses, the place is read again. */
+    exec_ok(db, "UPDATE link_in SET last_seq = 5 WHERE sender = $1", SENDER, NULL);
+    Bangdai__Envelope *e4 = numbered_envelope(4);
+    assert_int_equal(CHECK(SENDER, e4), LINK_NEXT);
+    link_senders_advance(ls, SENDER, 4);
+    assert_int_equal(link_senders_flush(ls, db), -1);
+    link_senders_rollback(ls);
+    assert_int_equal(CHECK(SENDER, e4), LINK_SEEN);
+    assert_int_equal(last, 5);
+#undef CHECK
+    bangdai__envelope__free_unpacked(e4, NULL);
+    link_senders_destroy(&fresh);
+    link_senders_destroy(&ls);
+    assert_null(ls);
     for (int i = 1; i <= 3; i++)
         bangdai__envelope__free_unpacked(e[i], NULL);
 }
