@@ -8,37 +8,62 @@
 #include "link.h"
 #include "log.h"
 
-int outbox_append(PGconn *db, const char *source, const char *dest, const char *type,
-                  const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
-                  char id_out[UUID_STR_LEN])
+int outbox_append_row(PGconn *db, const char *source, const char *dest, const char *type,
+                      const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
+                      int inflight_ms, struct outbox_row *row)
 {
-    char id[UUID_STR_LEN];
+    char id[UUID_STR_LEN], wait[16];
     size_t len;
     uint8_t *frame = envelope_pack(type, source, case_no, trace_id, msg, &len, id);
     if (!frame) {
         log_error("outbox.pack_failed", .case_no = case_no, .detail = type);
         return -1;
     }
-    const char *params[5] = { id, dest, type, case_no && *case_no ? case_no : NULL,
-                              (const char *)frame };
-    int lengths[5] = { 0, 0, 0, 0, (int)len };
-    int formats[5] = { 0, 0, 0, 0, 1 };
+    snprintf(wait, sizeof wait, "%d", inflight_ms);
+    const char *params[6] = { id, dest, type, case_no && *case_no ? case_no : NULL,
+                              (const char *)frame, inflight_ms > 0 ? wait : NULL };
+    int lengths[6] = { 0, 0, 0, 0, (int)len, 0 };
+    int formats[6] = { 0, 0, 0, 0, 1, 0 };
     /* The destination's next number comes from its counter row, updated in
      * this transaction: a rollback gives the number back, and a second
      * transaction appending for the same destination waits on the row
-     * lock, so the numbers follow commit order without gaps. */
+     * lock, so the numbers follow commit order without gaps. A row the
+     * caller sends itself after the commit is stored as sent once, due
+     * again only if no Ack comes within inflight_ms. */
     PGresult *res = db_exec_ext(db, "outbox.append",
         "WITH s AS (INSERT INTO outbox_seq AS q (dest, last) VALUES ($2, 1)"
         "           ON CONFLICT (dest) DO UPDATE SET last = q.last + 1 RETURNING last)"
-        " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq)"
-        " SELECT $1, $2, $3, $4, $5, s.last FROM s",
-        5, params, lengths, formats, 0);
-    int ok = res != NULL;
+        " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq, attempts, sent_at, next_at)"
+        " SELECT $1, $2, $3, $4, $5, s.last,"
+        "  CASE WHEN $6::int IS NULL THEN 0 ELSE 1 END,"
+        "  CASE WHEN $6::int IS NULL THEN NULL ELSE now() END,"
+        "  now() + coalesce($6::int, 0) * interval '1 millisecond' FROM s"
+        " RETURNING dest_seq::text",
+        6, params, lengths, formats, 0);
+    int ok = res != NULL && PQntuples(res) == 1;
+    if (ok && row) {
+        memcpy(row->id, id, UUID_STR_LEN);
+        row->seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        row->frame = frame;
+        row->len = len;
+        frame = NULL;
+    }
     PQclear(res);
     free(frame);
-    if (ok && id_out)
-        memcpy(id_out, id, UUID_STR_LEN);
     return ok ? 0 : -1;
+}
+
+int outbox_append(PGconn *db, const char *source, const char *dest, const char *type,
+                  const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
+                  char id_out[UUID_STR_LEN])
+{
+    struct outbox_row row;
+    if (outbox_append_row(db, source, dest, type, case_no, trace_id, msg, 0, &row) != 0)
+        return -1;
+    free(row.frame);
+    if (id_out)
+        memcpy(id_out, row.id, UUID_STR_LEN);
+    return 0;
 }
 
 /* Reads the stored refusal of (sender, id) into *prior. Returns 1 when the
@@ -390,6 +415,27 @@ int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
     }
     PQclear(res);
     return found;
+}
+
+int relay_unsent(PGconn *db, const char *const *ids, int n)
+{
+    if (n == 0)
+        return 0;
+    char *arr = uuid_array(ids, n);
+    if (!arr)
+        return -1;
+    const char *p[1] = { arr };
+    int rc = db_run(db, "relay.unsent",
+        "UPDATE outbox SET next_at = now(), attempts = greatest(attempts - 1, 0), sent_at = NULL"
+        " WHERE id = ANY($1::uuid[]) AND acked_at IS NULL", 1, p);
+    free(arr);
+    return rc;
+}
+
+PGresult *relay_pending_by_dest(PGconn *db)
+{
+    return db_exec(db, "relay.pending_by_dest",
+                   "SELECT dest, count(*) FROM outbox WHERE acked_at IS NULL GROUP BY dest", 0, NULL);
 }
 
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)

@@ -46,6 +46,24 @@ int outbox_append(PGconn *db, const char *source, const char *dest, const char *
                   const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
                   char id_out[UUID_STR_LEN]);
 
+/* A row just appended, for a caller that sends it itself after the commit. */
+struct outbox_row {
+    char id[UUID_STR_LEN];
+    uint64_t seq;               /* its number for dest */
+    uint8_t *frame;             /* the packed Envelope (seq 0); caller frees */
+    size_t len;
+};
+
+/* outbox_append, and: with inflight_ms > 0 the row is stored as sent once
+ * (the caller sends it right after the commit; it is due again only if no
+ * Ack comes within inflight_ms); with 0 it is due now, for the relay. When
+ * row is not NULL it receives the id, the number and the frame (caller
+ * frees row->frame). Returns 0 or -1 (logged; roll back). */
+__attribute__((warn_unused_result))
+int outbox_append_row(PGconn *db, const char *source, const char *dest, const char *type,
+                      const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
+                      int inflight_ms, struct outbox_row *row);
+
 /* Outcome of inbox_record. */
 enum inbox_result {
     INBOX_NEW = 1,              /* first time: apply it */
@@ -155,6 +173,15 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
  * somebody else's), -1 on error. Writes the row's dest and type when found. */
 int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
                 char dest_out[64], char type[64]);
+
+/* Rows stored as sent (outbox_append_row) whose send failed after all: due
+ * now again, that attempt not counted. Returns 0 or -1. */
+__attribute__((warn_unused_result))
+int relay_unsent(PGconn *db, const char *const *ids, int n);
+
+/* The unacknowledged rows per destination: (dest, count) text columns
+ * (caller PQclears), or NULL on error. */
+PGresult *relay_pending_by_dest(PGconn *db);
 
 /* relay_acked for n acknowledgements (no refusals) in one statement: row i
  * is ids[i], counted only when its dest is froms[i] (NULL: any). Returns the

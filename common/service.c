@@ -43,6 +43,22 @@ struct dest {
     int64_t lost_at;            /* when the connection was last seen to break, µs; 0: never */
 };
 
+/* What the relay knows of one destination between scans of the outbox. */
+struct dest_state {
+    char name[64];
+    long unacked;               /* committed rows not acknowledged yet */
+    long pending_new;           /* rows appended in the open transaction */
+    bool backlog;               /* rows may wait unsent: new ones queue behind them */
+};
+
+/* A message appended in the open transaction that the loop sends itself
+ * right after the commit, from memory, without a scan of the outbox. */
+struct emitted {
+    struct dest_state *dest;
+    char type[64];
+    struct outbox_row row;
+};
+
 /* One message of a batch, from receipt to reply. */
 struct item {
     zframe_t *identity;         /* NULL on DEALER sockets */
@@ -71,6 +87,10 @@ struct service {
     bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
     bool lone;                  /* the batch being applied is one message: no savepoint */
     struct link_senders *senders;   /* our place in each sender's numbering */
+    struct dest_state *ds;      /* one per destination seen; grows */
+    size_t n_ds, cap_ds;
+    struct emitted *em;         /* this transaction's direct sends, in order */
+    size_t n_em, cap_em;
     void *state;
 };
 
@@ -89,6 +109,17 @@ void *service_state(struct service *svc) { return svc->state; }
 void service_set_state(struct service *svc, void *state) { svc->state = state; }
 void service_kick(struct service *svc) { svc->kicked = true; }
 
+static struct dest_state *dest_state(struct service *svc, const char *name);
+
+int service_resend(struct service *svc, const char *dest)
+{
+    struct dest_state *d = dest_state(svc, dest);
+    if (d)
+        d->backlog = true;
+    svc->kicked = true;
+    return relay_reconnected(svc->db, dest, 0);
+}
+
 zsock_t *service_socket(struct service *svc, const char *binding)
 {
     for (int i = 0; i < svc->n_bound; i++)
@@ -97,14 +128,102 @@ zsock_t *service_socket(struct service *svc, const char *binding)
     return NULL;
 }
 
+/* The state of destination name, made (nothing known to wait) the first
+ * time. NULL when out of memory. */
+static struct dest_state *dest_state(struct service *svc, const char *name)
+{
+    for (size_t i = 0; i < svc->n_ds; i++)
+        if (strcmp(svc->ds[i].name, name) == 0)
+            return &svc->ds[i];
+    if (svc->n_ds == svc->cap_ds) {
+        /* The emitted list points into this array: grow it only between
+         * transactions' sends, which is when no entry is pending. */
+        if (svc->n_em)
+            return NULL;
+        size_t cap = svc->cap_ds ? 2 * svc->cap_ds : 16;
+        struct dest_state *v = realloc(svc->ds, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        svc->ds = v;
+        svc->cap_ds = cap;
+    }
+    struct dest_state *d = &svc->ds[svc->n_ds++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    return d;
+}
+
+/* At start: how many rows wait for each destination; all of them are due
+ * (relay_restart), so each destination with any is backlogged. */
+static int load_unacked(struct service *svc)
+{
+    PGresult *res = relay_pending_by_dest(svc->db);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct dest_state *d = dest_state(svc, PQgetvalue(res, i, 0));
+        if (!d) {
+            PQclear(res);
+            return -1;
+        }
+        d->unacked = atol(PQgetvalue(res, i, 1));
+        d->backlog = true;
+    }
+    PQclear(res);
+    svc->kicked = true;
+    return 0;
+}
+
+/* Every destination's rows are due now (a start, a database reconnect):
+ * new messages queue behind them until a scan has sent them. */
+static void all_backlogged(struct service *svc)
+{
+    for (size_t i = 0; i < svc->n_ds; i++)
+        svc->ds[i].backlog = true;
+    svc->kicked = true;
+}
+
 int service_emit(struct service *svc, const char *dest, const char *type,
                  const char *case_no, const ProtobufCMessage *msg,
                  char id_out[UUID_STR_LEN])
 {
     const char *trace = svc->cur && svc->cur->env ? svc->cur->env->trace_id : NULL;
-    if (outbox_append(svc->db, svc->def->name, dest, type, case_no, trace, msg, id_out) != 0)
+    struct dest_state *d = dest_state(svc, dest);
+    /* The fast path: nothing older waits for this destination and its
+     * window has room, so the loop sends the message itself after the
+     * commit. Otherwise it waits in the outbox for the relay's scan. */
+    bool direct = d && !d->backlog && d->unacked + d->pending_new < svc->cfg->link.window;
+    struct emitted *e = NULL;
+    if (direct && svc->n_em == svc->cap_em) {
+        size_t cap = svc->cap_em ? 2 * svc->cap_em : 64;
+        struct emitted *v = realloc(svc->em, cap * sizeof *v);
+        if (v) {
+            svc->em = v;
+            svc->cap_em = cap;
+        } else {
+            direct = false;
+        }
+    }
+    if (direct)
+        e = &svc->em[svc->n_em];
+    struct outbox_row local, *row = e ? &e->row : &local;
+    if (outbox_append_row(svc->db, svc->def->name, dest, type, case_no, trace, msg,
+                          direct ? svc->cfg->link.resend_initial_ms : 0, row) != 0)
         return SERVICE_RETRY;
-    svc->kicked = true;
+    if (id_out)
+        memcpy(id_out, row->id, UUID_STR_LEN);
+    if (e) {
+        e->dest = d;
+        snprintf(e->type, sizeof e->type, "%s", type);
+        svc->n_em++;
+    } else {
+        free(local.frame);
+        if (d)
+            d->backlog = true;
+        svc->kicked = true;
+    }
+    if (d)
+        d->pending_new++;
     return 0;
 }
 
@@ -325,7 +444,7 @@ static int ensure_db(struct service *svc)
             link_senders_forget(svc->senders);
         if (relay_restart(svc->db) != 0)
             return -1;
-        svc->kicked = true;
+        all_backlogged(svc);
     }
     return 0;
 }
@@ -348,6 +467,9 @@ static void on_monitor_event(struct service *svc, struct dest *d)
             if (ensure_db(svc) != 0 || relay_reconnected(svc->db, d->name, d->lost_at) != 0)
                 log_warn("link.resend_not_scheduled", .detail = d->name);
             d->lost_at = 0;
+            struct dest_state *ds = dest_state(svc, d->name);
+            if (ds)
+                ds->backlog = true;
         }
         svc->kicked = true;
     }
@@ -406,6 +528,18 @@ static bool listed(const char *const *list, int n, const char *name)
  * the rest of this run: its later rows must not overtake the one that did
  * not go, and its rows must not keep the other destinations waiting. Only
  * rows that went out are charged a back-off. */
+/* The scan found nothing more due, except for the destinations in skip
+ * (unreachable): the others have nothing waiting unsent -- none due, and
+ * none behind a full window -- so new messages may go to them directly. */
+static void scan_complete(struct service *svc, const char *const *skip, int n_skip)
+{
+    for (size_t i = 0; i < svc->n_ds; i++) {
+        struct dest_state *d = &svc->ds[i];
+        if (d->backlog && !listed(skip, n_skip, d->name) && d->unacked < svc->cfg->link.window)
+            d->backlog = false;
+    }
+}
+
 static void relay_run(struct service *svc)
 {
     char blocked[MAX_BLOCKED][64];
@@ -418,6 +552,7 @@ static void relay_run(struct service *svc)
             return;
         if (batch.n == 0) {
             relay_batch_clear(&batch);
+            scan_complete(svc, skip, n_blocked);
             return;
         }
         const char **ids = malloc(batch.n * sizeof *ids);
@@ -446,6 +581,8 @@ static void relay_run(struct service *svc)
         /* A full batch may hide more behind it: go on while something went
          * out or a destination was found unreachable (the next scan leaves
          * it out). */
+        if (rc == 0 && n < (size_t)svc->cfg->link.batch)
+            scan_complete(svc, skip, n_blocked);
         if (rc != 0 || n < (size_t)svc->cfg->link.batch || n_blocked == MAX_BLOCKED ||
             (sent == 0 && n_blocked == tried_blocked))
             return;
@@ -590,6 +727,20 @@ static int ack_ref(const Bangdai__Envelope *env, char id[UUID_STR_LEN], char *er
     return validate_uuid(id) == 0 ? 0 : -1;
 }
 
+/* A row for dest was acknowledged (or refused): one less in its window.
+ * If that frees room for rows waiting behind the window, the relay runs.
+ * (Counted at once, though the transaction could still roll back: then the
+ * Ack comes again and the count is one low, which only lets one more row go
+ * directly; the relay's scan stays the truth.) */
+static void acked_one(struct service *svc, const char *dest)
+{
+    struct dest_state *d = dest_state(svc, dest);
+    if (d && d->unacked > 0)
+        d->unacked--;
+    if (!d || d->backlog)
+        svc->kicked = true;
+}
+
 static int apply_ack(struct service *svc, struct item *it, const char *dealer_dest)
 {
     char id[UUID_STR_LEN], error[700], dest[64], type[64];
@@ -610,8 +761,7 @@ static int apply_ack(struct service *svc, struct item *it, const char *dealer_de
         return SERVICE_RETRY;
     if (found == 0)
         return 0;
-    /* Credit came back: what waits behind the window may go now. */
-    svc->kicked = true;
+    acked_one(svc, dest);
     if (error[0])
         log_error("relay.refused", .case_no = it->env->case_no, .msg_id = id,
                   .detail = log_fmt("%s to %s refused: %s", type, dest, utf8_scrub(error)));
@@ -656,8 +806,7 @@ static int apply_acks(struct service *svc, struct item *run, int n, const char *
     if (rc == 0 && m > 0 && !res)
         rc = SERVICE_RETRY;
     for (int r = 0; res && r < PQntuples(res) && rc == 0; r++) {
-        /* Credit came back: what waits behind the window may go now. */
-        svc->kicked = true;
+        acked_one(svc, PQgetvalue(res, r, 1));
         if (svc->def->on_acked)
             rc = svc->def->on_acked(svc, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
                                     PQgetvalue(res, r, 2));
@@ -820,6 +969,54 @@ static int apply_one(struct service *svc, struct item *it)
     return savepoint(svc, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : rc;
 }
 
+/* After a rollback: nothing of the transaction was appended. */
+static void emitted_discard(struct service *svc)
+{
+    for (size_t i = 0; i < svc->n_em; i++)
+        free(svc->em[i].row.frame);
+    svc->n_em = 0;
+    for (size_t i = 0; i < svc->n_ds; i++)
+        svc->ds[i].pending_new = 0;
+}
+
+/* After the commit: the appended rows count as unacknowledged, and the
+ * direct ones go out now, in order. One that cannot go (the consumer
+ * unreachable) is made due again in the outbox, with the ones behind it,
+ * for the relay; its destination queues new messages until then. */
+static void emitted_send(struct service *svc)
+{
+    for (size_t i = 0; i < svc->n_ds; i++) {
+        svc->ds[i].unacked += svc->ds[i].pending_new;
+        svc->ds[i].pending_new = 0;
+    }
+    const char **unsent = svc->n_em ? malloc(svc->n_em * sizeof *unsent) : NULL;
+    int n_unsent = 0;
+    for (size_t i = 0; i < svc->n_em; i++) {
+        struct emitted *e = &svc->em[i];
+        struct relay_row r = { .frame = e->row.frame, .len = e->row.len, .seq = e->row.seq };
+        snprintf(r.id, sizeof r.id, "%s", e->row.id);
+        snprintf(r.dest, sizeof r.dest, "%s", e->dest->name);
+        snprintf(r.type, sizeof r.type, "%s", e->type);
+        if (!e->dest->backlog && send_row(svc, &r) == 0) {
+            log_debug("relay.sent", .msg_id = r.id,
+                      .detail = log_fmt("%s to %s, #%llu (direct)", r.type, r.dest, (unsigned long long)r.seq));
+            continue;
+        }
+        e->dest->backlog = true;
+        if (unsent)
+            unsent[n_unsent++] = e->row.id;
+    }
+    if (n_unsent) {
+        if (relay_unsent(svc->db, unsent, n_unsent) != 0)
+            log_warn("relay.unsent_not_marked", .detail = "they go out when their back-off ends");
+        svc->kicked = true;
+    }
+    free(unsent);
+    for (size_t i = 0; i < svc->n_em; i++)
+        free(svc->em[i].row.frame);
+    svc->n_em = 0;
+}
+
 /* Drains sock and applies what it read; see service.h. */
 static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b,
                          const char *dealer_dest)
@@ -902,6 +1099,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
     if (failed) {
         db_rollback(svc->db);
         link_senders_rollback(svc->senders);
+        emitted_discard(svc);
         log_error("batch.rolled_back", .detail = log_fmt("%d messages; producers will resend", n));
         /* Link messages come again by themselves; a requester is told. */
         for (int i = 0; i < n; i++)
@@ -930,6 +1128,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
                       .detail = items[i].env->type,
                       .latency_ms = (double)(now - items[i].env->created_at_us) / 1000.0);
     }
+    emitted_send(svc);
 done:
     for (int i = 0; i < max; i++)
         item_clear(&items[i]);
@@ -990,7 +1189,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
 
     if (connect_db(&svc) != 0 || open_sockets(&svc) != 0)
         goto out;
-    if (relay_restart(svc.db) != 0)
+    if (relay_restart(svc.db) != 0 || load_unacked(&svc) != 0)
         goto out;
     if (!(svc.senders = link_senders_new()))
         goto out;
@@ -1061,6 +1260,9 @@ out:
         zsock_destroy(&svc.dests[i].sock);
     }
     link_senders_destroy(&svc.senders);
+    emitted_discard(&svc);
+    free(svc.em);
+    free(svc.ds);
     security_end();
     PQfinish(svc.db);
     config_destroy(&svc.cfg);

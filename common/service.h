@@ -155,4 +155,10 @@ void *service_decode(struct service *svc, const struct service_msg *m,
 /* Makes the relay scan the outbox at the next turn of the loop. */
 void service_kick(struct service *svc);
 
+/* dest's consumer has (re)connected (an agent's new Hello): everything
+ * unacknowledged for it is due now, and new messages for it queue behind
+ * those until the relay has sent them. Returns 0 or -1. */
+__attribute__((warn_unused_result))
+int service_resend(struct service *svc, const char *dest);
+
 #endif

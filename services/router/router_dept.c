@@ -95,7 +95,7 @@ int router_hello(struct service *svc, const struct service_msg *m)
              * after the back-off its earlier attempts earned. */
             char dest[64];
             snprintf(dest, sizeof dest, "dept:%s", dept);
-            if (relay_reconnected(service_db(svc), dest, 0))
+            if (service_resend(svc, dest))
                 log_warn("agent.resend_not_scheduled", .dept = dept);
             service_kick(svc);
             /* The Hello's id lets an agent's log show which of its Hellos
