@@ -51,12 +51,14 @@ struct dest_state {
     bool backlog;               /* rows may wait unsent: new ones queue behind them */
 };
 
-/* A message appended in the open transaction that the loop sends itself
- * right after the commit, from memory, without a scan of the outbox. */
+/* A message appended in the open transaction. A direct one (row.frame
+ * set) the loop sends itself right after the commit, from memory, without a
+ * scan of the outbox; the others wait in the outbox for the relay. Kept so
+ * that a rollback to a message's savepoint forgets what it appended. */
 struct emitted {
-    struct dest_state *dest;
+    struct dest_state *dest;    /* NULL when out of memory */
     char type[64];
-    struct outbox_row row;
+    struct outbox_row row;      /* row.frame NULL: not direct */
 };
 
 /* One message of a batch, from receipt to reply. */
@@ -89,8 +91,9 @@ struct service {
     struct link_senders *senders;   /* our place in each sender's numbering */
     struct dest_state *ds;      /* one per destination seen; grows */
     size_t n_ds, cap_ds;
-    struct emitted *em;         /* this transaction's direct sends, in order */
+    struct emitted *em;         /* this transaction's appends, in order */
     size_t n_em, cap_em;
+    size_t em_mark;             /* n_em when the current message's savepoint was set */
     void *state;
 };
 
@@ -193,31 +196,26 @@ int service_emit(struct service *svc, const char *dest, const char *type,
      * window has room, so the loop sends the message itself after the
      * commit. Otherwise it waits in the outbox for the relay's scan. */
     bool direct = d && !d->backlog && d->unacked + d->pending_new < svc->cfg->link.window;
-    struct emitted *e = NULL;
-    if (direct && svc->n_em == svc->cap_em) {
+    if (svc->n_em == svc->cap_em) {
         size_t cap = svc->cap_em ? 2 * svc->cap_em : 64;
         struct emitted *v = realloc(svc->em, cap * sizeof *v);
-        if (v) {
-            svc->em = v;
-            svc->cap_em = cap;
-        } else {
-            direct = false;
-        }
+        if (!v)
+            return SERVICE_RETRY;
+        svc->em = v;
+        svc->cap_em = cap;
     }
-    if (direct)
-        e = &svc->em[svc->n_em];
-    struct outbox_row local, *row = e ? &e->row : &local;
+    struct emitted *e = &svc->em[svc->n_em];
     if (outbox_append_row(svc->db, svc->def->name, dest, type, case_no, trace, msg,
-                          direct ? svc->cfg->link.resend_initial_ms : 0, row) != 0)
+                          direct ? svc->cfg->link.resend_initial_ms : 0, &e->row) != 0)
         return SERVICE_RETRY;
     if (id_out)
-        memcpy(id_out, row->id, UUID_STR_LEN);
-    if (e) {
-        e->dest = d;
-        snprintf(e->type, sizeof e->type, "%s", type);
-        svc->n_em++;
-    } else {
-        free(local.frame);
+        memcpy(id_out, e->row.id, UUID_STR_LEN);
+    e->dest = d;
+    snprintf(e->type, sizeof e->type, "%s", type);
+    svc->n_em++;
+    if (!direct) {
+        free(e->row.frame);
+        e->row.frame = NULL;
         if (d)
             d->backlog = true;
         svc->kicked = true;
@@ -225,6 +223,19 @@ int service_emit(struct service *svc, const char *dest, const char *type,
     if (d)
         d->pending_new++;
     return 0;
+}
+
+/* Forgets what was appended after the first `mark` appends of the
+ * transaction: rolled back to a savepoint. */
+static void emitted_truncate(struct service *svc, size_t mark)
+{
+    while (svc->n_em > mark) {
+        struct emitted *e = &svc->em[--svc->n_em];
+        if (e->dest && e->dest->pending_new > 0)
+            e->dest->pending_new--;
+        free(e->row.frame);
+        e->row.frame = NULL;
+    }
 }
 
 int service_reply(struct service *svc, const char *type, const char *case_no,
@@ -835,6 +846,12 @@ static int run_utility(PGconn *db, const char *verb)
  * returns 0 or -1. */
 static int savepoint(struct service *svc, const char *verb)
 {
+    /* What the message appended goes with its savepoint: it must neither be
+     * sent nor keep its destination's number (the next append reuses it). */
+    if (strcmp(verb, "SAVEPOINT m") == 0)
+        svc->em_mark = svc->n_em;
+    else if (strcmp(verb, "ROLLBACK TO SAVEPOINT m") == 0)
+        emitted_truncate(svc, svc->em_mark);
     if (svc->lone) {
         if (strcmp(verb, "ROLLBACK TO SAVEPOINT m") != 0)
             return 0;
@@ -972,9 +989,7 @@ static int apply_one(struct service *svc, struct item *it)
 /* After a rollback: nothing of the transaction was appended. */
 static void emitted_discard(struct service *svc)
 {
-    for (size_t i = 0; i < svc->n_em; i++)
-        free(svc->em[i].row.frame);
-    svc->n_em = 0;
+    emitted_truncate(svc, 0);
     for (size_t i = 0; i < svc->n_ds; i++)
         svc->ds[i].pending_new = 0;
 }
@@ -993,6 +1008,8 @@ static void emitted_send(struct service *svc)
     int n_unsent = 0;
     for (size_t i = 0; i < svc->n_em; i++) {
         struct emitted *e = &svc->em[i];
+        if (!e->row.frame || !e->dest)
+            continue;       /* waits in the outbox for the relay */
         struct relay_row r = { .frame = e->row.frame, .len = e->row.len, .seq = e->row.seq };
         snprintf(r.id, sizeof r.id, "%s", e->row.id);
         snprintf(r.dest, sizeof r.dest, "%s", e->dest->name);
