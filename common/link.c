@@ -309,15 +309,18 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
      * beyond the window waits for acknowledgements, however long it has
      * been due, so a slow or absent consumer holds a bounded amount in
      * flight and order is kept. Rows from before numbering (dest_seq NULL)
-     * come first. Binary results: the frame comes back as raw bytes. */
+     * come first. The window is walked on the index without the frames;
+     * only the rows to send are read whole. Binary results: the frame
+     * comes back as raw bytes. */
     PGresult *res = db_exec_ext(db, "relay.due",
-        "SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
-        " FROM (SELECT dest FROM outbox_seq"
-        "       UNION SELECT DISTINCT dest FROM outbox WHERE acked_at IS NULL AND dest_seq IS NULL) d"
-        " CROSS JOIN LATERAL (SELECT seq, id, dest, type, frame, dest_seq, next_at FROM outbox"
-        "       WHERE dest = d.dest AND acked_at IS NULL"
-        "       ORDER BY dest_seq NULLS FIRST LIMIT $2::int) o"
-        " WHERE o.next_at <= now() AND d.dest <> ALL ($3::text[]) ORDER BY o.seq LIMIT $1::int",
+        "WITH d AS (SELECT dest FROM outbox_seq"
+        "           UNION SELECT DISTINCT dest FROM outbox WHERE acked_at IS NULL AND dest_seq IS NULL),"
+        " w AS (SELECT o.seq FROM d CROSS JOIN LATERAL"
+        "        (SELECT seq, next_at FROM outbox WHERE dest = d.dest AND acked_at IS NULL"
+        "         ORDER BY dest_seq NULLS FIRST LIMIT $2::int) o"
+        "       WHERE o.next_at <= now() AND d.dest <> ALL ($3::text[]) ORDER BY o.seq LIMIT $1::int)"
+        " SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
+        " FROM w JOIN outbox o USING (seq) ORDER BY o.seq",
         3, p, NULL, NULL, 1);
     free(skipped);
     if (!res)

@@ -20,7 +20,9 @@ BEGIN
     -- When the row last went out: a reconnect resends only what went out
     -- on a connection that has broken since.
     EXECUTE format('ALTER TABLE %I.outbox ADD COLUMN sent_at timestamptz', r);
-    EXECUTE format('CREATE INDEX outbox_dest_pending ON %I.outbox (dest, dest_seq) WHERE acked_at IS NULL', r);
+    EXECUTE format('CREATE INDEX outbox_dest_pending ON %I.outbox (dest, dest_seq) INCLUDE (next_at) WHERE acked_at IS NULL', r);
+    -- Rows from before numbering, found without a scan (empty once sent).
+    EXECUTE format('CREATE INDEX outbox_unnumbered ON %I.outbox (dest) WHERE acked_at IS NULL AND dest_seq IS NULL', r);
     EXECUTE format($t$
       CREATE TABLE %I.outbox_seq (
         dest text PRIMARY KEY,
