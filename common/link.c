@@ -304,23 +304,24 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
         return -1;
     const char *p[3] = { limit, win, skipped };
     memset(batch, 0, sizeof *batch);
-    /* Per destination, the window is its oldest unacknowledged rows in
-     * number order; of those, the ones due go out, oldest first. A row
-     * beyond the window waits for acknowledgements, however long it has
-     * been due, so a slow or absent consumer holds a bounded amount in
-     * flight and order is kept. Rows from before numbering (dest_seq NULL)
-     * come first. The window is walked on the index without the frames;
-     * only the rows to send are read whole. Binary results: the frame
-     * comes back as raw bytes. */
+    /* Per destination, the window is the `window` numbers from its oldest
+     * unacknowledged one; of the rows in it, the ones due go out, oldest
+     * first. A row beyond the window waits for acknowledgements, however
+     * long it has been due, so a slow or absent consumer holds a bounded
+     * amount in flight and order is kept. Rows from before numbering
+     * (dest_seq NULL) have no window. The due rows are found through the
+     * index on next_at, so rows in flight cost the scan nothing. Binary
+     * results: the frame comes back as raw bytes. */
     PGresult *res = db_exec_ext(db, "relay.due",
-        "WITH d AS (SELECT dest FROM outbox_seq"
-        "           UNION SELECT DISTINCT dest FROM outbox WHERE acked_at IS NULL AND dest_seq IS NULL),"
-        " w AS (SELECT o.seq FROM d CROSS JOIN LATERAL"
-        "        (SELECT seq, next_at FROM outbox WHERE dest = d.dest AND acked_at IS NULL"
-        "         ORDER BY dest_seq NULLS FIRST LIMIT $2::int) o"
-        "       WHERE o.next_at <= now() AND d.dest <> ALL ($3::text[]) ORDER BY o.seq LIMIT $1::int)"
+        "WITH d AS (SELECT q.dest, (SELECT min(o.dest_seq) FROM outbox o"
+        "                           WHERE o.dest = q.dest AND o.acked_at IS NULL) AS lo"
+        "           FROM outbox_seq q)"
         " SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
-        " FROM w JOIN outbox o USING (seq) ORDER BY o.seq",
+        " FROM outbox o LEFT JOIN d ON d.dest = o.dest"
+        " WHERE o.acked_at IS NULL AND o.next_at <= now()"
+        "   AND (o.dest_seq IS NULL OR o.dest_seq < d.lo + $2::int)"
+        "   AND o.dest <> ALL ($3::text[])"
+        " ORDER BY o.seq LIMIT $1::int",
         3, p, NULL, NULL, 1);
     free(skipped);
     if (!res)

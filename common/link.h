@@ -150,8 +150,8 @@ struct relay_batch {
     PGresult *res;              /* backing store of the frames */
 };
 
-/* Loads up to max due rows, oldest first, taking per destination only from
- * its first `window` unacknowledged rows, and none for the n_skip
+/* Loads up to max due rows, oldest first, taking per destination only rows
+ * numbered below its oldest unacknowledged number + window, and none for the n_skip
  * destinations in skip (found unreachable just now). Returns 0 (batch may
  * be empty) or -1. Free with relay_batch_clear. */
 __attribute__((warn_unused_result))
