@@ -38,6 +38,7 @@
 set -uo pipefail
 
 ROOT=${BANGDAI_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+BANGDAI_ROOT=$ROOT    # deploy/lib.sh reads it
 BUILD=${BANGDAI_BUILD:-$ROOT/build}
 BIN="$BUILD/services"
 BENCH="$BUILD/bench/bangdai-bench"
@@ -118,24 +119,8 @@ sql() { psql -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 sql "CREATE EXTENSION pg_stat_statements" >/dev/null || exit 2
 
 # ---- configuration: free ports, our own keys, the deployment's link settings
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 50); do
-  BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
-  ok=1
-  for i in 1 2 3 4 5 6; do port_free $((BASE + i)) || ok=0; done
-  [ $ok = 1 ] && break
-done
-sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
-    -e "s#tcp://127.0.0.1:7102#tcp://127.0.0.1:$((BASE + 2))#" \
-    -e "s#tcp://127.0.0.1:7103#tcp://127.0.0.1:$((BASE + 3))#" \
-    -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
-    -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
-    -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
-    -e "s#^  dbname: bangdai#  dbname: $DB#" \
-    -e "s#^  certs_dir: .*#  certs_dir: $T/keys#" \
-    "$ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
-grep -q "dbname: $DB" "$T/config.yaml" && grep -q "^  certs_dir: $T/keys$" "$T/config.yaml" &&
-  grep -q "127.0.0.1:$((BASE + 6))" "$T/config.yaml" || { echo "bench: could not adapt the configuration" >&2; exit 2; }
+bd_config_for "$T/config.yaml" "$DB" "$T/keys" \
+  || { echo "bench: could not adapt the configuration" >&2; exit 2; }
 export BANGDAI_CONFIG="$T/config.yaml"
 "$BIN/bangdaictl" keys init >"$T/log/keys.log" 2>&1 || { cat "$T/log/keys.log" >&2; exit 2; }
 "$BIN/bangdaictl" migrate >"$T/log/migrate.log" 2>&1 || { cat "$T/log/migrate.log" >&2; exit 2; }

@@ -97,3 +97,32 @@ bd_keys_init() {
   "$ctl" "$@" keys init | sed 's/^/keys: /'
   return "${PIPESTATUS[0]}"
 }
+
+# bd_config_for OUT DBNAME KEYDIR [SED-ARGS...]: writes to OUT the sample
+# county's configuration (deploy/config/dianjiang.yaml) for a private run:
+# six consecutive free ports on 127.0.0.1 (below the ephemeral range
+# 32768-60999, where outgoing connections get their ports), database DBNAME,
+# keys in KEYDIR, and any further sed arguments (-e 's#...#...#'). Sets BASE
+# (the endpoints are BASE+1 .. BASE+6). Returns non-zero when the file could
+# not be adapted.
+bd_config_for() {
+  local out=$1 db=$2 keys=$3 attempt ok i; shift 3
+  bd_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for attempt in $(seq 50); do
+    BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
+    ok=1
+    for i in 1 2 3 4 5 6; do bd_port_free $((BASE + i)) || ok=0; done
+    [ $ok = 1 ] && break
+  done
+  sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
+      -e "s#tcp://127.0.0.1:7102#tcp://127.0.0.1:$((BASE + 2))#" \
+      -e "s#tcp://127.0.0.1:7103#tcp://127.0.0.1:$((BASE + 3))#" \
+      -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
+      -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
+      -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
+      -e "s#^  dbname: bangdai#  dbname: $db#" \
+      -e "s#^  certs_dir: .*#  certs_dir: $keys#" \
+      "$@" "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$out" || return 1
+  grep -q "dbname: $db\$" "$out" && grep -q "^  certs_dir: $keys\$" "$out" &&
+    grep -q "127.0.0.1:$((BASE + 6))" "$out"
+}

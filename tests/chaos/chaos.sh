@@ -45,6 +45,7 @@
 set -uo pipefail
 
 ROOT=${BANGDAI_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BANGDAI_ROOT=$ROOT    # deploy/lib.sh reads it
 BUILD=${BANGDAI_BUILD:-$ROOT/build}
 BIN="$BUILD/services"
 ROUNDS=1 SEED=20260601 CASES=24 WORKERS=4 KEEP=0
@@ -135,27 +136,10 @@ trap 'exit 130' INT TERM
 createdb "$DB" || exit 1
 
 # ---- configuration: free ports, short resend back-off, our own keys -------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 50); do
-  BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
-  ok=1
-  for i in 1 2 3 4 5 6; do port_free $((BASE + i)) || ok=0; done
-  [ $ok = 1 ] && break
-done
-sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
-    -e "s#tcp://127.0.0.1:7102#tcp://127.0.0.1:$((BASE + 2))#" \
-    -e "s#tcp://127.0.0.1:7103#tcp://127.0.0.1:$((BASE + 3))#" \
-    -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
-    -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
-    -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
-    -e "s#^  dbname: bangdai#  dbname: $DB#" \
-    -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: $RESEND_INITIAL#" \
-    -e "s#resend_max_ms: [0-9]*#resend_max_ms: $RESEND_MAX#" \
-    -e "s#^  certs_dir: .*#  certs_dir: $T/keys#" \
-    "$ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
-grep -q "dbname: $DB" "$T/config.yaml" && grep -q "^  certs_dir: $T/keys$" "$T/config.yaml" \
+bd_config_for "$T/config.yaml" "$DB" "$T/keys" \
+  -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: $RESEND_INITIAL#" \
+  -e "s#resend_max_ms: [0-9]*#resend_max_ms: $RESEND_MAX#" \
   || { echo "chaos: could not adapt the configuration" >&2; exit 1; }
-grep -q "127.0.0.1:$((BASE + 6))" "$T/config.yaml" || { echo "chaos: endpoints not moved" >&2; exit 1; }
 export BANGDAI_CONFIG="$T/config.yaml"
 "$BIN/bangdaictl" keys init >"$T/log/keys.log" 2>&1 || { cat "$T/log/keys.log" >&2; exit 1; }
 "$BIN/bangdaictl" migrate >"$T/log/migrate.log" 2>&1 || { cat "$T/log/migrate.log" >&2; exit 1; }

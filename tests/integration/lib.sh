@@ -28,30 +28,12 @@ EXPECT_KILLED=" "
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
-# Ports: six consecutive free ones.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 50); do
-  # Below the ephemeral range (32768-60999), where outgoing connections get
-  # their ports and a listener could find its port taken.
-  BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
-  ok=1
-  for i in 1 2 3 4 5 6; do port_free $((BASE + i)) || ok=0; done
-  [ $ok = 1 ] && break
-done
-
-sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
-    -e "s#tcp://127.0.0.1:7102#tcp://127.0.0.1:$((BASE + 2))#" \
-    -e "s#tcp://127.0.0.1:7103#tcp://127.0.0.1:$((BASE + 3))#" \
-    -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
-    -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
-    -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
-    -e "s#^  dbname: bangdai#  dbname: $DB#" \
-    -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: 200#" \
-    -e "s#resend_max_ms: [0-9]*#resend_max_ms: 1000#" \
-    -e "s#^  certs_dir: .*#  certs_dir: $T/keys#" \
-    "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$T/config.yaml"
-grep -q "dbname: $DB" "$T/config.yaml" || fail "could not set the test database in the config"
-grep -q "^  certs_dir: $T/keys$" "$T/config.yaml" || fail "could not set the test's key folder in the config"
+# The sample county on six free ports, with a short resend back-off, this
+# test's database and its own keys.
+. "$BANGDAI_ROOT/deploy/lib.sh"
+bd_config_for "$T/config.yaml" "$DB" "$T/keys" \
+  -e "s#resend_initial_ms: [0-9]*#resend_initial_ms: 200#" \
+  -e "s#resend_max_ms: [0-9]*#resend_max_ms: 1000#" || fail "could not adapt the configuration"
 export BANGDAI_CONFIG="$T/config.yaml"
 KEYS="$T/keys"
 # Every key of the configuration, fresh for this test (secrets mode 0600).
