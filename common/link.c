@@ -309,9 +309,15 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
      * first. A row beyond the window waits for acknowledgements, however
      * long it has been due, so a slow or absent consumer holds a bounded
      * amount in flight and order is kept. Rows from before numbering
-     * (dest_seq NULL) have no window. The due rows are found through the
-     * index on next_at, so rows in flight cost the scan nothing. Binary
-     * results: the frame comes back as raw bytes. */
+     * (dest_seq NULL) have no window. A row that went out on a connection
+     * that still stands and timed out is sent again only when it is the
+     * oldest unacknowledged one: the consumer applies in order, so the
+     * ones behind it are either on their way (a busy consumer: resending
+     * them would only bury it) or were dropped because of it, and come
+     * next. What a break, a restart or a failed send left (sent_at NULL)
+     * goes out whole. The due rows are found through the index on
+     * next_at, so rows in flight cost the scan nothing. Binary results: the
+     * frame comes back as raw bytes. */
     PGresult *res = db_exec_ext(db, "relay.due",
         "WITH d AS (SELECT q.dest, (SELECT min(o.dest_seq) FROM outbox o"
         "                           WHERE o.dest = q.dest AND o.acked_at IS NULL) AS lo"
@@ -320,6 +326,7 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
         " FROM outbox o LEFT JOIN d ON d.dest = o.dest"
         " WHERE o.acked_at IS NULL AND o.next_at <= now()"
         "   AND (o.dest_seq IS NULL OR o.dest_seq < d.lo + $2::int)"
+        "   AND (o.sent_at IS NULL OR o.dest_seq IS NULL OR o.dest_seq = d.lo)"
         "   AND o.dest <> ALL ($3::text[])"
         " ORDER BY o.seq LIMIT $1::int",
         3, p, NULL, NULL, 1);
@@ -466,7 +473,8 @@ int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us)
     snprintf(since, sizeof since, "%lld", (long long)lost_since_us);
     const char *p[2] = { dest, lost_since_us ? since : NULL };
     return db_run(db, "relay.reconnected",
-        "UPDATE outbox SET next_at = now() WHERE dest = $1 AND acked_at IS NULL AND next_at > now()"
+        "UPDATE outbox SET next_at = least(next_at, now()), sent_at = NULL"
+        " WHERE dest = $1 AND acked_at IS NULL AND sent_at IS NOT NULL"
         " AND ($2::bigint IS NULL OR sent_at <= to_timestamp($2::bigint / 1e6))",
         2, p);
 }
@@ -474,7 +482,7 @@ int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us)
 int relay_restart(PGconn *db)
 {
     return db_run(db, "relay.restart",
-        "UPDATE outbox SET next_at = now() WHERE acked_at IS NULL", 0, NULL);
+        "UPDATE outbox SET next_at = now(), sent_at = NULL WHERE acked_at IS NULL", 0, NULL);
 }
 
 int link_prune(PGconn *db, int hours)

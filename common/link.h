@@ -151,7 +151,9 @@ struct relay_batch {
 };
 
 /* Loads up to max due rows, oldest first, taking per destination only rows
- * numbered below its oldest unacknowledged number + window, and none for the n_skip
+ * numbered below its oldest unacknowledged number + window, of the rows
+ * that timed out on a standing connection only that oldest one, and none
+ * for the n_skip
  * destinations in skip (found unreachable just now). Returns 0 (batch may
  * be empty) or -1. Free with relay_batch_clear. */
 __attribute__((warn_unused_result))

@@ -950,6 +950,30 @@ static void test_acked_many(void **state)
     PQclear(res);
 }
 
+/* Rows that timed out on a standing connection: only the oldest goes again
+ * (the others are on their way, or come next once it is applied); after a
+ * break, all of them. */
+static void test_timeout_resends_the_oldest_only(void **state)
+{
+    PGconn *db = need_db(state);
+    const struct cfg_link link = { .resend_initial_ms = 60000, .resend_max_ms = 60000 };
+    char a[UUID_STR_LEN], b[UUID_STR_LEN], c[UUID_STR_LEN], dest[64], type[64];
+    append_committed(db, "tracker", CASE_NO, "T-1", a);
+    append_committed(db, "tracker", CASE_NO, "T-2", b);
+    append_committed(db, "tracker", CASE_NO, "T-3", c);
+    const char *all[] = { a, b, c };
+    assert_int_equal(relay_sent(db, all, 3, &link), 0);
+    expect_none_due(db);
+    /* All three time out. */
+    exec_ok(db, "UPDATE outbox SET next_at = now() - interval '1 second'", NULL, NULL);
+    expect_due(db, 10, all, 1);
+    assert_int_equal(relay_acked(db, a, NULL, "tracker", dest, type), 1);
+    expect_due(db, 10, all + 1, 1);
+    /* The connection broke before they were sent: all go again. */
+    assert_int_equal(relay_reconnected(db, "tracker", now_us()), 0);
+    expect_due(db, 10, all + 1, 2);
+}
+
 /* A row acknowledged by the wrong destination stays pending. */
 static void test_ack_counts_only_from_its_destination(void **state)
 {
@@ -1095,6 +1119,7 @@ int main(void)
         cmocka_unit_test_setup(test_ack_counts_only_from_its_destination, test_setup),
         cmocka_unit_test_setup(test_statements_prepared_once, test_setup),
         cmocka_unit_test_setup(test_acked_many, test_setup),
+        cmocka_unit_test_setup(test_timeout_resends_the_oldest_only, test_setup),
         cmocka_unit_test_setup(test_reconnect_resends_only_what_the_break_lost, test_setup),
         cmocka_unit_test_setup(test_in_order_per_sender, test_setup),
         cmocka_unit_test_setup(test_inbox_per_sender, test_setup),
