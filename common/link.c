@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "envelope.h"
 #include "link.h"
@@ -51,19 +52,6 @@ int outbox_append_row(PGconn *db, const char *source, const char *dest, const ch
     PQclear(res);
     free(frame);
     return ok ? 0 : -1;
-}
-
-int outbox_append(PGconn *db, const char *source, const char *dest, const char *type,
-                  const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
-                  char id_out[UUID_STR_LEN])
-{
-    struct outbox_row row;
-    if (outbox_append_row(db, source, dest, type, case_no, trace_id, msg, 0, &row) != 0)
-        return -1;
-    free(row.frame);
-    if (id_out)
-        memcpy(id_out, row.id, UUID_STR_LEN);
-    return 0;
 }
 
 /* Reads the stored refusal of (sender, id) into *prior. Returns 1 when the
@@ -161,14 +149,10 @@ static struct sender_place *place_of(struct link_senders *ls, PGconn *db, const 
         if (strcmp(ls->v[i].sender, sender) == 0)
             sp = &ls->v[i];
     if (!sp) {
-        if (ls->n == ls->cap) {
-            size_t cap = ls->cap ? 2 * ls->cap : 16;
-            struct sender_place *v = realloc(ls->v, cap * sizeof *v);
-            if (!v)
-                return NULL;
-            ls->v = v;
-            ls->cap = cap;
-        }
+        void *v = array_grow(ls->v, ls->n, &ls->cap, sizeof *ls->v, 16);
+        if (!v)
+            return NULL;
+        ls->v = v;
         sp = &ls->v[ls->n];
         memset(sp, 0, sizeof *sp);
         if (!(sp->sender = strdup(sender)))

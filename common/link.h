@@ -1,7 +1,7 @@
 /* link.h - the reliable link of DESIGN.md: outbox, relay and inbox.
  *
  * 1. A producer changes its state and appends the outgoing message to its
- *    own outbox table in the same transaction (outbox_append).
+ *    own outbox table in the same transaction (outbox_append_row).
  *    Each row gets the next number of its destination (dest_seq: 1, 2, 3,
  *    ... without gaps, in commit order), carried as Envelope.seq.
  * 2. After commit the relay sends, per destination and in number order, the
@@ -37,15 +37,6 @@
 #include "config.h"
 #include "uuid.h"
 
-/* Appends one message for dest (an endpoint name such as "router", or
- * "dept:<code>") to the outbox, inside the caller's open transaction.
- * Writes the new message id into id_out when not NULL. Returns 0 or -1
- * (logged; the caller must roll back). */
-__attribute__((warn_unused_result))
-int outbox_append(PGconn *db, const char *source, const char *dest, const char *type,
-                  const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
-                  char id_out[UUID_STR_LEN]);
-
 /* A row just appended, for a caller that sends it itself after the commit. */
 struct outbox_row {
     char id[UUID_STR_LEN];
@@ -54,7 +45,9 @@ struct outbox_row {
     size_t len;
 };
 
-/* outbox_append, and: with inflight_ms > 0 the row is stored as sent once
+/* Appends one message for dest (an endpoint name such as "router", or
+ * "dept:<code>") to the outbox, inside the caller's open transaction, with
+ * the destination's next number. With inflight_ms > 0 the row is stored as sent once
  * (the caller sends it right after the commit; it is due again only if no
  * Ack comes within inflight_ms); with 0 it is due now, for the relay. When
  * row is not NULL it receives the id, the number and the frame (caller

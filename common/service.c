@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "array.h"
 #include "db.h"
 #include "link.h"
 #include "log.h"
@@ -56,7 +57,7 @@ struct dest_state {
  * scan of the outbox; the others wait in the outbox for the relay. Kept so
  * that a rollback to a message's savepoint forgets what it appended. */
 struct emitted {
-    struct dest_state *dest;    /* NULL when out of memory */
+    long dest;                  /* index in service.ds; -1 when out of memory */
     char type[64];
     struct outbox_row row;      /* row.frame NULL: not direct */
 };
@@ -138,18 +139,10 @@ static struct dest_state *dest_state(struct service *svc, const char *name)
     for (size_t i = 0; i < svc->n_ds; i++)
         if (strcmp(svc->ds[i].name, name) == 0)
             return &svc->ds[i];
-    if (svc->n_ds == svc->cap_ds) {
-        /* The emitted list points into this array: grow it only between
-         * transactions' sends, which is when no entry is pending. */
-        if (svc->n_em)
-            return NULL;
-        size_t cap = svc->cap_ds ? 2 * svc->cap_ds : 16;
-        struct dest_state *v = realloc(svc->ds, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        svc->ds = v;
-        svc->cap_ds = cap;
-    }
+    void *v = array_grow(svc->ds, svc->n_ds, &svc->cap_ds, sizeof *svc->ds, 16);
+    if (!v)
+        return NULL;
+    svc->ds = v;
     struct dest_state *d = &svc->ds[svc->n_ds++];
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
@@ -196,21 +189,17 @@ int service_emit(struct service *svc, const char *dest, const char *type,
      * window has room, so the loop sends the message itself after the
      * commit. Otherwise it waits in the outbox for the relay's scan. */
     bool direct = d && !d->backlog && d->unacked + d->pending_new < svc->cfg->link.window;
-    if (svc->n_em == svc->cap_em) {
-        size_t cap = svc->cap_em ? 2 * svc->cap_em : 64;
-        struct emitted *v = realloc(svc->em, cap * sizeof *v);
-        if (!v)
-            return SERVICE_RETRY;
-        svc->em = v;
-        svc->cap_em = cap;
-    }
+    void *v = array_grow(svc->em, svc->n_em, &svc->cap_em, sizeof *svc->em, 64);
+    if (!v)
+        return SERVICE_RETRY;
+    svc->em = v;
     struct emitted *e = &svc->em[svc->n_em];
     if (outbox_append_row(svc->db, svc->def->name, dest, type, case_no, trace, msg,
                           direct ? svc->cfg->link.resend_initial_ms : 0, &e->row) != 0)
         return SERVICE_RETRY;
     if (id_out)
         memcpy(id_out, e->row.id, UUID_STR_LEN);
-    e->dest = d;
+    e->dest = d ? d - svc->ds : -1;
     snprintf(e->type, sizeof e->type, "%s", type);
     svc->n_em++;
     if (!direct) {
@@ -231,8 +220,8 @@ static void emitted_truncate(struct service *svc, size_t mark)
 {
     while (svc->n_em > mark) {
         struct emitted *e = &svc->em[--svc->n_em];
-        if (e->dest && e->dest->pending_new > 0)
-            e->dest->pending_new--;
+        if (e->dest >= 0 && svc->ds[e->dest].pending_new > 0)
+            svc->ds[e->dest].pending_new--;
         free(e->row.frame);
         e->row.frame = NULL;
     }
@@ -1008,18 +997,19 @@ static void emitted_send(struct service *svc)
     int n_unsent = 0;
     for (size_t i = 0; i < svc->n_em; i++) {
         struct emitted *e = &svc->em[i];
-        if (!e->row.frame || !e->dest)
+        if (!e->row.frame || e->dest < 0)
             continue;       /* waits in the outbox for the relay */
+        struct dest_state *d = &svc->ds[e->dest];
         struct relay_row r = { .frame = e->row.frame, .len = e->row.len, .seq = e->row.seq };
         snprintf(r.id, sizeof r.id, "%s", e->row.id);
-        snprintf(r.dest, sizeof r.dest, "%s", e->dest->name);
+        snprintf(r.dest, sizeof r.dest, "%s", d->name);
         snprintf(r.type, sizeof r.type, "%s", e->type);
-        if (!e->dest->backlog && send_row(svc, &r) == 0) {
+        if (!d->backlog && send_row(svc, &r) == 0) {
             log_debug("relay.sent", .msg_id = r.id,
                       .detail = log_fmt("%s to %s, #%llu (direct)", r.type, r.dest, (unsigned long long)r.seq));
             continue;
         }
-        e->dest->backlog = true;
+        d->backlog = true;
         if (unsent)
             unsent[n_unsent++] = e->row.id;
     }

@@ -97,7 +97,6 @@ int router_hello(struct service *svc, const struct service_msg *m)
             snprintf(dest, sizeof dest, "dept:%s", dept);
             if (service_resend(svc, dest))
                 log_warn("agent.resend_not_scheduled", .dept = dept);
-            service_kick(svc);
             /* The Hello's id lets an agent's log show which of its Hellos
              * the router took. */
             log_info("agent.connected", .dept = dept, .msg_id = m->env->id);

@@ -123,6 +123,25 @@ all_tasks() {
 
 dept() { "$BIN/bangdai-dept" "$@"; }
 
+# logged_for DEPT ID EVENT: how many EVENT lines DEPT's agent logged for message ID.
+logged_for() { grep "\"event\":\"$3\"" "$T/dept-$1.log" | grep -c "\"msg\":\"$2\"" || true; }
+
+# assign_id CASE DEPT: the id of the TaskAssigned of DEPT's task in CASE (one per
+# department in the cases these tests make).
+assign_id() { sql "SELECT assign_msg_id FROM router.tasks WHERE case_no = '$1' AND dept = '$2'"; }
+
+# barrier_task DEPT ITEM: submits a case of the one item ITEM (DEPT's) and
+# waits until DEPT's agent has stored its task. The relay sends a
+# department's tasks in order over one connection, so anything older that
+# was due for DEPT has come by then.
+barrier_task() {
+  local c id
+  c=$(submit "$(fresh_request agency-three-items.yaml "$2")")
+  wait_for "the router made $1's next task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$c' AND dept = '$1'"
+  id=$(assign_id "$c" "$1")
+  wait_for "$1 stored its next task" sh -c "grep '\"event\":\"task.stored\"' '$T/dept-$1.log' | grep -q '\"msg\":\"$id\"'"
+}
+
 cleanup() {
   local rc=$? name pid st bad=""
   for name in "${!PIDS[@]}"; do kill "${PIDS[$name]}" 2>/dev/null || true; done

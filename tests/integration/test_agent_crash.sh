@@ -13,11 +13,6 @@
 # - the --exec hook hands each new task to the department's system once.
 . "$(dirname "$0")/lib.sh"
 
-# logged_for DEPT MSG EVENT: how many times DEPT's agent logged EVENT for
-# the message id MSG.
-logged_for() { grep "\"event\":\"$3\"" "$T/dept-$1.log" | grep -c "\"msg\":\"$2\"" || true; }
-# assign_id CASE DEPT: the id of the TaskAssigned of DEPT's task in CASE.
-assign_id() { sql "SELECT assign_msg_id FROM router.tasks WHERE case_no = '$1' AND dept = '$2' AND kind = 'item'"; }
 # receipts CASE DEPT: how many times the router moved DEPT's item task of
 # CASE to RECEIVED.
 receipts() {
@@ -80,10 +75,7 @@ cmp -s "$T/hooked/"*.task "$T/spool/zjw/"*.task || fail "the hook did not get th
 kill9 dept-fgw
 agent fgw
 wait_for "router saw the agent again" logged_at_least 3 "$T/router.log" '"event":"agent.connected","department":"fgw"'
-next=$(submit "$(fresh_request agency-three-items.yaml LX-BA)")
-wait_for "the router made fgw's next task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$next' AND dept = 'fgw'"
-next_id=$(assign_id "$next" fgw)
-wait_for "fgw stored its next task" sh -c "grep '\"event\":\"task.stored\"' '$T/dept-fgw.log' | grep -q '\"msg\":\"$next_id\"'"
+barrier_task fgw LX-BA
 [ "$(logged_for fgw "$fgw_id" message.duplicate)" = 0 ] || fail "the acknowledged task came again after the restart"
 [ "$(logged_for fgw "$fgw_id" task.stored)" = 1 ] || fail "the acknowledged task was stored again"
 wait_for "nothing for fgw unacknowledged" \

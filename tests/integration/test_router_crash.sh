@@ -6,12 +6,6 @@
 # once); then an agent restarted after acknowledging gets nothing again.
 . "$(dirname "$0")/lib.sh"
 
-# logged_for DEPT MSG EVENT: how many times DEPT's agent logged EVENT for
-# the message id MSG.
-logged_for() { grep "\"event\":\"$3\"" "$T/dept-$1.log" | grep -c "\"msg\":\"$2\"" || true; }
-# assign_id CASE DEPT: the id of the TaskAssigned of DEPT's task in CASE.
-assign_id() { sql "SELECT assign_msg_id FROM router.tasks WHERE case_no = '$1' AND dept = '$2'"; }
-
 for d in intake tracker delivery evaluation; do start $d; done
 for d in fgw slj zjw gxq; do agent $d; done
 
@@ -74,10 +68,7 @@ fgw_id=$(assign_id "$case_no" fgw)
 kill9 dept-fgw
 agent fgw
 wait_for "router saw the agent again" logged_at_least 2 "$T/router.log" '"event":"agent.connected","department":"fgw"'
-next=$(submit "$(fresh_request agency-three-items.yaml LX-BA)")
-wait_for "the router made fgw's next task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$next' AND dept = 'fgw'"
-next_id=$(assign_id "$next" fgw)
-wait_for "fgw stored its next task" sh -c "grep '\"event\":\"task.stored\"' '$T/dept-fgw.log' | grep -q '\"msg\":\"$next_id\"'"
+barrier_task fgw LX-BA
 [ "$(logged_for fgw "$fgw_id" message.duplicate)" = 0 ] || fail "an acknowledged task came again"
 [ "$(logged_for fgw "$fgw_id" task.stored)" = 1 ] || fail "an acknowledged task was stored again"
 

@@ -252,6 +252,20 @@ static long outbox_rows(PGconn *db)
     return query_long(db, "SELECT count(*) FROM outbox", NULL);
 }
 
+/* outbox_append_row for the relay (due now), keeping only the id. */
+static int append_row(PGconn *db, const char *source, const char *dest, const char *type,
+                      const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
+                      char id_out[UUID_STR_LEN])
+{
+    struct outbox_row row;
+    if (outbox_append_row(db, source, dest, type, case_no, trace_id, msg, 0, &row) != 0)
+        return -1;
+    free(row.frame);
+    if (id_out)
+        memcpy(id_out, row.id, UUID_STR_LEN);
+    return 0;
+}
+
 /* Appends one TaskChanged for dest in its own committed transaction. */
 static void append_committed(PGconn *db, const char *dest, const char *case_no,
                              const char *task_id, char id[UUID_STR_LEN])
@@ -262,7 +276,7 @@ static void append_committed(PGconn *db, const char *dest, const char *case_no,
     tc.state = (char *)"ASSIGNED";
     tc.at_us = now_us();
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(outbox_append(db, "router", dest, MSG_TASK_CHANGED, case_no, NULL,
+    assert_int_equal(append_row(db, "router", dest, MSG_TASK_CHANGED, case_no, NULL,
                                    &tc.base, id), 0);
     assert_int_equal(db_commit(db), 0);
 }
@@ -308,7 +322,7 @@ static void hex(const uint8_t *data, size_t len, char *out)
     out[2 * len] = 0;
 }
 
-/* ---- (a) outbox_append and relay_due -------------------------------------- */
+/* ---- (a) outbox_append_row and relay_due -------------------------------------- */
 
 static void test_append_rolled_back_leaves_nothing(void **state)
 {
@@ -319,7 +333,7 @@ static void test_append_rolled_back_leaves_nothing(void **state)
     tc.task_id = (char *)"T-1";
     tc.case_no = (char *)CASE_NO;
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(outbox_append(db, "router", "tracker", MSG_TASK_CHANGED, CASE_NO, NULL,
+    assert_int_equal(append_row(db, "router", "tracker", MSG_TASK_CHANGED, CASE_NO, NULL,
                                    &tc.base, id), 0);
     assert_int_equal(strlen(id), 36);
     assert_int_equal(outbox_rows(db), 1);          /* visible in its own transaction */
@@ -407,7 +421,7 @@ static void test_append_without_case_and_failure(void **state)
 
     char untouched[UUID_STR_LEN] = "unchanged";
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(outbox_append(db, "router", NULL, MSG_TASK_CHANGED, CASE_NO, NULL, NULL,
+    assert_int_equal(append_row(db, "router", NULL, MSG_TASK_CHANGED, CASE_NO, NULL, NULL,
                                    untouched), -1);
     db_rollback(db);
     assert_string_equal(untouched, "unchanged");
@@ -709,7 +723,7 @@ static void test_due_order_within_one_transaction(void **state)
     ack.ref_id = (char *)"0190c7d2-7a8b-7c3d-9e4f-0123456789ab";
     assert_int_equal(db_begin(db), 0);
     for (size_t i = 0; i < N_OF(id); i++)
-        assert_int_equal(outbox_append(db, "intake", "router", MSG_ACK, NULL, NULL, &ack.base,
+        assert_int_equal(append_row(db, "intake", "router", MSG_ACK, NULL, NULL, &ack.base,
                                        id[i]), 0);
     assert_int_equal(db_commit(db), 0);
     const char *all[] = { id[0], id[1], id[2], id[3], id[4] };
@@ -785,7 +799,7 @@ static void test_numbers_per_destination_without_gaps(void **state)
     Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
     tc.task_id = (char *)"T-9";
     assert_int_equal(db_begin(db), 0);
-    assert_int_equal(outbox_append(db, "router", "tracker", MSG_TASK_CHANGED, CASE_NO, NULL,
+    assert_int_equal(append_row(db, "router", "tracker", MSG_TASK_CHANGED, CASE_NO, NULL,
                                    &tc.base, NULL), 0);
     db_rollback(db);
     append_committed(db, "tracker", CASE_NO, "T-2", id[2]);
