@@ -9,49 +9,134 @@
 #include "link.h"
 #include "log.h"
 
+int outbox_pack(const char *source, const char *type, const char *case_no, const char *trace_id,
+                const ProtobufCMessage *msg, struct outbox_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->frame = envelope_pack(type, source, case_no, trace_id, msg, &row->len, row->id);
+    if (!row->frame) {
+        log_error("outbox.pack_failed", .case_no = case_no, .detail = type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Formats n ints as a PostgreSQL int array literal, a negative one as NULL.
+ * Caller frees; NULL when out of memory. */
+static char *int_array(const int *v, size_t n)
+{
+    char *s = malloc(n * 12 + 3), *p = s;
+    if (!s)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++)
+        p += v[i] < 0 ? sprintf(p, "%sNULL", i ? "," : "") : sprintf(p, "%s%d", i ? "," : "", v[i]);
+    *p++ = '}';
+    *p = 0;
+    return s;
+}
+
+static char *text_array(const char *const *names, int n);
+
+int outbox_append_many(PGconn *db, struct outbox_msg *msgs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += msgs[i].row.len;
+    const char **ids = calloc(n, sizeof *ids), **dests = calloc(n, sizeof *dests);
+    const char **types = calloc(n, sizeof *types), **cases = calloc(n, sizeof *cases);
+    int *offs = calloc(n, sizeof *offs), *lens = calloc(n, sizeof *lens), *waits = calloc(n, sizeof *waits);
+    uint8_t *frames = malloc(total ? total : 1);
+    char *a_id = NULL, *a_dest = NULL, *a_type = NULL, *a_case = NULL, *a_off = NULL, *a_len = NULL,
+         *a_wait = NULL;
+    int rc = -1;
+    if (!ids || !dests || !types || !cases || !offs || !lens || !waits || !frames)
+        goto out;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = msgs[i].row.id;
+        dests[i] = msgs[i].dest;
+        types[i] = msgs[i].type;
+        cases[i] = msgs[i].case_no && *msgs[i].case_no ? msgs[i].case_no : NULL;
+        memcpy(frames + off, msgs[i].row.frame, msgs[i].row.len);
+        offs[i] = (int)off;
+        lens[i] = (int)msgs[i].row.len;
+        waits[i] = msgs[i].inflight_ms > 0 ? msgs[i].inflight_ms : -1;
+        off += msgs[i].row.len;
+    }
+    a_id = text_array(ids, (int)n);
+    a_dest = text_array(dests, (int)n);
+    a_type = text_array(types, (int)n);
+    a_case = text_array(cases, (int)n);
+    a_off = int_array(offs, n);
+    a_len = int_array(lens, n);
+    a_wait = int_array(waits, n);
+    if (!a_id || !a_dest || !a_type || !a_case || !a_off || !a_len || !a_wait)
+        goto out;
+    const char *params[8] = { a_id, a_dest, a_type, a_case, a_off, a_len, a_wait, (const char *)frames };
+    int lengths[8] = { 0, 0, 0, 0, 0, 0, 0, (int)total };
+    int formats[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+    /* One statement for the whole transaction's messages. Each destination's
+     * next numbers come from its counter row, moved once by as many as it
+     * gets, in this transaction: a rollback gives them back, and a second
+     * transaction appending for the same destination waits on the row
+     * lock, so the numbers follow commit order without gaps; within the
+     * statement they follow the order of the appends. A row the caller
+     * sends itself after the commit is stored as sent once, due again only
+     * if no Ack comes within its inflight_ms; the others are due now. The
+     * frames travel as one binary parameter, cut by offset and length. */
+    PGresult *res = db_exec_ext(db, "outbox.append",
+        "WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
+        "                                $5::int[], $6::int[], $7::int[])"
+        "             WITH ORDINALITY AS r(id, dest, type, case_no, off, len, wait, ord)),"
+        " n AS (SELECT dest, count(*) AS k FROM r GROUP BY dest),"
+        " s AS (INSERT INTO outbox_seq AS q (dest, last) SELECT dest, k FROM n"
+        "       ON CONFLICT (dest) DO UPDATE SET last = q.last + EXCLUDED.last RETURNING dest, last)"
+        " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq, attempts, sent_at, next_at)"
+        " SELECT r.id, r.dest, r.type, r.case_no, substring($8::bytea FROM r.off + 1 FOR r.len),"
+        "  s.last - n.k + row_number() OVER (PARTITION BY r.dest ORDER BY r.ord),"
+        "  CASE WHEN r.wait IS NULL THEN 0 ELSE 1 END,"
+        "  CASE WHEN r.wait IS NULL THEN NULL ELSE now() END,"
+        "  now() + coalesce(r.wait, 0) * interval '1 millisecond'"
+        " FROM r JOIN s USING (dest) JOIN n USING (dest)"
+        " RETURNING id::text, dest_seq::text",
+        8, params, lengths, formats, 0);
+    if (res && (size_t)PQntuples(res) == n) {
+        /* RETURNING gives no order: match the rows by id. */
+        for (int r = 0; r < PQntuples(res); r++) {
+            const char *id = PQgetvalue(res, r, 0);
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(msgs[i].row.id, id) == 0) {
+                    msgs[i].row.seq = strtoull(PQgetvalue(res, r, 1), NULL, 10);
+                    break;
+                }
+        }
+        rc = 0;
+    } else if (res) {
+        log_error("outbox.append_failed", .detail = log_fmt("%d of %zu rows", PQntuples(res), n));
+    }
+    PQclear(res);
+out:
+    free(ids); free(dests); free(types); free(cases); free(offs); free(lens); free(waits); free(frames);
+    free(a_id); free(a_dest); free(a_type); free(a_case); free(a_off); free(a_len); free(a_wait);
+    return rc;
+}
+
 int outbox_append_row(PGconn *db, const char *source, const char *dest, const char *type,
                       const char *case_no, const char *trace_id, const ProtobufCMessage *msg,
                       int inflight_ms, struct outbox_row *row)
 {
-    char id[UUID_STR_LEN], wait[16];
-    size_t len;
-    uint8_t *frame = envelope_pack(type, source, case_no, trace_id, msg, &len, id);
-    if (!frame) {
-        log_error("outbox.pack_failed", .case_no = case_no, .detail = type);
+    struct outbox_msg m = { .dest = dest, .type = type, .case_no = case_no, .inflight_ms = inflight_ms };
+    if (outbox_pack(source, type, case_no, trace_id, msg, &m.row) != 0)
         return -1;
-    }
-    snprintf(wait, sizeof wait, "%d", inflight_ms);
-    const char *params[6] = { id, dest, type, case_no && *case_no ? case_no : NULL,
-                              (const char *)frame, inflight_ms > 0 ? wait : NULL };
-    int lengths[6] = { 0, 0, 0, 0, (int)len, 0 };
-    int formats[6] = { 0, 0, 0, 0, 1, 0 };
-    /* The destination's next number comes from its counter row, updated in
-     * this transaction: a rollback gives the number back, and a second
-     * transaction appending for the same destination waits on the row
-     * lock, so the numbers follow commit order without gaps. A row the
-     * caller sends itself after the commit is stored as sent once, due
-     * again only if no Ack comes within inflight_ms. */
-    PGresult *res = db_exec_ext(db, "outbox.append",
-        "WITH s AS (INSERT INTO outbox_seq AS q (dest, last) VALUES ($2, 1)"
-        "           ON CONFLICT (dest) DO UPDATE SET last = q.last + 1 RETURNING last)"
-        " INSERT INTO outbox (id, dest, type, case_no, frame, dest_seq, attempts, sent_at, next_at)"
-        " SELECT $1, $2, $3, $4, $5, s.last,"
-        "  CASE WHEN $6::int IS NULL THEN 0 ELSE 1 END,"
-        "  CASE WHEN $6::int IS NULL THEN NULL ELSE now() END,"
-        "  now() + coalesce($6::int, 0) * interval '1 millisecond' FROM s"
-        " RETURNING dest_seq::text",
-        6, params, lengths, formats, 0);
-    int ok = res != NULL && PQntuples(res) == 1;
-    if (ok && row) {
-        memcpy(row->id, id, UUID_STR_LEN);
-        row->seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        row->frame = frame;
-        row->len = len;
-        frame = NULL;
-    }
-    PQclear(res);
-    free(frame);
-    return ok ? 0 : -1;
+    int rc = outbox_append_many(db, &m, 1);
+    if (rc == 0 && row)
+        *row = m.row;
+    else
+        free(m.row.frame);
+    return rc;
 }
 
 /* Reads the stored refusal of (sender, id) into *prior. Returns 1 when the

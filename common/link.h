@@ -45,11 +45,31 @@ struct outbox_row {
     size_t len;
 };
 
-/* Appends one message for dest (an endpoint name such as "router", or
- * "dept:<code>") to the outbox, inside the caller's open transaction, with
- * the destination's next number. With inflight_ms > 0 the row is stored as sent once
- * (the caller sends it right after the commit; it is due again only if no
- * Ack comes within inflight_ms); with 0 it is due now, for the relay. When
+/* A message for the outbox: its destination (an endpoint name such as
+ * "router", or "dept:<code>"), type, case and, packed by outbox_pack, its
+ * row. With inflight_ms > 0 the row is stored as sent once (the caller
+ * sends it right after the commit; it is due again only if no Ack comes
+ * within inflight_ms); with 0 it is due now, for the relay. */
+struct outbox_msg {
+    const char *dest, *type, *case_no;
+    int inflight_ms;
+    struct outbox_row row;      /* id and frame from outbox_pack, seq from the append */
+};
+
+/* Packs msg in a new Envelope into row (id, frame; caller frees frame).
+ * Returns 0 or -1 (logged). */
+__attribute__((warn_unused_result))
+int outbox_pack(const char *source, const char *type, const char *case_no, const char *trace_id,
+                const ProtobufCMessage *msg, struct outbox_row *row);
+
+/* Appends n packed messages to the outbox in one statement, inside the
+ * caller's open transaction, each with its destination's next number (in
+ * the order given), written to msgs[i].row.seq. Returns 0 or -1 (roll
+ * back). */
+__attribute__((warn_unused_result))
+int outbox_append_many(PGconn *db, struct outbox_msg *msgs, size_t n);
+
+/* Packs and appends one message (outbox_pack, outbox_append_many). When
  * row is not NULL it receives the id, the number and the frame (caller
  * frees row->frame). Returns 0 or -1 (logged; roll back). */
 __attribute__((warn_unused_result))

@@ -52,14 +52,19 @@ struct dest_state {
     bool backlog;               /* rows may wait unsent: new ones queue behind them */
 };
 
-/* A message appended in the open transaction. A direct one (row.frame
- * set) the loop sends itself right after the commit, from memory, without a
- * scan of the outbox; the others wait in the outbox for the relay. Kept so
- * that a rollback to a message's savepoint forgets what it appended. */
+/* A message emitted in the open transaction, held in memory until the
+ * batch stores them all in one statement just before its commit
+ * (emitted_store). A direct one the loop sends itself right after the
+ * commit, from memory, without a scan of the outbox; the others wait in
+ * the outbox for the relay. Kept in order, so that a rollback to a
+ * message's savepoint forgets what it emitted. */
 struct emitted {
     long dest;                  /* index in service.ds; -1 when out of memory */
+    bool direct;
+    char dest_name[64];
     char type[64];
-    struct outbox_row row;      /* row.frame NULL: not direct */
+    char case_no[64];
+    struct outbox_row row;      /* packed; seq once stored */
 };
 
 /* One message of a batch, from receipt to reply. */
@@ -88,7 +93,8 @@ struct service {
     char role[64];
     bool kicked;
     bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
-    bool lone;                  /* the batch being applied is one message: no savepoint */
+    bool lone;                  /* the batch being applied is one message */
+    bool savepoints;            /* a savepoint per message (the batch's second pass) */
     struct link_senders *senders;   /* our place in each sender's numbering */
     struct dest_state *ds;      /* one per destination seen; grows */
     size_t n_ds, cap_ds;
@@ -194,17 +200,22 @@ int service_emit(struct service *svc, const char *dest, const char *type,
         return SERVICE_RETRY;
     svc->em = v;
     struct emitted *e = &svc->em[svc->n_em];
-    if (outbox_append_row(svc->db, svc->def->name, dest, type, case_no, trace, msg,
-                          direct ? svc->cfg->link.resend_initial_ms : 0, &e->row) != 0)
+    if (strlen(dest) >= sizeof e->dest_name || strlen(type) >= sizeof e->type
+        || (case_no && strlen(case_no) >= sizeof e->case_no)) {
+        log_error("outbox.name_too_long", .case_no = case_no, .detail = log_fmt("%s to %s", type, dest));
+        return SERVICE_RETRY;
+    }
+    if (outbox_pack(svc->def->name, type, case_no, trace, msg, &e->row) != 0)
         return SERVICE_RETRY;
     if (id_out)
         memcpy(id_out, e->row.id, UUID_STR_LEN);
     e->dest = d ? d - svc->ds : -1;
+    e->direct = direct;
+    snprintf(e->dest_name, sizeof e->dest_name, "%s", dest);
     snprintf(e->type, sizeof e->type, "%s", type);
+    snprintf(e->case_no, sizeof e->case_no, "%s", case_no ? case_no : "");
     svc->n_em++;
     if (!direct) {
-        free(e->row.frame);
-        e->row.frame = NULL;
         if (d)
             d->backlog = true;
         svc->kicked = true;
@@ -212,6 +223,27 @@ int service_emit(struct service *svc, const char *dest, const char *type,
     if (d)
         d->pending_new++;
     return 0;
+}
+
+/* Stores what the transaction emitted, in one statement. Returns 0 or -1. */
+static int emitted_store(struct service *svc)
+{
+    if (svc->n_em == 0)
+        return 0;
+    struct outbox_msg *m = calloc(svc->n_em, sizeof *m);
+    if (!m)
+        return -1;
+    for (size_t i = 0; i < svc->n_em; i++) {
+        struct emitted *e = &svc->em[i];
+        m[i] = (struct outbox_msg){ .dest = e->dest_name, .type = e->type, .case_no = e->case_no,
+                                    .inflight_ms = e->direct ? svc->cfg->link.resend_initial_ms : 0,
+                                    .row = e->row };
+    }
+    int rc = outbox_append_many(svc->db, m, svc->n_em);
+    for (size_t i = 0; rc == 0 && i < svc->n_em; i++)
+        svc->em[i].row.seq = m[i].row.seq;
+    free(m);
+    return rc;
 }
 
 /* Forgets what was appended after the first `mark` appends of the
@@ -827,26 +859,34 @@ static int run_utility(PGconn *db, const char *verb)
     return ok ? 0 : -1;
 }
 
-/* The savepoint of one message. A batch of one message needs none: the
- * transaction holds nothing else, so undoing the message is undoing the
- * transaction, and a fresh one takes what is recorded after (the refusal).
- * That saves two round trips per message when the load is light.
+/* The savepoint of one message. The first pass over a batch sets none:
+ * nearly every message is applied, and two round trips per message are
+ * the price of a savepoint. When one message has to be undone (refused,
+ * deferred, or the database refused its data), a lone message is undone
+ * with its transaction (a fresh one then takes what is recorded after, the
+ * refusal); in a batch of several the whole transaction is rolled back and
+ * applied again, this time with a savepoint per message (SAVEPOINT_REDO).
  * savepoint() starts it, its "RELEASE" and "ROLLBACK TO" ends it; each
- * returns 0 or -1. */
+ * returns 0, -1 (the database failed) or SAVEPOINT_REDO. */
+#define SAVEPOINT_REDO 1
+/* apply_one's outcome when the batch must be applied again with savepoints. */
+#define SERVICE_REDO (-100)
 static int savepoint(struct service *svc, const char *verb)
 {
+    bool undo = strcmp(verb, "ROLLBACK TO SAVEPOINT m") == 0;
     /* What the message appended goes with its savepoint: it must neither be
-     * sent nor keep its destination's number (the next append reuses it). */
+     * sent nor stored. */
     if (strcmp(verb, "SAVEPOINT m") == 0)
         svc->em_mark = svc->n_em;
-    else if (strcmp(verb, "ROLLBACK TO SAVEPOINT m") == 0)
+    else if (undo)
         emitted_truncate(svc, svc->em_mark);
-    if (svc->lone) {
-        if (strcmp(verb, "ROLLBACK TO SAVEPOINT m") != 0)
-            return 0;
-        return run_utility(svc->db, "ROLLBACK") == 0 && db_begin(svc->db) == 0 ? 0 : -1;
-    }
-    return run_utility(svc->db, verb);
+    if (svc->savepoints)
+        return run_utility(svc->db, verb);
+    if (!undo)
+        return 0;
+    if (!svc->lone)
+        return SAVEPOINT_REDO;
+    return run_utility(svc->db, "ROLLBACK") == 0 && db_begin(svc->db) == 0 ? 0 : -1;
 }
 
 /* Refuses it for good inside its savepoint (already rolled back to): counts
@@ -950,7 +990,10 @@ static int apply_one(struct service *svc, struct item *it)
     if (rc == SERVICE_RETRY)
         return rc;
     if (rc == SERVICE_DEFER || rc == SERVICE_REFUSE) {
-        if (savepoint(svc, "ROLLBACK TO SAVEPOINT m") != 0)
+        int u = savepoint(svc, "ROLLBACK TO SAVEPOINT m");
+        if (u == SAVEPOINT_REDO)
+            return SERVICE_REDO;
+        if (u != 0)
             return SERVICE_RETRY;
     }
     if (rc == SERVICE_DEFER && (it->h->kind != HANDLE_LINK ||
@@ -997,7 +1040,7 @@ static void emitted_send(struct service *svc)
     int n_unsent = 0;
     for (size_t i = 0; i < svc->n_em; i++) {
         struct emitted *e = &svc->em[i];
-        if (!e->row.frame || e->dest < 0)
+        if (!e->direct || e->dest < 0)
             continue;       /* waits in the outbox for the relay */
         struct dest_state *d = &svc->ds[e->dest];
         struct relay_row r = { .frame = e->row.frame, .len = e->row.len, .seq = e->row.seq };
@@ -1083,6 +1126,13 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
 
     int failed = ensure_db(svc) != 0 || db_begin(svc->db) != 0;
     svc->lone = n == 1;
+    svc->savepoints = false;
+    long *unacked = malloc((svc->n_ds ? svc->n_ds : 1) * sizeof *unacked);
+    size_t n_unacked = svc->n_ds;
+    if (!unacked)
+        failed = 1;
+    for (size_t d = 0; unacked && d < n_unacked; d++)
+        unacked[d] = svc->ds[d].unacked;
     for (int i = 0; i < n && !failed;) {
         struct item *it = &items[i];
         if (!it->h) {
@@ -1094,11 +1144,36 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
                 run++;
             failed = apply_acks(svc, it, run, dealer_dest) == SERVICE_RETRY;
             i += run;
-        } else {
-            failed = (it->outcome = apply_one(svc, it)) == SERVICE_RETRY;
-            i++;
+            continue;
         }
+        it->outcome = apply_one(svc, it);
+        failed = it->outcome == SERVICE_RETRY;
+        i++;
+        if (it->outcome != SERVICE_REDO)
+            continue;
+        /* One message must be undone alone: the batch again from its
+         * start, a savepoint per message (see savepoint()). */
+        log_debug("batch.redo", .case_no = it->env->case_no, .msg_id = it->env->id,
+                  .detail = log_fmt("%s undone: %d messages again with savepoints", it->env->type, n));
+        db_rollback(svc->db);
+        failed = db_begin(svc->db) != 0;
+        link_senders_rollback(svc->senders);
+        emitted_discard(svc);
+        for (size_t d = 0; d < n_unacked; d++)
+            svc->ds[d].unacked = unacked[d];
+        for (int j = 0; j < n; j++) {
+            items[j].outcome = SERVICE_OK;
+            items[j].code[0] = items[j].field[0] = items[j].message[0] = 0;
+            free(items[j].reply);
+            items[j].reply = NULL;
+            items[j].reply_len = 0;
+        }
+        svc->savepoints = true;
+        i = 0;
     }
+    free(unacked);
+    if (!failed)
+        failed = emitted_store(svc) != 0;
     if (!failed)
         failed = link_senders_flush(svc->senders, svc->db) != 0;
     if (!failed)
