@@ -10,7 +10,16 @@
  * first department key; tracker: router; delivery: tracker; evaluation:
  * delivery), so that what is tested is the bad input, not the key.
  *
+ * "updates TASK NOTE [TASK NOTE...]" connects, waits for the CURVE
+ * handshake, prints "connected", waits for a line on stdin, then sends back
+ * to back on that connection one DeptUpdate per pair (on-site acceptance
+ * with that note), and prints one line per reply as above, in the order
+ * they come. With the consumer stopped (SIGSTOP) between "connected" and
+ * the line, they wait together in its socket and it reads them in one
+ * batch.
+ *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
+ *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +58,7 @@ static const char *sender_key(const struct config *cfg, const char *endpoint)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE\n");
+        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE|updates TASK NOTE...\n");
         return 2;
     }
     const char *path = getenv("BANGDAI_CONFIG");
@@ -66,7 +75,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bd-rawsend: %s: %s\n", argv[1], cfg_err);
         goto out;
     }
-    if (!(sock = sockets_connect_dealer(cfg, argv[1], NULL))) {
+    bool updates = strcmp(argv[2], "updates") == 0;
+    zsock_t *monitor = NULL;
+    if (updates)
+        sock = sockets_connect_watched(cfg, argv[1], NULL, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, &monitor);
+    else
+        sock = sockets_connect_dealer(cfg, argv[1], NULL);
+    if (!sock) {
         fprintf(stderr, "bd-rawsend: %s: cannot connect (the log line says why)\n", argv[1]);
         goto out;
     }
@@ -78,7 +93,39 @@ int main(int argc, char **argv)
     const char *what = argv[2];
     uint8_t *frame = NULL;
     size_t len = 0;
-    if (strcmp(what, "garbage") == 0) {
+    int replies = 1;
+    if (updates && argc >= 5 && argc % 2 == 1) {
+        replies = 0;
+        zpoller_t *p = zpoller_new(monitor, NULL);
+        bool up = p && zpoller_wait(p, 5000) == monitor
+                  && sockets_monitor_event(monitor) == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        zpoller_destroy(&p);
+        if (!up) {
+            fprintf(stderr, "bd-rawsend: no handshake with %s in 5 s\n", argv[1]);
+            goto out;
+        }
+        printf("connected\n");
+        fflush(stdout);
+        char line[16];
+        if (!fgets(line, sizeof line, stdin))
+            goto out;
+        for (int i = 3; i + 1 < argc; i += 2) {
+            Bangdai__DeptUpdate u = BANGDAI__DEPT_UPDATE__INIT;
+            u.task_id = argv[i];
+            u.state = "accepted";
+            u.when = "2026-11-30 09:00";
+            u.where = "项目现场";
+            u.note = argv[i + 1];
+            frame = envelope_pack(MSG_DEPT_UPDATE, "test", NULL, NULL, &u.base, &len, NULL);
+            if (!frame || zmq_send(s, frame, len, 0) < 0) {
+                fprintf(stderr, "bd-rawsend: could not send update %d\n", replies + 1);
+                free(frame);
+                goto out;
+            }
+            free(frame);
+            replies++;
+        }
+    } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
         zmq_send(s, junk, sizeof junk - 1, 0);
     } else if (strcmp(what, "two-frames") == 0) {
@@ -107,32 +154,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "bd-rawsend: unknown kind '%s'\n", what);
         goto out;
     }
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    rc = 1;
-    if (zmq_msg_recv(&m, s, 0) >= 0) {
-        char err[256];
-        Bangdai__Envelope *rep = envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
-        if (rep && strcmp(rep->type, MSG_ERROR) == 0) {
-            Bangdai__Error *e = bangdai__error__unpack(NULL, rep->payload.len, rep->payload.data);
-            if (e) {
-                printf("Error %s %s: %s\n", e->code, e->field, e->message);
-                bangdai__error__free_unpacked(e, NULL);
-                rc = 0;
+    rc = 0;
+    for (int i = 0; i < replies; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, 0) >= 0) {
+            char err[256];
+            Bangdai__Envelope *rep = envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m), err, sizeof err);
+            if (rep && strcmp(rep->type, MSG_ERROR) == 0) {
+                Bangdai__Error *e = bangdai__error__unpack(NULL, rep->payload.len, rep->payload.data);
+                if (e) {
+                    printf("Error %s %s: %s\n", e->code, e->field, e->message);
+                    bangdai__error__free_unpacked(e, NULL);
+                } else {
+                    rc = 1;
+                }
+            } else if (rep) {
+                printf("%s\n", rep->type);
+            } else {
+                printf("unreadable reply: %s\n", err);
+                rc = 1;
             }
-        } else if (rep) {
-            printf("%s\n", rep->type);
-            rc = 0;
+            if (rep)
+                bangdai__envelope__free_unpacked(rep, NULL);
         } else {
-            printf("unreadable reply: %s\n", err);
+            printf("no reply\n");
+            rc = 1;
         }
-        if (rep)
-            bangdai__envelope__free_unpacked(rep, NULL);
-    } else {
-        printf("no reply\n");
+        zmq_msg_close(&m);
     }
-    zmq_msg_close(&m);
 out:
+    if (sock)
+        sockets_monitor_stop(sock, &monitor);
     zsock_destroy(&sock);
     security_end();
     config_destroy(&cfg);

@@ -69,5 +69,40 @@ h=$(history "$tb")
 accept "$tb" "$db" "资料齐全" "$x" x4 || fail "B's resend: $(cat "$T/x4.err")"
 [ "$(history "$tb")" = "$h" ] || fail "B's resend applied twice"
 
+# 4. In one batch. The router applies a batch without savepoints; when a
+#    message of it must be undone, it applies the batch again with a
+#    savepoint per message. Two reports of one department on one connection,
+#    sent while the router is stopped, reach it together: the first is
+#    refused by the database, the second is applied.
+c2=$(submit "$(fresh_request agency-three-items.yaml)")
+c3=$(submit "$(fresh_request agency-three-items.yaml)")
+wait_for "the new cases' tasks RECEIVED" all_tasks "$c3" RECEIVED 4
+wait_for "the new cases' tasks RECEIVED" all_tasks "$c2" RECEIVED 4
+f2=$(sql "SELECT task_id FROM router.tasks WHERE case_no = '$c2' AND dept = '$da' AND kind = 'item'")
+f3=$(sql "SELECT task_id FROM router.tasks WHERE case_no = '$c3' AND dept = '$da' AND kind = 'item'")
+redo_before=$(grep -c '"event":"batch.redo"' "$T/router.log" || true)
+# The client connects; the router stops; the client sends both; they wait
+# in the router's socket buffer; the router goes on and reads them at once.
+mkfifo "$T/go"
+BANGDAI_KEY=dept-$da "$RAWSEND" "$EP_ROUTER_DEPT" updates "$f2" "POISON 批内" "$f3" "资料齐全" \
+  <"$T/go" >"$T/batch.out" 2>&1 & rp=$!
+exec 7>"$T/go"
+wait_for "the test client connected" grep -qx connected "$T/batch.out"
+kill -STOP "${PIDS[router]}"
+echo go >&7
+exec 7>&-
+sleep 0.5
+kill -CONT "${PIDS[router]}"
+wait $rp || fail "the two reports in one batch: $(cat "$T/batch.out")"
+sed -i 1d "$T/batch.out"    # "connected"
+sed -n 1p "$T/batch.out" | grep -q "^Error invalid history_no_poison: .*SQLSTATE 23514" \
+  && [ "$(sed -n 2p "$T/batch.out")" = Ack ] && [ "$(grep -c . "$T/batch.out")" = 2 ] \
+  || fail "one batch: expected the poison refused then an Ack, got: $(cat "$T/batch.out")"
+[ "$(state "$f2")" = RECEIVED ] || fail "the refused report in a batch moved its task"
+[ "$(state "$f3")" = ACCEPTED_ONSITE ] || fail "the good report in the batch was not applied"
+[ "$(grep -c '"event":"batch.redo"' "$T/router.log")" -gt "$redo_before" ] \
+  || fail "the two reports did not come in one batch (no batch.redo logged): the test proved nothing"
+! grep -q '"event":"batch.rolled_back"' "$T/router.log" || fail "a bad message rolled a batch back"
+
 for n in "${!PIDS[@]}"; do stop "$n"; done
 note "ok"
