@@ -245,3 +245,35 @@ const char *db_value(PGresult *res, int row, int col)
         return NULL;
     return PQgetvalue(res, row, col);
 }
+
+/* Formats names as a PostgreSQL text array literal, each element quoted, a
+ * NULL entry as SQL NULL. Caller frees; NULL when out of memory. */
+char *db_text_array(const char *const *names, int n)
+{
+    size_t cap = 3;
+    for (int i = 0; i < n; i++)
+        cap += names[i] ? 2 * strlen(names[i]) + 3 : 5;
+    char *s = malloc(cap), *p = s;
+    if (!s)
+        return NULL;
+    *p++ = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        if (!names[i]) {
+            memcpy(p, "NULL", 4);
+            p += 4;
+            continue;
+        }
+        *p++ = '"';
+        for (const char *c = names[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = 0;
+    return s;
+}

@@ -81,4 +81,9 @@ bool db_error_is_data(void);
  * Borrowed from res. */
 const char *db_value(PGresult *res, int row, int col);
 
+/* Formats names as a PostgreSQL text array literal ({"a","b",NULL}), for a
+ * parameter such as $1::text[]: each element quoted, a NULL entry as SQL
+ * NULL. Caller frees; NULL when out of memory. */
+char *db_text_array(const char *const *names, int n);
+
 #endif

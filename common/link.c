@@ -36,8 +36,6 @@ static char *int_array(const int *v, size_t n)
     return s;
 }
 
-static char *text_array(const char *const *names, int n);
-
 int outbox_append_many(PGconn *db, struct outbox_msg *msgs, size_t n)
 {
     if (n == 0)
@@ -66,10 +64,10 @@ int outbox_append_many(PGconn *db, struct outbox_msg *msgs, size_t n)
         waits[i] = msgs[i].inflight_ms > 0 ? msgs[i].inflight_ms : -1;
         off += msgs[i].row.len;
     }
-    a_id = text_array(ids, (int)n);
-    a_dest = text_array(dests, (int)n);
-    a_type = text_array(types, (int)n);
-    a_case = text_array(cases, (int)n);
+    a_id = db_text_array(ids, (int)n);
+    a_dest = db_text_array(dests, (int)n);
+    a_type = db_text_array(types, (int)n);
+    a_case = db_text_array(cases, (int)n);
     a_off = int_array(offs, n);
     a_len = int_array(lens, n);
     a_wait = int_array(waits, n);
@@ -330,45 +328,13 @@ void link_senders_rollback(struct link_senders *ls)
         ls->v[i].pending = ls->v[i].committed;
 }
 
-/* Formats names as a PostgreSQL text array literal, each element quoted, a
- * NULL entry as SQL NULL. Caller frees; NULL when out of memory. */
-static char *text_array(const char *const *names, int n)
-{
-    size_t cap = 3;
-    for (int i = 0; i < n; i++)
-        cap += names[i] ? 2 * strlen(names[i]) + 3 : 5;
-    char *s = malloc(cap), *p = s;
-    if (!s)
-        return NULL;
-    *p++ = '{';
-    for (int i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        if (!names[i]) {
-            memcpy(p, "NULL", 4);
-            p += 4;
-            continue;
-        }
-        *p++ = '"';
-        for (const char *c = names[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *p++ = '\\';
-            *p++ = *c;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = 0;
-    return s;
-}
-
 int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_skip,
               struct relay_batch *batch)
 {
     char limit[16], win[16];
     snprintf(limit, sizeof limit, "%d", max);
     snprintf(win, sizeof win, "%d", window);
-    char *skipped = text_array(skip, n_skip);
+    char *skipped = db_text_array(skip, n_skip);
     if (!skipped)
         return -1;
     const char *p[3] = { limit, win, skipped };
@@ -521,7 +487,7 @@ PGresult *relay_pending_by_dest(PGconn *db)
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)
 {
     char *idarr = uuid_array(ids, n);
-    char *fromarr = text_array(froms, n);
+    char *fromarr = db_text_array(froms, n);
     PGresult *res = NULL;
     if (idarr && fromarr) {
         const char *p[2] = { idarr, fromarr };

@@ -132,17 +132,7 @@ int intake_progress(struct service *svc, const struct service_msg *m)
     snprintf(at, sizeof at, "%lld", (long long)p->at_us);
 
     const char *cp[1] = { p->case_no };
-    PGresult *res = db_exec(db, "intake.progress_case", "SELECT 1 FROM cases WHERE case_no = $1", 1, cp);
-    if (!res) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
-    int known = PQntuples(res) == 1;
-    PQclear(res);
-    if (!known) {
-        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", p->case_no);
-        goto out;
-    }
+    PGresult *res;
     if (p->task_id[0]) {
         const char *kind = p->kind[0] ? p->kind : "item";
         if (!p->state[0] || !p->dept[0] || (strcmp(kind, "item") == 0 && !p->item_code[0])) {
@@ -158,29 +148,40 @@ int intake_progress(struct service *svc, const struct service_msg *m)
         }
         const char *tp[10] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
                                p->state, nz(p->due_date), nz(p->result_doc), at, kind };
-        /* Only a newer report changes a task; an older one arriving late is dropped. */
-        if (db_run(db, "intake.progress_task",
-                   "INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
-                   " due_date, result_doc, updated_us, kind) VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8,$9,$10)"
-                   " ON CONFLICT (task_id) DO UPDATE SET"
-                   "  specialist = coalesce(EXCLUDED.specialist, t.specialist),"
-                   "  state = EXCLUDED.state,"
-                   "  due_date = coalesce(EXCLUDED.due_date, t.due_date),"
-                   "  result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
-                   "  updated_us = EXCLUDED.updated_us"
-                   " WHERE t.updated_us <= EXCLUDED.updated_us", 10, tp)) {
-            rc = SERVICE_RETRY;
-            goto out;
-        }
-        if (db_run(db, "intake.case_in_progress",
-                   "UPDATE cases SET state = 'IN_PROGRESS', updated_at = now()"
-                   " WHERE case_no = $1 AND state = 'SUBMITTED'", 1, cp)) {
-            rc = SERVICE_RETRY;
-            goto out;
-        }
+        /* One statement: the case must exist; the task is stored, but only
+         * a newer report changes it (an older one arriving late is
+         * dropped); the case is in progress from its first task report. */
+        res = db_exec(db, "intake.progress_task",
+                      "WITH c AS (SELECT case_no FROM cases WHERE case_no = $2),"
+                      " u AS (UPDATE cases SET state = 'IN_PROGRESS', updated_at = now()"
+                      "       WHERE case_no = $2 AND state = 'SUBMITTED'),"
+                      " t AS (INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
+                      "        due_date, result_doc, updated_us, kind)"
+                      "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10 FROM c"
+                      "       ON CONFLICT (task_id) DO UPDATE SET"
+                      "        specialist = coalesce(EXCLUDED.specialist, t.specialist),"
+                      "        state = EXCLUDED.state,"
+                      "        due_date = coalesce(EXCLUDED.due_date, t.due_date),"
+                      "        result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
+                      "        updated_us = EXCLUDED.updated_us"
+                      "       WHERE t.updated_us <= EXCLUDED.updated_us)"
+                      " SELECT count(*) FROM c", 10, tp);
+    } else {
+        res = db_exec(db, "intake.progress_case", "SELECT count(*) FROM cases WHERE case_no = $1", 1, cp);
+    }
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    int known = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    PQclear(res);
+    if (!known) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", p->case_no);
+        goto out;
+    }
+    if (p->task_id[0])
         log_info("case.task_progress", .case_no = p->case_no, .task = p->task_id, .dept = p->dept,
                  .detail = log_fmt("%s%s%s", p->state, p->due_date[0] ? ", due " : "", p->due_date));
-    }
     if (p->case_state[0]) {
         const char *sp[2] = { p->case_no, p->case_state };
         /* A withdrawn case stays withdrawn, whatever report comes late. */

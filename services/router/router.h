@@ -22,11 +22,6 @@ int router_acked(struct service *svc, const char *msg_id, const char *dest, cons
 int router_move(struct service *svc, const char *task_id, const char *to_name,
                 const char *actor, const Bangdai__DeptUpdate *data);
 
-/* Chooses the specialist of dept for a new task: the one with the fewest
- * open tasks among those not away today, ties to the first in the roster.
- * NULL on a database error (router_tasks.c). */
-const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_department *dept);
-
 /* Sends TaskAssigned for task_id (as stored) to its department's agent and
  * stores the message id as the task's assignment (router_tasks.c). */
 int router_send_task(struct service *svc, const char *task_id, const char *previous,

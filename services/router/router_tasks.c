@@ -40,34 +40,56 @@ char *router_json_array(char *const *items, size_t n)
     return out;
 }
 
-const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_department *dept)
+/* What the picks of one case read, once: the open-task counts of the
+ * specialists of its departments (kept by a trigger,
+ * deploy/sql/004_specialist_load.sql: one row per specialist, however many
+ * tasks there are) and who is away today. */
+struct pick_data {
+    PGresult *load;             /* dept, specialist_id, open_tasks */
+    PGresult *away;             /* specialist_id */
+};
+
+static int pick_load(struct service *svc, const char *const *depts, int n, struct pick_data *pd)
+{
+    char *arr = db_text_array(depts, n);
+    const char *p[1] = { arr };
+    memset(pd, 0, sizeof *pd);
+    if (!arr)
+        return -1;
+    pd->load = db_exec(service_db(svc), "router.workload",
+        "SELECT dept, specialist_id, open_tasks FROM specialist_load WHERE dept = ANY($1::text[])", 1, p);
+    free(arr);
+    if (pd->load)
+        pd->away = db_exec(service_db(svc), "router.away",
+            "SELECT DISTINCT specialist_id FROM specialist_away"
+            " WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN from_day AND to_day", 0, NULL);
+    return pd->load && pd->away ? 0 : -1;
+}
+
+static void pick_free(struct pick_data *pd)
+{
+    PQclear(pd->load);
+    PQclear(pd->away);
+    memset(pd, 0, sizeof *pd);
+}
+
+/* The specialist of dept with the fewest open tasks, among those not away
+ * (everybody away: among all). */
+static const struct cfg_specialist *router_pick(const struct pick_data *pd, const struct cfg_department *dept)
 {
     bd_day today = date_from_unix_us(now_us());
-    const char *p[1] = { dept->code };
-    /* The counts a trigger keeps (deploy/sql/004_specialist_load.sql): one
-     * row per specialist, however many tasks there are. */
-    PGresult *load = db_exec(service_db(svc), "router.workload",
-        "SELECT specialist_id, open_tasks FROM specialist_load WHERE dept = $1", 1, p);
-    if (!load)
-        return NULL;
-    PGresult *away = db_exec(service_db(svc), "router.away",
-        "SELECT DISTINCT specialist_id FROM specialist_away"
-        " WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN from_day AND to_day", 0, NULL);
-    if (!away) {
-        PQclear(load);
-        return NULL;
-    }
     const struct cfg_specialist *best = NULL, *fallback = NULL;
     long best_load = 0, fallback_load = 0;
     for (size_t i = 0; i < dept->n_specialists; i++) {
         const struct cfg_specialist *sp = &dept->specialists[i];
         long n = 0;
         bool is_away = config_specialist_away(sp, today);
-        for (int r = 0; r < PQntuples(load); r++)
-            if (strcmp(PQgetvalue(load, r, 0), sp->id) == 0)
-                n = atol(PQgetvalue(load, r, 1));
-        for (int r = 0; r < PQntuples(away) && !is_away; r++)
-            is_away = strcmp(PQgetvalue(away, r, 0), sp->id) == 0;
+        for (int r = 0; r < PQntuples(pd->load); r++)
+            if (strcmp(PQgetvalue(pd->load, r, 0), dept->code) == 0
+                && strcmp(PQgetvalue(pd->load, r, 1), sp->id) == 0)
+                n = atol(PQgetvalue(pd->load, r, 2));
+        for (int r = 0; r < PQntuples(pd->away) && !is_away; r++)
+            is_away = strcmp(PQgetvalue(pd->away, r, 0), sp->id) == 0;
         if (!fallback || n < fallback_load) {
             fallback = sp;
             fallback_load = n;
@@ -77,9 +99,7 @@ const struct cfg_specialist *router_pick(struct service *svc, const struct cfg_d
             best_load = n;
         }
     }
-    PQclear(load);
-    PQclear(away);
-    if (!best) {
+    if (!best && fallback) {
         /* Everybody is away: the work must still be someone's. */
         log_warn("specialist.all_away", .dept = dept->code,
                  .detail = log_fmt("every specialist is away; %s takes the task", fallback->id));
@@ -248,21 +268,99 @@ struct new_task {
     const struct cfg_item *item;        /* NULL for companions */
     const struct cfg_department *dept;
     const struct cfg_specialist *sp;
+    char msg_id[UUID_STR_LEN];          /* its TaskAssigned */
 };
 
-static int insert_task(struct service *svc, const char *case_no, struct new_task *t)
+/* TaskAssigned for a task of a case being opened, built from the case in
+ * hand; its id becomes the task's assignment (store_case). */
+static int assign_new(struct service *svc, const Bangdai__CaseOpened *co, struct new_task *t,
+                      const struct cfg_specialist *lead)
 {
-    const char *p[6] = { t->id, case_no, t->item ? t->item->code : NULL, t->dept->code, t->sp->id, t->kind };
-    if (db_run(service_db(svc), "router.insert_task",
-               "INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind)"
-               " VALUES ($1, $2, $3, $4, $5, 'ASSIGNED', $6)", 6, p))
-        return SERVICE_RETRY;
-    const char *h[2] = { t->id, t->sp->id };
-    if (db_run(service_db(svc), "router.history",
-               "INSERT INTO task_history (task_id, to_state, actor, payload)"
-               " VALUES ($1, 'ASSIGNED', 'router', json_build_object('specialist', $2::text))", 2, h))
-        return SERVICE_RETRY;
-    return SERVICE_OK;
+    Bangdai__TaskAssigned ta = BANGDAI__TASK_ASSIGNED__INIT;
+    char dest[64];
+    ta.task_id = t->id;
+    ta.case_no = co->case_no;
+    ta.kind = (char *)t->kind;
+    ta.item_code = t->item ? t->item->code : "";
+    ta.item_name = t->item ? t->item->name : "";
+    ta.dept = t->dept->code;
+    ta.specialist_id = t->sp->id;
+    ta.specialist_name = t->sp->name;
+    ta.service_type = co->service_type;
+    ta.lead_specialist = lead->id;
+    ta.previous_specialist = "";
+    ta.reason = "";
+    if (t->item) {
+        ta.n_materials = t->item->n_materials;
+        ta.materials = t->item->materials;
+    } else {
+        ta.n_items = co->n_items;
+        ta.items = co->items;
+    }
+    snprintf(dest, sizeof dest, "dept:%s", t->dept->code);
+    return service_emit(svc, dest, MSG_TASK_ASSIGNED, co->case_no, &ta.base, t->msg_id) ? SERVICE_RETRY
+                                                                                       : SERVICE_OK;
+}
+
+/* TaskChanged ASSIGNED for a task of a case being opened. */
+static int tell_tracker_new(struct service *svc, const Bangdai__CaseOpened *co, const struct new_task *t)
+{
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    tc.task_id = (char *)t->id;
+    tc.case_no = co->case_no;
+    tc.item_code = t->item ? t->item->code : "";
+    tc.dept = t->dept->code;
+    tc.specialist = t->sp->id;
+    tc.kind = (char *)t->kind;
+    tc.case_task_count = (int32_t)co->n_items;
+    tc.delivery = co->delivery;
+    tc.state = "ASSIGNED";
+    tc.at_us = now_us();
+    return service_emit(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+}
+
+/* The case, its tasks (with their assignments) and their first history
+ * entries, in one statement. */
+static int store_case(struct service *svc, const Bangdai__CaseOpened *co, const struct new_task *tasks,
+                      size_t n, const struct cfg_department *zone, const struct cfg_specialist *lead)
+{
+    const char **col[6] = { 0 };
+    char *arr[6] = { 0 };
+    int rc = SERVICE_RETRY;
+    for (int c = 0; c < 6; c++)
+        if (!(col[c] = calloc(n, sizeof *col[c])))
+            goto out;
+    for (size_t i = 0; i < n; i++) {
+        col[0][i] = tasks[i].id;
+        col[1][i] = tasks[i].item ? tasks[i].item->code : NULL;
+        col[2][i] = tasks[i].dept->code;
+        col[3][i] = tasks[i].sp->id;
+        col[4][i] = tasks[i].kind;
+        col[5][i] = tasks[i].msg_id;
+    }
+    for (int c = 0; c < 6; c++)
+        if (!(arr[c] = db_text_array(col[c], (int)n)))
+            goto out;
+    const char *p[12] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
+                          zone ? zone->code : NULL, lead->id, arr[0], arr[1], arr[2], arr[3], arr[4], arr[5] };
+    if (db_run(service_db(svc), "router.insert_case",
+               "WITH c AS (INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist)"
+               "           VALUES ($1, $2, $3, $4::int, $5, $6) RETURNING case_no),"
+               " t AS (INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, assign_msg_id)"
+               "       SELECT x.task_id, c.case_no, x.item_code, x.dept, x.specialist_id, 'ASSIGNED', x.kind, x.msg"
+               "       FROM c, unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[])"
+               "            AS x(task_id, item_code, dept, specialist_id, kind, msg)"
+               "       RETURNING task_id, specialist_id)"
+               " INSERT INTO task_history (task_id, to_state, actor, payload)"
+               " SELECT task_id, 'ASSIGNED', 'router', json_build_object('specialist', specialist_id) FROM t",
+               12, p) == 0)
+        rc = SERVICE_OK;
+out:
+    for (int c = 0; c < 6; c++) {
+        free(col[c]);
+        free(arr[c]);
+    }
+    return rc;
 }
 
 int router_case_opened(struct service *svc, const struct service_msg *m)
@@ -323,44 +421,61 @@ int router_case_opened(struct service *svc, const struct service_msg *m)
             t->dept = tasks[i].dept;
         }
     }
+    /* The specialists: one read of the departments' workloads for the
+     * whole case; within a case one specialist per department. */
+    const char **depts = calloc(n, sizeof *depts);
+    struct pick_data pd;
+    if (!depts) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        depts[i] = tasks[i].dept->code;
+    if (pick_load(svc, depts, (int)n, &pd) != 0) {
+        pick_free(&pd);
+        free(depts);
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    free(depts);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i && !tasks[i].sp; j++)
             if (tasks[j].dept == tasks[i].dept)
                 tasks[i].sp = tasks[j].sp;
-        if (!tasks[i].sp && !(tasks[i].sp = router_pick(svc, tasks[i].dept))) {
-            rc = SERVICE_RETRY;
+        if (!tasks[i].sp && !(tasks[i].sp = router_pick(&pd, tasks[i].dept))) {
+            pick_free(&pd);
+            rc = service_refuse(svc, ERR_INVALID, "items", "department %s has no specialist in the roster",
+                                tasks[i].dept->code);
             goto out;
         }
     }
+    pick_free(&pd);
     /* The lead (主办专员): by rule, from the item tasks. */
     size_t lead = 0;
     if (!cfg->lead_rule || strcmp(cfg->lead_rule, "first_item") != 0)
         for (size_t i = 1; i < co->n_items; i++)
             if (stage_rank(tasks[i].item->stage) < stage_rank(tasks[lead].item->stage))
                 lead = i;
-    const char *p[6] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
-                         zone ? zone->code : NULL, tasks[lead].sp->id };
-    if (db_run(service_db(svc), "router.insert_case",
-               "INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist)"
-               " VALUES ($1, $2, $3, $4::int, $5, $6)", 6, p)) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
-    for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
-        if ((rc = insert_task(svc, co->case_no, &tasks[i])) != SERVICE_OK ||
-            (rc = router_send_task(svc, tasks[i].id, NULL, NULL)) != SERVICE_OK)
-            break;
-        rc = router_tell_tracker(svc, tasks[i].id);
-        log_info("task.assigned", .case_no = co->case_no, .task = tasks[i].id, .dept = tasks[i].dept->code,
-                 .detail = log_fmt("%s %s to specialist %s", tasks[i].kind,
-                                   tasks[i].item ? tasks[i].item->code : "-", tasks[i].sp->id));
-    }
+    /* The messages, from what is in hand: each task to its department,
+     * then its state to the tracker, then the lead to intake. */
+    for (size_t i = 0; i < n && rc == SERVICE_OK; i++)
+        rc = assign_new(svc, co, &tasks[i], tasks[lead].sp);
+    for (size_t i = 0; i < n && rc == SERVICE_OK; i++)
+        rc = tell_tracker_new(svc, co, &tasks[i]);
+    if (rc == SERVICE_OK)
+        rc = store_case(svc, co, tasks, n, zone, tasks[lead].sp);
     if (rc == SERVICE_OK) {
         const struct cfg_specialist *l = tasks[lead].sp;
         rc = router_case_event(svc, co->case_no, NULL, tasks[lead].dept->code, "lead",
                                log_fmt("主办专员 %s %s (%s)", l->id, l->name, tasks[lead].dept->name), l->id);
+    }
+    if (rc == SERVICE_OK) {
+        for (size_t i = 0; i < n; i++)
+            log_info("task.assigned", .case_no = co->case_no, .task = tasks[i].id, .dept = tasks[i].dept->code,
+                     .detail = log_fmt("%s %s to specialist %s", tasks[i].kind,
+                                       tasks[i].item ? tasks[i].item->code : "-", tasks[i].sp->id));
         log_info("case.lead", .case_no = co->case_no, .dept = tasks[lead].dept->code,
-                 .detail = log_fmt("lead specialist %s", l->id));
+                 .detail = log_fmt("lead specialist %s", tasks[lead].sp->id));
     }
 out:
     free(tasks);
@@ -537,16 +652,27 @@ int router_acked(struct service *svc, const char *msg_id, const char *dest, cons
 {
     if (strcmp(type, MSG_TASK_ASSIGNED) != 0)
         return SERVICE_OK;
-    /* The agent acknowledges only after it stored the task: RECEIVED. */
-    const char *p[1] = { msg_id };
-    PGresult *res = db_exec(service_db(svc), "router.task_of_msg",
-                            "SELECT task_id FROM tasks WHERE assign_msg_id = $1 AND state = 'ASSIGNED'", 1, p);
-    if (!res)
+    /* The agent acknowledges only after it stored the task: RECEIVED, a
+     * move legal from ASSIGNED for every kind of task, made in one
+     * statement with its history entry; it returns what tell_tracker
+     * reads. A task no longer ASSIGNED (reassigned, closed) is left as is. */
+    const char *p[2] = { msg_id, dest };
+    PGresult *t = db_exec(service_db(svc), "router.received",
+        "WITH t AS (UPDATE tasks SET state = 'RECEIVED', updated_at = now()"
+        "           WHERE assign_msg_id = $1 AND state = 'ASSIGNED'"
+        "           RETURNING task_id, case_no, coalesce(item_code, '') AS item_code, dept, specialist_id, kind),"
+        " h AS (INSERT INTO task_history (task_id, from_state, to_state, actor, payload)"
+        "       SELECT task_id, 'ASSIGNED', 'RECEIVED', $2, '{}'::json FROM t)"
+        " SELECT t.task_id, t.case_no, t.item_code, t.dept, t.specialist_id, t.kind, c.task_count, c.delivery"
+        " FROM t JOIN cases c USING (case_no)", 2, p);
+    if (!t)
         return SERVICE_RETRY;
     int rc = SERVICE_OK;
-    if (PQntuples(res) == 1)
-        rc = router_move(svc, PQgetvalue(res, 0, 0), "RECEIVED", dest, NULL);
-    PQclear(res);
-    /* A refusal here would be a bug of ours, not the agent's: logged, go on. */
-    return rc == SERVICE_RETRY ? SERVICE_RETRY : SERVICE_OK;
+    if (PQntuples(t) == 1) {
+        log_info("task.moved", .case_no = PQgetvalue(t, 0, 1), .task = PQgetvalue(t, 0, 0),
+                 .dept = PQgetvalue(t, 0, 3), .detail = log_fmt("ASSIGNED -> RECEIVED by %s", dest));
+        rc = tell_tracker(svc, t, 0, "RECEIVED", NULL);
+    }
+    PQclear(t);
+    return rc;
 }
