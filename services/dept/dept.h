@@ -9,6 +9,9 @@ struct dept_opts {
     const char *ref, *doc, *kind, *reason, *note;
     const char *when, *where, *materials, *missing, *id;      /* update */
     const char *question, *answer, *text, *contact, *at, *invited, *topic, *decisions;  /* note */
+    const char *specialist, *after;                          /* list */
+    unsigned limit;
+    bool all;
     char **args;                /* positional arguments after the command */
     int n_args;
 };

@@ -80,20 +80,40 @@ int dept_note(struct cli *cli, const struct dept_opts *o)
 int dept_list(struct cli *cli, const struct dept_opts *o)
 {
     Bangdai__TaskListRequest r = BANGDAI__TASK_LIST_REQUEST__INIT;
-    Bangdai__TaskListReply *l;
+    char *after = o->after ? strdup(o->after) : NULL;
+    size_t shown = 0;
+    unsigned total = 0;
+    char dept[64] = "";
+    int rc = 0;
     r.dept = (char *)o->dept;
-    int rc = cli_request(cli, cli->cfg->endpoints.router_dept, MSG_TASK_LIST, NULL, &r.base, NULL,
-                         MSG_TASK_LIST_REPLY, &bangdai__task_list_reply__descriptor, (ProtobufCMessage **)&l);
-    if (rc != 0)
-        return rc;
+    r.specialist = (char *)(o->specialist ? o->specialist : "");
+    r.limit = o->limit;
     printf("%-30s %-12s %-9s %-10s %-20s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "DUE");
-    for (size_t i = 0; i < l->n_tasks; i++) {
-        const Bangdai__TaskInfo *t = l->tasks[i];
-        printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
-               t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
-               t->due_date[0] ? t->due_date : "-");
+    do {
+        Bangdai__TaskListReply *l;
+        r.after = after ? after : "";
+        rc = cli_request(cli, cli->cfg->endpoints.router_dept, MSG_TASK_LIST, NULL, &r.base, NULL,
+                         MSG_TASK_LIST_REPLY, &bangdai__task_list_reply__descriptor, (ProtobufCMessage **)&l);
+        if (rc != 0)
+            break;
+        for (size_t i = 0; i < l->n_tasks; i++) {
+            const Bangdai__TaskInfo *t = l->tasks[i];
+            printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
+                   t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
+                   t->due_date[0] ? t->due_date : "-");
+        }
+        shown += l->n_tasks;
+        total = l->open_total;
+        snprintf(dept, sizeof dept, "%s", l->dept);    /* the router's: the key's department */
+        free(after);
+        after = l->next_after[0] ? strdup(l->next_after) : NULL;
+        bangdai__task_list_reply__free_unpacked(l, NULL);
+    } while (o->all && after);
+    if (rc == 0) {
+        printf("%zu shown of %u open task%s of %s\n", shown, total, total == 1 ? "" : "s", dept);
+        if (after)
+            printf("more: --after '%s'\n", after);
     }
-    printf("%zu open task%s of %s\n", l->n_tasks, l->n_tasks == 1 ? "" : "s", l->dept);
-    bangdai__task_list_reply__free_unpacked(l, NULL);
-    return 0;
+    free(after);
+    return rc;
 }

@@ -21,8 +21,11 @@ static const char usage[] =
     "        stay connected to the router; store each task and notice in DIR (default\n"
     "        var/spool/CODE) before acknowledging it; run CMD for each new one with\n"
     "        BANGDAI_SPOOL_FILE and BANGDAI_TASK set. Stops on SIGINT/SIGTERM.\n"
-    "  list --dept CODE\n"
-    "        the department's open tasks with state, specialist and due date\n"
+    "  list --dept CODE [--specialist ID] [--limit N] [--after CURSOR | --all]\n"
+    "        the department's open tasks (or one specialist's) with state, specialist\n"
+    "        and due date, the soonest due first, a page of N (default 100, at most\n"
+    "        500); the last line names the CURSOR of the next page; --all lists\n"
+    "        every page\n"
     "  spool --dept CODE [--spool DIR]\n"
     "        the tasks and notices stored in the spool\n"
     "  update TASK STATE --dept CODE [--id UUID] [FIELDS]\n"
@@ -54,7 +57,7 @@ int main(int argc, char **argv)
 {
     enum { O_DEPT = 256, O_SPOOL, O_EXEC, O_REF, O_DOC, O_KIND, O_REASON, O_NOTE, O_WHEN, O_WHERE,
            O_MATERIALS, O_MISSING, O_ID, O_QUESTION, O_ANSWER, O_TEXT, O_CONTACT, O_AT, O_INVITED,
-           O_TOPIC, O_DECISIONS };
+           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL };
     static const struct option opts[] = {
         { "dept", required_argument, NULL, O_DEPT }, { "spool", required_argument, NULL, O_SPOOL },
         { "exec", required_argument, NULL, O_EXEC }, { "ref", required_argument, NULL, O_REF },
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
         { "text", required_argument, NULL, O_TEXT }, { "contact", required_argument, NULL, O_CONTACT },
         { "at", required_argument, NULL, O_AT }, { "invited", required_argument, NULL, O_INVITED },
         { "topic", required_argument, NULL, O_TOPIC }, { "decisions", required_argument, NULL, O_DECISIONS },
+        { "specialist", required_argument, NULL, O_SPECIALIST }, { "limit", required_argument, NULL, O_LIMIT },
+        { "after", required_argument, NULL, O_AFTER }, { "all", no_argument, NULL, O_ALL },
         { NULL, 0, NULL, 0 },
     };
     struct cli cli = { .program = "bangdai-dept", .usage = usage };
@@ -100,6 +105,19 @@ int main(int argc, char **argv)
         case O_INVITED: o.invited = optarg; break;
         case O_TOPIC: o.topic = optarg; break;
         case O_DECISIONS: o.decisions = optarg; break;
+        case O_SPECIALIST: o.specialist = optarg; break;
+        case O_LIMIT: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 500) {
+                rc = cli_usage_error(&cli, "--limit: a number of tasks from 1 to 500");
+                goto out;
+            }
+            o.limit = (unsigned)v;
+            break;
+        }
+        case O_AFTER: o.after = optarg; break;
+        case O_ALL: o.all = true; break;
         default: rc = cli_usage_error(&cli, "bad option"); goto out;
         }
     }

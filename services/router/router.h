@@ -2,6 +2,9 @@
 #ifndef BANGDAI_ROUTER_H
 #define BANGDAI_ROUTER_H
 
+/* The final states, as SQL: a task in none of them is open (task_state_final). */
+#define FINAL_STATES "('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+
 #include "service.h"
 #include "states.h"
 

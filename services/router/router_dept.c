@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "db.h"
 #include "link.h"
 #include "log.h"
 #include "router.h"
 #include "validate.h"
+
+#define LIST_DEFAULT 100     /* tasks a page when the request names no limit */
+#define LIST_MAX 500         /* at most, so that a reply stays far below the 1 MiB frame limit */
 
 struct agents {
     size_t n;
@@ -273,17 +277,48 @@ int router_task_list(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_FORBIDDEN, "key", "only a department's key may list tasks");
         goto out;
     }
-    const char *p[1] = { dept };
+    /* Keyset pagination: the page after (due day, task id) of the last row
+     * of the page before, through the index tasks_open_by_dept_due
+     * (deploy/sql/005_scale.sql), so a page costs the same on the first
+     * page and the thousandth, however many tasks are open. */
+    unsigned limit = r->limit ? r->limit : LIST_DEFAULT;
+    char after_day[16] = "-infinity", after_task[128] = "", lim[16];
+    if (limit > LIST_MAX) {
+        rc = service_refuse(svc, ERR_INVALID, "limit", "at most %d tasks a page, not %u", LIST_MAX, limit);
+        goto out;
+    }
+    if (r->after[0]) {
+        const char *bar = strchr(r->after, '|');
+        bd_day d;
+        size_t dl = bar ? (size_t)(bar - r->after) : 0;
+        if (!bar || dl >= sizeof after_day || strlen(bar + 1) >= sizeof after_task || !bar[1]
+            || (!(dl == 8 && strncmp(r->after, "infinity", 8) == 0)
+                && (dl != 10 || date_parse(log_fmt("%.10s", r->after), &d)))) {
+            rc = service_refuse(svc, ERR_INVALID, "after", "not a cursor of this list; start again without one");
+            goto out;
+        }
+        snprintf(after_day, sizeof after_day, "%.*s", (int)dl, r->after);
+        snprintf(after_task, sizeof after_task, "%s", bar + 1);
+    }
+    snprintf(lim, sizeof lim, "%u", limit + 1);
+    const char *p[5] = { dept, r->specialist[0] ? r->specialist : NULL, after_day, after_task, lim };
     res = db_exec(service_db(svc), "router.list",
         "SELECT task_id, case_no, kind, coalesce(item_code, ''), specialist_id, state,"
-        " coalesce(to_char(due_on, 'YYYY-MM-DD'), '') FROM tasks"
-        " WHERE dept = $1 AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
-        " ORDER BY due_on NULLS LAST, task_id", 1, p);
+        " coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
+        " coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id"
+        " FROM tasks"
+        " WHERE dept = $1 AND state NOT IN " FINAL_STATES
+        "  AND ($2::text IS NULL OR specialist_id = $2)"
+        "  AND (coalesce(due_on, 'infinity'::date), task_id) > ($3::date, $4::text)"
+        " ORDER BY coalesce(due_on, 'infinity'::date), task_id LIMIT $5::int", 5, p);
     if (!res) {
         rc = SERVICE_RETRY;
         goto out;
     }
     size_t n = (size_t)PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
     infos = calloc(n + 1, sizeof *infos);
     ptrs = calloc(n + 1, sizeof *ptrs);
     if (!infos || !ptrs) {
@@ -305,6 +340,16 @@ int router_task_list(struct service *svc, const struct service_msg *m)
     rep.dept = (char *)dept;
     rep.n_tasks = n;
     rep.tasks = ptrs;
+    rep.next_after = more ? PQgetvalue(res, (int)n - 1, 7) : "";
+    /* The count the workload trigger keeps, not a count of the rows. */
+    PGresult *total = db_exec(service_db(svc), "router.list_total",
+        "SELECT coalesce(sum(open_tasks), 0) FROM specialist_load WHERE dept = $1", 1, p);
+    if (!total) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    rep.open_total = (uint32_t)strtoul(PQgetvalue(total, 0, 0), NULL, 10);
+    PQclear(total);
     rc = service_reply(svc, MSG_TASK_LIST_REPLY, NULL, &rep.base);
 out:
     free(infos);

@@ -17,7 +17,6 @@
 #include "router.h"
 #include "validate.h"
 
-#define OPEN_STATES "('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
 
 char *router_json_array(char *const *items, size_t n)
 {
@@ -522,9 +521,9 @@ static int close_companions(struct service *svc, const char *case_no)
 {
     const char *p[1] = { case_no };
     PGresult *res = db_exec(service_db(svc), "router.companions",
-        "SELECT task_id, dept, specialist_id FROM tasks t WHERE case_no = $1 AND kind <> 'item' AND state NOT IN " OPEN_STATES
+        "SELECT task_id, dept, specialist_id FROM tasks t WHERE case_no = $1 AND kind <> 'item' AND state NOT IN " FINAL_STATES
         " AND NOT EXISTS (SELECT 1 FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'"
-        "                 AND i.state NOT IN " OPEN_STATES ")", 1, p);
+        "                 AND i.state NOT IN " FINAL_STATES ")", 1, p);
     if (!res)
         return SERVICE_RETRY;
     int rc = SERVICE_OK;

@@ -1,0 +1,14 @@
+-- 005_scale.sql: reads that stay flat as the open tasks grow (issue 7).
+--
+-- A department's task list is read a page at a time, the soonest due first
+-- (no due date last), after the (due day, task id) of the page before:
+-- this index serves each page as a range of its open rows, whatever page.
+CREATE INDEX tasks_open_by_dept_due
+  ON router.tasks (dept, (coalesce(due_on, 'infinity'::date)), task_id)
+  WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED');
+
+-- The due and overdue scan of the tracker (reminders, escalation, the
+-- board): the open deadlines up to a day, in due order.
+CREATE INDEX deadlines_open_due
+  ON tracker.deadlines (due_on)
+  WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED');
