@@ -322,6 +322,14 @@ void link_senders_forget(struct link_senders *ls)
         ls->v[i].loaded = false;
 }
 
+uint64_t link_senders_place(const struct link_senders *ls, const char *sender)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        if (strcmp(ls->v[i].sender, sender) == 0)
+            return ls->v[i].loaded ? ls->v[i].committed : 0;
+    return 0;
+}
+
 void link_senders_rollback(struct link_senders *ls)
 {
     for (size_t i = 0; i < ls->n; i++)
@@ -482,6 +490,17 @@ PGresult *relay_pending_by_dest(PGconn *db)
 {
     return db_exec(db, "relay.pending_by_dest",
                    "SELECT dest, count(*) FROM outbox WHERE acked_at IS NULL GROUP BY dest", 0, NULL);
+}
+
+PGresult *relay_acked_upto(PGconn *db, const char *dest, uint64_t upto)
+{
+    char u[24];
+    snprintf(u, sizeof u, "%llu", (unsigned long long)upto);
+    const char *p[2] = { dest, u };
+    return db_exec(db, "relay.acked_upto",
+        "UPDATE outbox SET acked_at = now()"
+        " WHERE dest = $1 AND acked_at IS NULL AND dest_seq <= $2::bigint"
+        " RETURNING id::text, dest, type", 2, p);
 }
 
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)

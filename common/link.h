@@ -131,6 +131,9 @@ enum link_order link_senders_check(struct link_senders *ls, PGconn *db, const ch
 /* Counts seq as applied or refused, in this transaction. */
 void link_senders_advance(struct link_senders *ls, const char *sender, uint64_t seq);
 
+/* The place of sender as of the last commit (0 when unknown). */
+uint64_t link_senders_place(const struct link_senders *ls, const char *sender);
+
 /* Writes every changed place to link_in, inside the caller's transaction.
  * Returns 0, or -1 on error or when a place was moved by somebody else (the
  * caller rolls back and calls link_senders_rollback; it is read again). */
@@ -202,6 +205,11 @@ PGresult *relay_pending_by_dest(PGconn *db);
  * is ids[i], counted only when its dest is froms[i] (NULL: any). Returns the
  * rows marked now, as (id, dest, type) text columns (caller PQclears), or
  * NULL on error. */
+/* A cumulative Ack: every unacknowledged row for dest numbered up to upto
+ * is acknowledged. Returns the rows acknowledged now (id, dest, type;
+ * caller clears) or NULL on error. */
+PGresult *relay_acked_upto(PGconn *db, const char *dest, uint64_t upto);
+
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n);
 
 /* Makes unacknowledged rows for dest due now: its consumer has just

@@ -93,6 +93,7 @@ struct service {
     char role[64];
     bool kicked;
     bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
+    int lose_acks;              /* BANGDAI_FAULT=lose-acks:N: the next N link Acks are not sent */
     bool lone;                  /* the batch being applied is one message */
     bool savepoints;            /* a savepoint per message (the batch's second pass) */
     struct link_senders *senders;   /* our place in each sender's numbering */
@@ -738,15 +739,21 @@ static bool peer_allowed(struct service *svc, zsock_t *sock, const struct bindin
     return false;
 }
 
-/* Ack or Error from a consumer: which outbox row, and the refusal if any. */
-static int ack_ref(const Bangdai__Envelope *env, char id[UUID_STR_LEN], char *error, size_t errlen)
+/* Ack or Error from a consumer: which outbox row, the refusal if any, and
+ * (upto, may be NULL) the number a cumulative Ack covers, else 0. */
+static int ack_ref(const Bangdai__Envelope *env, char id[UUID_STR_LEN], char *error, size_t errlen,
+                   uint64_t *upto)
 {
     error[0] = 0;
+    if (upto)
+        *upto = 0;
     if (strcmp(env->type, MSG_ACK) == 0) {
         Bangdai__Ack *a = bangdai__ack__unpack(NULL, env->payload.len, env->payload.data);
         if (!a)
             return -1;
         snprintf(id, UUID_STR_LEN, "%s", a->ref_id);
+        if (upto)
+            *upto = a->upto_seq;
         bangdai__ack__free_unpacked(a, NULL);
     } else {
         Bangdai__Error *e = bangdai__error__unpack(NULL, env->payload.len, env->payload.data);
@@ -776,7 +783,7 @@ static void acked_one(struct service *svc, const char *dest)
 static int apply_ack(struct service *svc, struct item *it, const char *dealer_dest)
 {
     char id[UUID_STR_LEN], error[700], dest[64], type[64];
-    if (ack_ref(it->env, id, error, sizeof error) != 0) {
+    if (ack_ref(it->env, id, error, sizeof error, NULL) != 0) {
         log_warn("relay.bad_ack", .detail = "acknowledgement without a valid ref_id");
         return 0;
     }
@@ -802,9 +809,24 @@ static int apply_ack(struct service *svc, struct item *it, const char *dealer_de
     return 0;
 }
 
+/* The rows a statement acknowledged (id, dest, type): counted out of their
+ * window, and given to the service's on_acked. Returns 0 or SERVICE_RETRY. */
+static int acked_rows(struct service *svc, PGresult *res)
+{
+    int rc = 0;
+    for (int r = 0; res && r < PQntuples(res) && rc == 0; r++) {
+        acked_one(svc, PQgetvalue(res, r, 1));
+        if (svc->def->on_acked)
+            rc = svc->def->on_acked(svc, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                                    PQgetvalue(res, r, 2));
+    }
+    return rc;
+}
+
 /* Applies a run of n consecutive acknowledgements of a batch: the Acks in
- * one statement (relay_acked_many), each Error (a refusal) on its own.
- * Returns 0 or SERVICE_RETRY. */
+ * one statement (relay_acked_many), a consumer's cumulative Acks in one
+ * more (relay_acked_upto, the highest number), each Error (a refusal) on
+ * its own. Returns 0 or SERVICE_RETRY. */
 static int apply_acks(struct service *svc, struct item *run, int n, const char *dealer_dest)
 {
     const char **ids = calloc((size_t)n, sizeof *ids);
@@ -812,6 +834,7 @@ static int apply_acks(struct service *svc, struct item *run, int n, const char *
     char (*idbuf)[UUID_STR_LEN] = calloc((size_t)n, sizeof *idbuf);
     char (*frombuf)[64] = calloc((size_t)n, sizeof *frombuf);
     int m = 0, rc = 0;
+    uint64_t upto_max = 0;
     if (!ids || !froms || !idbuf || !frombuf)
         rc = SERVICE_RETRY;
     for (int i = 0; i < n && rc == 0; i++) {
@@ -821,8 +844,16 @@ static int apply_acks(struct service *svc, struct item *run, int n, const char *
             continue;
         }
         char error[8];
-        if (ack_ref(it->env, idbuf[m], error, sizeof error) != 0) {
+        uint64_t upto;
+        if (ack_ref(it->env, idbuf[m], error, sizeof error, &upto) != 0) {
             log_warn("relay.bad_ack", .detail = "acknowledgement without a valid ref_id");
+            continue;
+        }
+        /* Cumulative: only from the consumer a DEALER connects to (an
+         * agent's count would not be of its department's rows alone). */
+        if (upto && dealer_dest && !it->peer) {
+            if (upto > upto_max)
+                upto_max = upto;
             continue;
         }
         /* As in apply_ack: from an agent, only its department's rows. */
@@ -837,12 +868,14 @@ static int apply_acks(struct service *svc, struct item *run, int n, const char *
     PGresult *res = rc == 0 && m > 0 ? relay_acked_many(svc->db, ids, froms, m) : NULL;
     if (rc == 0 && m > 0 && !res)
         rc = SERVICE_RETRY;
-    for (int r = 0; res && r < PQntuples(res) && rc == 0; r++) {
-        acked_one(svc, PQgetvalue(res, r, 1));
-        if (svc->def->on_acked)
-            rc = svc->def->on_acked(svc, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                                    PQgetvalue(res, r, 2));
-    }
+    if (rc == 0)
+        rc = acked_rows(svc, res);
+    PQclear(res);
+    res = rc == 0 && upto_max ? relay_acked_upto(svc->db, dealer_dest, upto_max) : NULL;
+    if (rc == 0 && upto_max && !res)
+        rc = SERVICE_RETRY;
+    if (rc == 0)
+        rc = acked_rows(svc, res);
     PQclear(res);
     free(ids);
     free(froms);
@@ -1067,6 +1100,50 @@ static void emitted_send(struct service *svc)
     svc->n_em = 0;
 }
 
+/* Whether it is answered by its producer's one cumulative Ack of the batch:
+ * a numbered link message, applied (or a duplicate), from a producer on a
+ * bound socket. */
+static bool acked_cumulatively(const struct item *it)
+{
+    return it->h && it->h->kind == HANDLE_LINK && it->env->seq && it->identity
+           && it->outcome == SERVICE_OK;
+}
+
+/* One Ack per producer for its numbered messages of the batch: the last
+ * one's id, and the producer's place (every number up to it applied or
+ * refused), so that an Ack lost on the way (a ROUTER socket drops what a
+ * full pipe cannot take) is made good by the next. */
+static void send_cumulative_acks(struct service *svc, zsock_t *sock, struct item *items, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        if (!acked_cumulatively(&items[i]))
+            continue;
+        bool later = false;
+        for (int j = i + 1; j < n && !later; j++)
+            later = acked_cumulatively(&items[j]) && strcmp(items[j].sender, items[i].sender) == 0;
+        if (later)
+            continue;
+        /* Fault injection for the tests (tests/integration): an Ack lost
+         * on its way back, as a full pipe would lose it. */
+        if (svc->lose_acks > 0) {
+            svc->lose_acks--;
+            log_warn("service.fault_injected", .msg_id = items[i].env->id,
+                     .detail = log_fmt("BANGDAI_FAULT=lose-acks: the Ack up to #%llu not sent",
+                                       (unsigned long long)link_senders_place(svc->senders, items[i].sender)));
+            continue;
+        }
+        Bangdai__Ack ack = BANGDAI__ACK__INIT;
+        ack.ref_id = items[i].env->id;
+        ack.upto_seq = link_senders_place(svc->senders, items[i].sender);
+        if (ack.upto_seq < items[i].env->seq)
+            ack.upto_seq = items[i].env->seq;
+        if (envelope_send(sock, items[i].identity, MSG_ACK, svc->def->name, items[i].env->case_no,
+                          &ack.base) < 0)
+            log_warn("service.reply_failed", .case_no = items[i].env->case_no,
+                     .detail = zmq_strerror(zmq_errno()));
+    }
+}
+
 /* Drains sock and applies what it read; see service.h. */
 static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b,
                          const char *dealer_dest)
@@ -1204,12 +1281,14 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
     for (int i = 0; i < n; i++) {
         if (!items[i].h)
             continue;
-        send_reply(svc, sock, &items[i]);
+        if (!acked_cumulatively(&items[i]))
+            send_reply(svc, sock, &items[i]);
         if (items[i].outcome == SERVICE_OK)
             log_debug("message.applied", .case_no = items[i].env->case_no, .msg_id = items[i].env->id,
                       .detail = items[i].env->type,
                       .latency_ms = (double)(now - items[i].env->created_at_us) / 1000.0);
     }
+    send_cumulative_acks(svc, sock, items, n);
     emitted_send(svc);
 done:
     for (int i = 0; i < max; i++)
@@ -1268,6 +1347,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
     }
     const char *fault = getenv("BANGDAI_FAULT");
     svc.crash_before_ack = fault && strcmp(fault, "crash-before-ack") == 0;
+    if (fault && strncmp(fault, "lose-acks:", 10) == 0)
+        svc.lose_acks = atoi(fault + 10);
 
     if (connect_db(&svc) != 0 || open_sockets(&svc) != 0)
         goto out;
