@@ -26,12 +26,19 @@
 # completed exactly once (its 4 tasks, none twice), one intake case per
 # submit, 4 tasks RECEIVED at the router per case, 4 spool files per case.
 #
-# Usage: bench/run.sh [--smoke] [--keep] [--phase-seconds S]
+# Usage: bench/run.sh [--smoke] [--keep] [--phase-seconds S] [--scale N]
 #   --smoke  a few seconds of load with small numbers (the ctest bench.smoke):
 #            asserts only that it ran and counted right, never a speed.
 #   --keep   keep the temporary directory (logs, cluster, phases).
 #   --phase-seconds S  length of each load phase (default 10; smoke 1).
-#   --scale N is not implemented (one replica of each daemon).
+#   --scale N  after the counts, adds N open tasks (router.tasks and
+#            tracker.deadlines, through the same triggers) and times what
+#            must stay flat as they grow: the router's pick (the workload of
+#            a department), a page of a department's task list (the first
+#            and one in the middle), the tracker's due scan (the next 1 000
+#            due, and all due by tomorrow), each the median of 9 runs of the
+#            daemon's own statement, with its plan (EXPLAIN) in the table;
+#            then a closed loop K = 1 again with the N tasks in place.
 # Exit status: 0 when every count check passed; 1 when one failed; 2 usage or
 # setup; 77 skipped (sanitizer build).
 # Environment: BANGDAI_BUILD (default ROOT/build), BANGDAI_ROOT.
@@ -42,21 +49,22 @@ BANGDAI_ROOT=$ROOT    # deploy/lib.sh reads it
 BUILD=${BANGDAI_BUILD:-$ROOT/build}
 BIN="$BUILD/services"
 BENCH="$BUILD/bench/bangdai-bench"
-SMOKE=0 KEEP=0 PHASE_S=""
+SMOKE=0 KEEP=0 PHASE_S="" SCALE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) SMOKE=1; shift ;;
     --keep) KEEP=1; shift ;;
     --phase-seconds) PHASE_S=$2; shift 2 ;;
-    --scale) echo "bench: --scale is not implemented (one replica of each daemon)" >&2; exit 2 ;;
+    --scale) SCALE=${2:-}; shift 2 || { echo "bench: --scale N" >&2; exit 2; } ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
-    *) echo "usage: $0 [--smoke] [--keep] [--phase-seconds S]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--smoke] [--keep] [--phase-seconds S] [--scale N]" >&2; exit 2 ;;
   esac
 done
 if [ -z "$PHASE_S" ]; then
   if [ $SMOKE = 1 ]; then PHASE_S=1; else PHASE_S=10; fi
 fi
 [[ $PHASE_S =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "bench: --phase-seconds: a number" >&2; exit 2; }
+[[ $SCALE =~ ^[0-9]+$ ]] || { echo "bench: --scale: a number of open tasks" >&2; exit 2; }
 if grep -q '^BANGDAI_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
   echo "SKIP: the benchmark runs in the build without sanitizers" >&2
   exit 77
@@ -268,6 +276,79 @@ CHECKS=$(
 )
 grep -q FAIL <<<"$CHECKS" && FAILED=1
 
+# ---- --scale N: what must stay flat as the open tasks grow ----------------
+# The statements are the daemons' own (router_tasks.c pick_load,
+# router_dept.c router_task_list, and the tracker's due scan that the
+# reminders read, deploy/sql/005_scale.sql), prepared as the daemons
+# prepare them, timed by EXPLAIN ANALYZE (Execution Time), median of 9.
+SCALE_OUT="$T/scale.txt"
+: >"$SCALE_OUT"
+probe() {   # probe LABEL SQL-PREPARE EXECUTE-ARGS: median execution ms; plan to $T/scale-explain.txt
+  local label=$1 prep=$2 args=$3 ms
+  ms=$(psql -qAtX -v ON_ERROR_STOP=1 <<SQL 2>>"$T/log/scale.log" | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' | sort -n | sed -n 5p
+SET plan_cache_mode = force_generic_plan;
+PREPARE p AS $prep;
+$(for i in 1 2 3 4 5 6 7 8 9; do echo "EXPLAIN (ANALYZE) EXECUTE p$args;"; done)
+SQL
+)
+  { echo "== $label"; psql -qAtX -c "SET plan_cache_mode = force_generic_plan" \
+      -c "PREPARE p AS $prep" -c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE p$args"; } >>"$T/scale-explain.txt" 2>&1
+  printf '  %-46s %8s ms   %s\n' "$label" "${ms:-?}" \
+    "$(awk -v l="== $label" '$0 == l { on = 1; next } on && /Index|Seq Scan|Bitmap/ { sub(/^[ ->]*/, ""); sub(/  \(cost.*/, ""); print; exit }' "$T/scale-explain.txt")" \
+    >>"$SCALE_OUT"
+}
+if [ "$SCALE" -gt 0 ]; then
+  say "scale: adding $SCALE open tasks"
+  s0=$(now_ms)
+  psql -qAtX -v ON_ERROR_STOP=1 -v n="$SCALE" >>"$T/log/scale.log" 2>&1 <<'SQL' || { echo "bench: --scale: the inserts failed (log/scale.log)" >&2; exit 2; }
+BEGIN;
+CREATE TEMP TABLE sp AS
+  SELECT (row_number() OVER (ORDER BY dept, specialist_id)) - 1 AS i, dept, specialist_id
+  FROM (SELECT DISTINCT dept, specialist_id FROM router.tasks) s;
+INSERT INTO router.cases (case_no, service_type, delivery, task_count)
+  SELECT 'SCALE-' || g, 'agency', 'together', 1 FROM generate_series(1, :n) g;
+INSERT INTO router.tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, due_on)
+  SELECT 'SCALE-' || g || '-T1', 'SCALE-' || g, 'LX-BA', sp.dept, sp.specialist_id, 'RECEIVED', 'item',
+         current_date + (g % 400)
+  FROM generate_series(1, :n) g JOIN sp ON sp.i = g % (SELECT count(*) FROM sp);
+INSERT INTO tracker.deadlines (task_id, case_no, item_code, dept, specialist, state, started_on, promised_days, due_on, kind)
+  SELECT task_id, case_no, item_code, dept, specialist_id, state, current_date, 20, due_on, 'item'
+  FROM router.tasks WHERE task_id LIKE 'SCALE-%';
+COMMIT;
+VACUUM ANALYZE router.tasks;
+VACUUM ANALYZE tracker.deadlines;
+VACUUM ANALYZE router.specialist_load;
+SQL
+  s1=$(now_ms)
+  big=$(sql "SELECT dept FROM router.tasks GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+  open_big=$(sql "SELECT count(*) FROM router.tasks WHERE dept = '$big' AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')")
+  mid=$(sql "SELECT coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id FROM router.tasks
+             WHERE dept = '$big' AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')
+             ORDER BY coalesce(due_on, 'infinity'::date), task_id OFFSET $(( open_big / 2 )) LIMIT 1")
+  LIST="SELECT task_id, case_no, kind, coalesce(item_code, ''), specialist_id, state,
+          coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id
+        FROM router.tasks WHERE dept = \$1 AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')
+          AND (\$2::text IS NULL OR specialist_id = \$2)
+          AND (coalesce(due_on, 'infinity'::date), task_id) > (\$3::date, \$4::text)
+        ORDER BY coalesce(due_on, 'infinity'::date), task_id LIMIT \$5::int"
+  probe "pick: workload of $big" \
+    "SELECT dept, specialist_id, open_tasks FROM router.specialist_load WHERE dept = ANY(\$1::text[])" "('{$big}')"
+  probe "list: $big, first page of 100" "$LIST" "('$big', NULL, '-infinity', '', 101)"
+  probe "list: $big, a page in the middle" "$LIST" "('$big', NULL, '${mid%%|*}', '${mid#*|}', 101)"
+  DUE="SELECT task_id, case_no, dept, specialist, due_on FROM tracker.deadlines
+       WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED') AND due_on <= \$1::date ORDER BY due_on"
+  probe "due scan: the next 1000 due" "$DUE LIMIT 1000" "(current_date + 400)"
+  probe "due scan: all due by tomorrow ($(sql "SELECT count(*) FROM tracker.deadlines WHERE due_on <= current_date + 1"))" "$DUE" "(current_date + 1)"
+  run_bench "scale-closed-1" --closed 1 --duration "$PHASE_S"
+  { echo "scale: $SCALE more open tasks (router.tasks, tracker.deadlines; $open_big open in $big), added in $(( (s1 - s0) / 1000 )) s"
+    echo "  statement (median of 9, generic plan)             time   plan"
+    cat "$SCALE_OUT"
+    r=" $(grep '^scale-closed-1 ' "$PHASES" | cut -d' ' -f2-)"
+    echo "  closed loop K = 1 with them: $(field "$r" cases_per_s) cases/s, p50 $(field "$r" p50_ms) ms" \
+         "(before: $(field " $(grep '^closed-1 ' "$PHASES" | cut -d' ' -f2-)" cases_per_s) cases/s)"
+    echo "  (plans with buffers: scale-explain.txt, kept with --keep)"; } >"$T/scale-table.txt"
+fi
+
 # ---- pgbench: a one-statement transaction, in the same cluster -------------
 say "pgbench: scale $PGB_SCALE, ${PGB_S}s at 1 and at 8 clients"
 createdb bench_pgbench || exit 2
@@ -348,6 +429,7 @@ best_k="" best_rate=0
     printf "  bangdai at its best closed loop (K = %s): %.1f cases/s x %.2f commits/case = %.0f commits/s\n", k, r, cpc, r * cpc
     if (p8 > 0) printf "  ratio: %.2f of pgbench at 8 clients (%.2f of 1 client)\n", r * cpc / p8, (p1 > 0 ? r * cpc / p1 : 0)
   }'
+  if [ "$SCALE" -gt 0 ]; then echo; cat "$T/scale-table.txt"; fi
   echo
   echo "checks:"
   sed 's/^/  /' <<<"$CHECKS"
@@ -363,7 +445,7 @@ cp "$T/table.txt" "$BUILD/bench-last.txt" 2>/dev/null || true
 if [ $SMOKE = 1 ]; then
   # The smoke run asserts that it ran and counted, never a speed: every
   # phase produced its line, and the table has its rows.
-  [ "$(grep -c . "$PHASES")" = $(( 1 + $(wc -w <<<"$CLOSED_KS") + $(wc -w <<<"$OPEN_RATES") )) ] \
+  [ "$(grep -c . "$PHASES")" = $(( 1 + $(wc -w <<<"$CLOSED_KS") + $(wc -w <<<"$OPEN_RATES") + (SCALE > 0) )) ] \
     || { echo "FAIL: not every phase ran" >&2; FAILED=1; }
   [ "$MEASURED" -gt 0 ] || { echo "FAIL: no case measured" >&2; FAILED=1; }
 fi
