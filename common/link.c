@@ -358,20 +358,26 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
      * ones behind it are either on their way (a busy consumer: resending
      * them would only bury it) or were dropped because of it, and come
      * next. What a break, a restart or a failed send left (sent_at NULL)
-     * goes out whole. The due rows are found through the index on
-     * next_at, so rows in flight cost the scan nothing. Binary results: the
-     * frame comes back as raw bytes. */
+     * goes out whole. So the scan reads, per destination, its oldest row
+     * and its unsent rows in the window (index outbox_unsent), never the
+     * rows in flight, however many time out under a burst. Binary
+     * results: the frame comes back as raw bytes. */
     PGresult *res = db_exec_ext(db, "relay.due",
         "WITH d AS (SELECT q.dest, (SELECT min(o.dest_seq) FROM outbox o"
         "                           WHERE o.dest = q.dest AND o.acked_at IS NULL) AS lo"
-        "           FROM outbox_seq q)"
+        "           FROM outbox_seq q WHERE q.dest <> ALL ($3::text[])),"
+        " c AS (SELECT o.seq FROM d JOIN outbox o ON o.dest = d.dest AND o.dest_seq = d.lo"
+        "       WHERE o.acked_at IS NULL AND o.next_at <= now()"
+        "       UNION"
+        "       SELECT u.seq FROM d CROSS JOIN LATERAL"
+        "        (SELECT o.seq FROM outbox o WHERE o.dest = d.dest AND o.acked_at IS NULL"
+        "           AND o.sent_at IS NULL AND o.dest_seq < d.lo + $2::int AND o.next_at <= now()"
+        "         ORDER BY o.dest_seq LIMIT $1::int) u"
+        "       UNION"
+        "       SELECT o.seq FROM outbox o WHERE o.acked_at IS NULL AND o.dest_seq IS NULL"
+        "         AND o.next_at <= now() AND o.dest <> ALL ($3::text[]))"
         " SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text"
-        " FROM outbox o LEFT JOIN d ON d.dest = o.dest"
-        " WHERE o.acked_at IS NULL AND o.next_at <= now()"
-        "   AND (o.dest_seq IS NULL OR o.dest_seq < d.lo + $2::int)"
-        "   AND (o.sent_at IS NULL OR o.dest_seq IS NULL OR o.dest_seq = d.lo)"
-        "   AND o.dest <> ALL ($3::text[])"
-        " ORDER BY o.seq LIMIT $1::int",
+        " FROM c JOIN outbox o USING (seq) ORDER BY o.seq LIMIT $1::int",
         3, p, NULL, NULL, 1);
     free(skipped);
     if (!res)

@@ -12,3 +12,18 @@ CREATE INDEX tasks_open_by_dept_due
 CREATE INDEX deadlines_open_due
   ON tracker.deadlines (due_on)
   WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED');
+
+-- The relay's scan reads, per destination, its oldest unacknowledged row
+-- and the rows that wait unsent (never sent, or sent on a connection that
+-- broke since): this index holds only those, so the rows in flight -- all
+-- of them time out under a burst -- cost the scan nothing.
+DO $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['intake', 'router', 'tracker', 'delivery', 'evaluation'] LOOP
+    EXECUTE format('CREATE INDEX outbox_unsent ON %I.outbox (dest, dest_seq) INCLUDE (next_at)'
+                   ' WHERE acked_at IS NULL AND sent_at IS NULL', r);
+  END LOOP;
+END
+$$;
