@@ -65,8 +65,12 @@ static void common_options(zsock_t *s, const struct config *cfg)
     zsock_set_maxmsgsize(s, cfg->link.max_frame_bytes);
     zsock_set_heartbeat_ivl(s, cfg->link.heartbeat_ms);
     zsock_set_heartbeat_timeout(s, cfg->link.heartbeat_ms * 3);
-    zsock_set_sndhwm(s, 10000);
-    zsock_set_rcvhwm(s, 10000);
+    /* A link has at most `link.window` messages in flight, so its queues
+     * never need more; a queue that held more would only hold memory (an
+     * overloaded daemon's inbound queues grew to tens of MB at 10 000). A
+     * full queue makes a send fail, and the relay waits its turn. */
+    zsock_set_sndhwm(s, cfg->link.window);
+    zsock_set_rcvhwm(s, cfg->link.window);
 }
 
 zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint)
