@@ -209,7 +209,7 @@ static const struct tunable {
     {"link", "batch", offsetof(struct config, link.batch), 100, 1, 10000},
     {"link", "retention_hours", offsetof(struct config, link.retention_hours), 168, 1, 24 * 366 * 10},
     {"link", "heartbeat_ms", offsetof(struct config, link.heartbeat_ms), 5000, 100, 600000},
-    {"link", "window", offsetof(struct config, link.window), 200, 1, 100000},
+    {"link", "window", offsetof(struct config, link.window), 500, 1, 100000},
     {"link", "defer_limit_s", offsetof(struct config, link.defer_limit_s), 300, 1, 7 * 86400},
     {"evaluation", "return_visit_days", offsetof(struct config, return_visit_days), 5, 1, 60},
 };

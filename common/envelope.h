@@ -92,4 +92,25 @@ int envelope_send_error(zsock_t *sock, zframe_t *identity, const char *source,
                         const char *ref_id, const char *code, const char *field,
                         const char *message);
 
+/* The longest string any message may carry, in bytes (a handler's own
+ * limit is usually lower). */
+#define WIRE_MAX_STRING 4096
+#define WIRE_MAX_STRING_TEXT "4096"
+/* created_at_us beyond this (2100-01-01) is not a time. */
+#define ENVELOPE_MAX_TIME_US 4102444800000000LL
+
+/* The boundary check of every string of a message as it came on the wire
+ * (data, len bytes, a desc message), before protobuf-c hands it to C as a
+ * NUL-terminated string: valid UTF-8, no NUL byte (C would see the string
+ * cut there), no control character but newline and tab, at most
+ * WIRE_MAX_STRING bytes; nested messages too. On a fault writes the field's
+ * path (e.g. "items[2]", "application.unit_name") and sets *why, and
+ * returns -1; else 0. A frame that is not protobuf passes (the decoder
+ * refuses it). */
+int envelope_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                           char *path, size_t pathlen, const char **why);
+
+/* The contract version this build speaks (Envelope.protocol). */
+#define BANGDAI_PROTOCOL 1
+
 #endif

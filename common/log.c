@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "validate.h"
 
 static const char *service_name = "bangdai";
 static enum log_level min_level = BD_LOG_INFO;
@@ -40,8 +41,18 @@ size_t json_escape(const char *s, char *out, size_t outlen)
             piece = "\\n";
         } else if (c == '\t') {
             piece = "\\t";
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
             snprintf(esc, sizeof esc, "\\u%04x", c);
+        } else if (c >= 0x80) {
+            /* A whole character or nothing: the caller made the text UTF-8,
+             * and a line cut inside a character would not be. */
+            size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (strnlen(s, k) < k || n + k >= outlen)
+                break;
+            memcpy(out + n, s, k);
+            n += k;
+            s += k - 1;
+            continue;
         } else {
             esc[0] = (char)c; esc[1] = 0;
         }
@@ -58,10 +69,12 @@ size_t json_escape(const char *s, char *out, size_t outlen)
 
 static void add_field(char *line, size_t cap, size_t *used, const char *key, const char *value)
 {
-    char esc[1024];
+    char esc[1024], text[1024];
     if (!value || !*value || *used >= cap)
         return;
-    json_escape(value, esc, sizeof esc);
+    /* Whatever the caller passes: valid UTF-8, and no personal number. */
+    snprintf(text, sizeof text, "%s", value);
+    json_escape(privacy_mask(utf8_scrub(text)), esc, sizeof esc);
     int w = snprintf(line + *used, cap - *used, ",\"%s\":\"%s\"", key, esc);
     if (w > 0)
         *used += (size_t)w < cap - *used ? (size_t)w : cap - *used - 1;

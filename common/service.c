@@ -70,6 +70,7 @@ struct emitted {
 /* One message of a batch, from receipt to reply. */
 struct item {
     zframe_t *identity;         /* NULL on DEALER sockets */
+    bool req;                   /* a REQ peer: its message came after an empty delimiter */
     Bangdai__Envelope *env;
     const struct handler *h;
     const char *binding;        /* name of the bound socket, NULL on DEALERs */
@@ -283,7 +284,7 @@ static void set_reason(struct item *it, const char *code, const char *field, con
     snprintf(it->field, sizeof it->field, "%s", field ? field : "");
     vsnprintf(it->message, sizeof it->message, fmt, ap);
     utf8_scrub(it->field);
-    utf8_scrub(it->message);
+    privacy_mask(utf8_scrub(it->message));
 }
 
 int service_refuse(struct service *svc, const char *code, const char *field, const char *fmt, ...)
@@ -312,53 +313,19 @@ int service_defer(struct service *svc, const char *code, const char *field, cons
  * first that is not, writes its dotted path to bad and returns -1.
  * PostgreSQL would refuse such text anyway; refusing it here names the
  * field. */
-static int strings_utf8(const ProtobufCMessage *msg, char *bad, size_t len)
-{
-    const ProtobufCMessageDescriptor *d = msg->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        const char *member = (const char *)msg + f->offset;
-        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-            *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
-            continue;
-        size_t n = 1;
-        void *const *values = (void *const *)member;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            n = *(const size_t *)((const char *)msg + f->quantifier_offset);
-            values = *(void *const *const *)member;
-        }
-        for (size_t j = 0; j < n && values; j++) {
-            if (!values[j])
-                continue;
-            if (f->type == PROTOBUF_C_TYPE_STRING) {
-                if (validate_utf8(values[j]) != 0) {
-                    snprintf(bad, len, "%s", f->name);
-                    return -1;
-                }
-            } else {
-                char inner[128];
-                if (strings_utf8(values[j], inner, sizeof inner) != 0) {
-                    snprintf(bad, len, "%s.%s", f->name, inner);
-                    return -1;
-                }
-            }
-        }
-    }
-    return 0;
-}
-
 void *service_decode(struct service *svc, const struct service_msg *m,
                      const ProtobufCMessageDescriptor *desc)
 {
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, m->env->payload.len,
                                                       m->env->payload.data);
     char bad[160];
+    const char *why;
     if (!msg) {
         service_refuse(svc, ERR_MALFORMED, "payload", "payload is not a valid %s", desc->short_name);
-    } else if (strings_utf8(msg, bad, sizeof bad) != 0) {
-        service_refuse(svc, ERR_INVALID, bad, "%s is not valid UTF-8 text", bad);
+    } else if (envelope_check_strings(desc, m->env->payload.data, m->env->payload.len, bad, sizeof bad,
+                                      &why) != 0) {
+        /* The value is not echoed: it is what is wrong. */
+        service_refuse(svc, ERR_INVALID, bad, "%s %s", bad, why);
         protobuf_c_message_free_unpacked(msg, NULL);
         msg = NULL;
     }
@@ -641,6 +608,20 @@ static void item_clear(struct item *it)
     memset(it, 0, sizeof *it);
 }
 
+/* Sends the frames that address a reply to the sender of it: its identity
+ * on a ROUTER socket, then the empty delimiter a REQ peer put before its
+ * message. Returns 0 or -1. */
+static int reply_prefix(zsock_t *sock, const struct item *it)
+{
+    void *s = zsock_resolve(sock);
+    if (it->identity && zmq_send(s, zframe_data(it->identity), zframe_size(it->identity),
+                                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    if (it->req && zmq_send(s, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return 0;
+}
+
 static void send_reply(struct service *svc, zsock_t *sock, struct item *it)
 {
     int rc = 0;
@@ -648,18 +629,20 @@ static void send_reply(struct service *svc, zsock_t *sock, struct item *it)
     if (it->outcome == SERVICE_DEFER)
         return;
     if (it->outcome == SERVICE_OK && it->h && it->h->kind == HANDLE_REQUEST && it->reply) {
-        void *s = zsock_resolve(sock);
-        if (it->identity)
-            rc = zmq_send(s, zframe_data(it->identity), zframe_size(it->identity), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        rc = reply_prefix(sock, it);
         if (rc >= 0)
-            rc = zmq_send(s, it->reply, it->reply_len, ZMQ_DONTWAIT);
+            rc = zmq_send(zsock_resolve(sock), it->reply, it->reply_len, ZMQ_DONTWAIT);
     } else if (it->outcome == SERVICE_OK) {
         Bangdai__Ack ack = BANGDAI__ACK__INIT;
         ack.ref_id = it->env->id;
-        rc = envelope_send(sock, it->identity, MSG_ACK, svc->def->name, it->env->case_no, &ack.base);
+        rc = reply_prefix(sock, it);
+        if (rc >= 0)
+            rc = envelope_send(sock, NULL, MSG_ACK, svc->def->name, it->env->case_no, &ack.base);
     } else {
-        rc = envelope_send_error(sock, it->identity, svc->def->name, it->env ? it->env->id : "",
-                                 it->code, it->field, it->message);
+        rc = reply_prefix(sock, it);
+        if (rc >= 0)
+            rc = envelope_send_error(sock, NULL, svc->def->name, it->env ? it->env->id : "",
+                                     it->code, it->field, it->message);
     }
     if (rc < 0)
         log_warn("service.reply_failed", .case_no = it->env ? it->env->case_no : NULL,
@@ -677,11 +660,13 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
     memset(it, 0, sizeof *it);
     if (router)
         it->identity = zmsg_pop(msg);
-    /* A REQ peer puts an empty delimiter before the body. */
+    /* A REQ peer puts an empty delimiter before the body; its reply must
+     * have one too (reply_prefix). */
     zframe_t *body = zmsg_pop(msg);
     if (body && zframe_size(body) == 0 && zmsg_size(msg) > 0) {
         zframe_destroy(&body);
         body = zmsg_pop(msg);
+        it->req = true;
     }
     if (!body || zmsg_size(msg) != 0) {
         snprintf(err, sizeof err, "expected one envelope frame, got %zu", zmsg_size(msg) + (body ? 1 : 0));
@@ -696,9 +681,8 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
     zmsg_destroy(&msg);
     if (!it->env) {
         log_error("message.malformed", .detail = err);
-        if (router)
-            (void)envelope_send_error(sock, it->identity, svc->def->name, "", ERR_MALFORMED,
-                                      "envelope", err);
+        if (router && reply_prefix(sock, it) == 0)
+            (void)envelope_send_error(sock, NULL, svc->def->name, "", ERR_MALFORMED, "envelope", err);
         item_clear(it);
         return -1;
     }
@@ -733,9 +717,8 @@ static bool peer_allowed(struct service *svc, zsock_t *sock, const struct bindin
     log_warn("message.forbidden", .case_no = it->env->case_no, .msg_id = it->env->id,
              .dept = k ? k->dept : NULL,
              .detail = log_fmt("key %s: %s", k ? k->name : "(unknown)", why));
-    if (!is_ack(it->env))
-        (void)envelope_send_error(sock, it->identity, svc->def->name, it->env->id, ERR_FORBIDDEN,
-                                  "key", why);
+    if (!is_ack(it->env) && reply_prefix(sock, it) == 0)
+        (void)envelope_send_error(sock, NULL, svc->def->name, it->env->id, ERR_FORBIDDEN, "key", why);
     return false;
 }
 
@@ -1137,8 +1120,8 @@ static void send_cumulative_acks(struct service *svc, zsock_t *sock, struct item
         ack.upto_seq = link_senders_place(svc->senders, items[i].sender);
         if (ack.upto_seq < items[i].env->seq)
             ack.upto_seq = items[i].env->seq;
-        if (envelope_send(sock, items[i].identity, MSG_ACK, svc->def->name, items[i].env->case_no,
-                          &ack.base) < 0)
+        if (reply_prefix(sock, &items[i]) < 0
+            || envelope_send(sock, NULL, MSG_ACK, svc->def->name, items[i].env->case_no, &ack.base) < 0)
             log_warn("service.reply_failed", .case_no = items[i].env->case_no,
                      .detail = zmq_strerror(zmq_errno()));
     }
@@ -1178,8 +1161,8 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         if (!it->h) {
             log_error("message.unknown_type", .case_no = it->env->case_no, .msg_id = it->env->id,
                       .detail = it->env->type);
-            if (router)
-                (void)envelope_send_error(sock, it->identity, svc->def->name, it->env->id,
+            if (router && reply_prefix(sock, it) == 0)
+                (void)envelope_send_error(sock, NULL, svc->def->name, it->env->id,
                                           ERR_UNKNOWN_TYPE, "type",
                                           log_fmt("unknown message type '%s'", it->env->type));
             item_clear(it);
@@ -1277,7 +1260,6 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         log_warn("service.fault_injected", .detail = "BANGDAI_FAULT=crash-before-ack: SIGKILL after commit");
         raise(SIGKILL);
     }
-    int64_t now = now_us();
     for (int i = 0; i < n; i++) {
         if (!items[i].h)
             continue;
@@ -1286,7 +1268,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         if (items[i].outcome == SERVICE_OK)
             log_debug("message.applied", .case_no = items[i].env->case_no, .msg_id = items[i].env->id,
                       .detail = items[i].env->type,
-                      .latency_ms = (double)(now - items[i].env->created_at_us) / 1000.0);
+                      .latency_ms = age_s(items[i].env) * 1000.0);
     }
     send_cumulative_acks(svc, sock, items, n);
     emitted_send(svc);

@@ -3,6 +3,8 @@
  *
  * Every check reads the text once, allocates nothing and keeps no state.
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "validate.h"
@@ -213,4 +215,64 @@ int validate_text(const char *text, size_t max_bytes)
             return -1;
     }
     return 0;
+}
+
+/* Replaces text[from, from + n) with '*'. */
+static void stars(char *text, size_t from, size_t n)
+{
+    memset(text + from, '*', n);
+}
+
+static bool is_credit_char(char c)
+{
+    /* GB 32100: digits and the capitals but I, O, S, V, Z. */
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z' && !strchr("IOSVZ", c));
+}
+
+char *privacy_mask(char *text)
+{
+    size_t len = text ? strlen(text) : 0;
+    for (size_t i = 0; i < len;) {
+        if (!isalnum((unsigned char)text[i])) {
+            i++;
+            continue;
+        }
+        size_t end = i;
+        while (end < len && isalnum((unsigned char)text[end]))
+            end++;
+        /* Within the word: each maximal run of digits. */
+        bool id_number = false;
+        for (size_t d = i; d < end;) {
+            if (!isdigit((unsigned char)text[d])) {
+                d++;
+                continue;
+            }
+            size_t e = d;
+            while (e < end && isdigit((unsigned char)text[e]))
+                e++;
+            size_t n = e - d;
+            const char *r = text + d;
+            if (n == 11 && r[0] == '1' && r[1] >= '3' && r[1] <= '9')
+                stars(text, d + 3, 4);                  /* 138****5678 */
+            else if (n == 13 && r[0] == '8' && r[1] == '6' && r[2] == '1' && r[3] >= '3' && r[3] <= '9')
+                stars(text, d + 5, 4);                  /* 86138****5678 */
+            else if (n == 18 || (n == 17 && e < end && (text[e] == 'X' || text[e] == 'x'))) {
+                stars(text, d + 6, 8);                  /* 身份证号: 500231********123X */
+                id_number = true;
+            }
+            d = e;
+        }
+        /* A whole word of 18 that is a credit code with letters in it. */
+        if (end - i == 18 && !id_number) {
+            bool code = true, letter = false;
+            for (size_t k = i; k < end && code; k++) {
+                code = is_credit_char(text[k]) || text[k] == '*';
+                letter = letter || (text[k] >= 'A' && text[k] <= 'Z');
+            }
+            if (code && letter)
+                stars(text, i + 6, 10);                 /* 915002**********56 */
+        }
+        i = end;
+    }
+    return text;
 }

@@ -44,4 +44,13 @@ int validate_utf8(const char *text);
  * or sent back. Returns text. */
 char *utf8_scrub(char *text);
 
+/* Masks, in place, what would identify a person or be read as one in a
+ * log or a reply: a mobile number (11 digits from 1[3-9], or 13 from 86
+ * and a mobile) keeps its first three and last four digits (138****5678);
+ * an 18-character 身份证号 (17 digits and a digit or X) its first six and
+ * last four; an 18-character credit code with letters in it its first six
+ * and last two. Only whole runs: a longer number is left alone. Returns
+ * text. The logger applies it to every field; refusals too. */
+char *privacy_mask(char *text);
+
 #endif

@@ -58,8 +58,9 @@ static int check_request(struct service *svc, const Bangdai__SubmitRequest *r)
     }
     if (!one_of(r->project->kind, kinds))
         return service_refuse(svc, ERR_INVALID, "project.kind", "must be 新建, 改建 or 扩建");
-    if (r->project->location[0] && validate_text(r->project->location, 400))
-        return service_refuse(svc, ERR_INVALID, "project.location", "at most 400 bytes of text");
+    if (validate_text(r->project->location, 400))
+        return service_refuse(svc, ERR_INVALID, "project.location",
+                              "required: where the project is, at most 400 bytes of text");
     if (!one_of(r->service_type, types))
         return service_refuse(svc, ERR_INVALID, "service_type", "must be agency (代办) or help (帮办)");
     if (r->n_items == 0)
@@ -79,10 +80,13 @@ static int check_request(struct service *svc, const Bangdai__SubmitRequest *r)
         return service_refuse(svc, ERR_INVALID, "contact.name", "required, at most 100 bytes of text");
     if (validate_phone(r->contact->phone))
         return service_refuse(svc, ERR_INVALID, "contact.phone", "must be a mobile number (11 digits, 1[3-9]...)");
+    if (strchr(r->contact->phone, '*'))
+        return service_refuse(svc, ERR_INVALID, "contact.phone",
+                              "a masked number cannot be called: the whole mobile number is needed");
     if (!one_of(r->delivery, deliveries))
         return service_refuse(svc, ERR_INVALID, "delivery", "must be in_person, post or e_licence");
-    if (r->channel[0] && !one_of(r->channel, channels))
-        return service_refuse(svc, ERR_INVALID, "channel", "must be online or hall");
+    if (!one_of(r->channel, channels))
+        return service_refuse(svc, ERR_INVALID, "channel", "required: online or hall");
     return SERVICE_OK;
 }
 
@@ -129,9 +133,9 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     const char *p[15] = {
         case_no, r->request_id, r->service_type, r->unit->name, r->unit->credit_code,
         r->project->name, r->project->code, r->project->zone[0] ? r->project->zone : NULL,
-        r->project->kind, r->project->location[0] ? r->project->location : NULL,
+        r->project->kind, r->project->location,
         r->contact->name, r->contact->phone, r->delivery,
-        r->channel[0] ? r->channel : "online", items,
+        r->channel, items,
     };
     if (db_run(db, "intake.insert_case",
                "INSERT INTO cases (case_no, request_id, service_type, unit_name, credit_code,"
@@ -158,6 +162,42 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     return reply_case(svc, case_no, false);
 }
 
+/* The application as stored, column by column, in the order of
+ * differing_field's names (the items as a text array literal). */
+#define STORED_FIELDS \
+    "service_type, unit_name, credit_code, project_name, project_code, coalesce(zone, ''), kind," \
+    " coalesce(location, ''), contact_name, contact_phone, delivery, channel, items::text"
+
+/* The first field in which r differs from the stored application in row 0
+ * of res (case_no, then STORED_FIELDS), or NULL when it is the same. */
+static const char *differing_field(const Bangdai__SubmitRequest *r, PGresult *res)
+{
+    char items[2048], plain[2048];
+    items_literal(r, items, sizeof items);
+    const struct { const char *name, *value; } f[] = {
+        { "service_type", r->service_type }, { "unit.name", r->unit->name },
+        { "unit.credit_code", r->unit->credit_code }, { "project.name", r->project->name },
+        { "project.code", r->project->code }, { "project.zone", r->project->zone },
+        { "project.kind", r->project->kind }, { "project.location", r->project->location },
+        { "contact.name", r->contact->name }, { "contact.phone", r->contact->phone },
+        { "delivery", r->delivery }, { "channel", r->channel },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (strcmp(PQgetvalue(res, 0, (int)i + 1), f[i].value) != 0)
+            return f[i].name;
+    /* PostgreSQL prints a text array without the quotes it does not need. */
+    const char *stored = PQgetvalue(res, 0, 13);
+    size_t n = 0;
+    n += (size_t)snprintf(plain, sizeof plain, "{");
+    for (size_t i = 0; i < r->n_items && n < sizeof plain; i++)
+        n += (size_t)snprintf(plain + n, sizeof plain - n, "%s%s", i ? "," : "", r->items[i]);
+    if (n < sizeof plain)
+        snprintf(plain + n, sizeof plain - n, "}");
+    if (strcmp(stored, plain) != 0 && strcmp(stored, items) != 0)
+        return "items";
+    return NULL;
+}
+
 int intake_submit(struct service *svc, const struct service_msg *m)
 {
     Bangdai__SubmitRequest *r = service_decode(svc, m, &bangdai__submit_request__descriptor);
@@ -167,9 +207,17 @@ int intake_submit(struct service *svc, const struct service_msg *m)
     if (rc == SERVICE_OK) {
         const char *p[1] = { r->request_id };
         PGresult *res = db_exec(service_db(svc), "intake.find_request",
-                                "SELECT case_no FROM cases WHERE request_id = $1", 1, p);
+                                "SELECT case_no, " STORED_FIELDS " FROM cases WHERE request_id = $1", 1, p);
+        const char *differs = res && PQntuples(res) == 1 ? differing_field(r, res) : NULL;
         if (!res) {
             rc = SERVICE_RETRY;
+        } else if (PQntuples(res) == 1 && differs) {
+            /* The same id for another application: a client's bug, or two
+             * applications under one id. Neither is the first case. */
+            rc = service_refuse(svc, ERR_CONFLICT, differs,
+                                "request %s was submitted before as case %s with a different %s;"
+                                " a new application needs a new request_id",
+                                r->request_id, PQgetvalue(res, 0, 0), differs);
         } else if (PQntuples(res) == 1) {
             /* The hall sent this application before: same answer, nothing new. */
             log_info("case.duplicate_submit", .case_no = PQgetvalue(res, 0, 0), .msg_id = r->request_id);

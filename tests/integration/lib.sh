@@ -153,6 +153,13 @@ cleanup() {
     bad="$bad sanitizer"
     grep -h -A20 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$T"/*.log | head -60 >&2
   fi
+  # No personal number in any log of any test (issue 8): a whole mobile
+  # number, 18-character 身份证号 or credit code; the logger masks them.
+  local personal='(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)|(^|[^0-9A-Za-z])[0-9]{17}[0-9Xx]([^0-9A-Za-z]|$)|(^|[^0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}([^0-9A-Z]|$)'
+  if grep -q -E "$personal" "$T"/*.log 2>/dev/null; then
+    bad="$bad personal-number-in-log"
+    grep -n -E "$personal" "$T"/*.log | head -5 >&2
+  fi
   if [ -n "$bad" ] && [ $rc = 0 ]; then echo "FAIL: unclean exit:$bad" >&2; rc=1; fi
   if [ $rc != 0 ] && [ $rc != 77 ]; then
     echo "--- logs of the failed test ($T) ---" >&2

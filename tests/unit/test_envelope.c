@@ -387,6 +387,98 @@ static void test_unpack_short_err_buffer(void **state)
     assert_int_equal(strlen(err), sizeof err - 1);
 }
 
+/* The boundary check reads the strings as they came on the wire, where a
+ * NUL, a control character or bytes that are not UTF-8 are still there. */
+static void test_wire_strings(void **state)
+{
+    (void)state;
+#define RAW(s) s, sizeof s - 1
+    static const struct { const char *value; size_t len; const char *why; } cases[] = {
+        { RAW("重庆澄岚\0有限公司"), "contains a NUL byte" },
+        { RAW("LX-BA\0x"), "contains a NUL byte" },
+        { RAW("a\x1b" "[31mb"), "contains a control character" },
+        { RAW("a\x01" "b"), "contains a control character" },
+        { RAW("\xb9\xfa\xbc\xd2"), "is not valid UTF-8" },
+        { RAW("\xc0\x80"), "is not valid UTF-8" },          /* overlong NUL */
+        { RAW("\xed\xa0\x80"), "is not valid UTF-8" },     /* a surrogate */
+        { RAW("line\nnext\tcol"), NULL },
+        { RAW("重庆澄岚"), NULL },
+    };
+#undef RAW
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* A SubmitRequest with items[0] ok and items[1] the value. */
+        Bangdai__SubmitRequest r = BANGDAI__SUBMIT_REQUEST__INIT;
+        char *items[2] = { "LX-BA", "PLACEHOLDER" };
+        r.n_items = 2;
+        r.items = items;
+        r.request_id = "x";
+        size_t len = bangdai__submit_request__get_packed_size(&r);
+        uint8_t *buf = malloc(len + 64);
+        assert_non_null(buf);
+        bangdai__submit_request__pack(&r, buf);
+        /* Replace the 11-byte PLACEHOLDER with the raw value. */
+        uint8_t *at = memmem(buf, len, "PLACEHOLDER", 11);
+        assert_non_null(at);
+        at[-1] = (uint8_t)cases[i].len;
+        memmove(at + cases[i].len, at + 11, (size_t)(buf + len - (at + 11)));
+        memcpy(at, cases[i].value, cases[i].len);
+        len = len - 11 + cases[i].len;
+        char path[64] = "";
+        const char *why = NULL;
+        int rc = envelope_check_strings(&bangdai__submit_request__descriptor, buf, len, path, sizeof path, &why);
+        if (cases[i].why) {
+            assert_int_equal(rc, -1);
+            assert_string_equal(path, "items[1]");
+            assert_string_equal(why, cases[i].why);
+        } else {
+            assert_int_equal(rc, 0);
+        }
+        free(buf);
+    }
+    /* Nested: a NUL in unit.name names the path. */
+    Bangdai__SubmitRequest r = BANGDAI__SUBMIT_REQUEST__INIT;
+    Bangdai__Unit u = BANGDAI__UNIT__INIT;
+    u.name = "ABCD";
+    r.unit = &u;
+    size_t len = bangdai__submit_request__get_packed_size(&r);
+    uint8_t buf[64];
+    bangdai__submit_request__pack(&r, buf);
+    uint8_t *at = memmem(buf, len, "ABCD", 4);
+    at[2] = 0;
+    char path[64] = "";
+    const char *why = NULL;
+    assert_int_equal(envelope_check_strings(&bangdai__submit_request__descriptor, buf, len, path, sizeof path, &why), -1);
+    assert_string_equal(path, "unit.name");
+}
+
+/* created_at_us out of range, and a newer protocol, are refused. */
+static void test_unpack_time_and_version(void **state)
+{
+    (void)state;
+    Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
+    env.id = "0190f3a2-7b1c-7d4e-9a55-3c2b1a000001";
+    env.type = "Ack";
+    uint8_t buf[256];
+    char err[128];
+    const int64_t times[] = { INT64_MIN, -1, ENVELOPE_MAX_TIME_US + 1 };
+    for (size_t i = 0; i < 3; i++) {
+        env.created_at_us = times[i];
+        size_t len = bangdai__envelope__pack(&env, buf);
+        assert_null(envelope_unpack(buf, len, err, sizeof err));
+        assert_non_null(strstr(err, "created_at_us"));
+    }
+    env.created_at_us = 0;
+    env.protocol = BANGDAI_PROTOCOL + 1;
+    size_t len = bangdai__envelope__pack(&env, buf);
+    assert_null(envelope_unpack(buf, len, err, sizeof err));
+    assert_non_null(strstr(err, "protocol"));
+    env.protocol = 0;
+    len = bangdai__envelope__pack(&env, buf);
+    Bangdai__Envelope *ok = envelope_unpack(buf, len, err, sizeof err);
+    assert_non_null(ok);
+    bangdai__envelope__free_unpacked(ok, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_unpack_checks_id_and_type),
         cmocka_unit_test(test_unpack_refuses_bad_frames),
         cmocka_unit_test(test_unpack_short_err_buffer),
+        cmocka_unit_test(test_wire_strings),
+        cmocka_unit_test(test_unpack_time_and_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

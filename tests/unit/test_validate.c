@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "validate.h"
@@ -226,6 +227,34 @@ static void test_text(void **state)
     }
 }
 
+/* Whatever text a caller logs or refuses with: a person's numbers are
+ * masked, whole runs only; what only looks similar is left alone. */
+static void test_privacy_mask(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        { "请致电13812345678联系", "请致电138****5678联系" },
+        { "tel:+8613812345678.", "tel:+86138****5678." },
+        { "a13812345678", "a138****5678" },
+        { "身份证500231199001011234", "身份证500231********1234" },
+        { "id 50023119900101123X ok", "id 500231********123X ok" },
+        { "credit 91500231MA61Q7K31M", "credit 915002**********1M" },
+        { "138123456789", "138123456789" },                /* 12 digits: not a mobile */
+        { "12812345678", "12812345678" },                  /* not 1[3-9] */
+        { "BD-500231-20261129-00001", "BD-500231-20261129-00001" },
+        { "2306-500231-04-01-123456", "2306-500231-04-01-123456" },
+        { "01a22422-bd12-7014-a298-01fc27a9215a", "01a22422-bd12-7014-a298-01fc27a9215a" },
+        { "138****5678", "138****5678" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", cases[i].in);
+        assert_string_equal(privacy_mask(buf), cases[i].out);
+    }
+    assert_null(privacy_mask(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_mask_phone),
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_privacy_mask),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
