@@ -35,7 +35,14 @@
 struct bound {
     const struct binding *b;
     zsock_t *sock;
+    zsock_t *monitor;           /* its failed handshakes; NULL when not watched */
+    int64_t window_at;          /* start of the current minute of refusal lines */
+    int logged, suppressed;     /* refusal lines logged in it, and the ones left out */
 };
+
+/* At most this many connection refusals are logged a minute per socket, so
+ * that an attack cannot fill the disk; the rest are counted. */
+#define REFUSALS_LOGGED_PER_MIN 10
 
 struct dest {
     const char *name;
@@ -406,7 +413,13 @@ static int open_sockets(struct service *svc)
                       ep ? ep : "(no endpoint)", zmq_strerror(zmq_errno())));
             return -1;
         }
-        svc->bound[svc->n_bound++] = (struct bound){ b, s };
+        /* Connections refused before any message: a key not in the
+         * configuration, a client without CURVE or with a wrong server key. */
+        zsock_t *m = sockets_monitor(s, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        if (!m)
+            log_warn("service.monitor_failed", .detail = log_fmt("%s: connection refusals will not be logged", b->name));
+        svc->bound[svc->n_bound++] = (struct bound){ .b = b, .sock = s, .monitor = m };
         log_info("service.bound", .detail = log_fmt("%s at %s", b->name, ep));
     }
     for (const char *const *d = def->dests; d && *d; d++) {
@@ -447,6 +460,49 @@ static int ensure_db(struct service *svc)
         all_backlogged(svc);
     }
     return 0;
+}
+
+/* Why a handshake failed, in words, from its monitor event and value. */
+static const char *handshake_fault(int ev, uint32_t value)
+{
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return value == 400 ? "its key is not in the configuration (ZAP 400)"
+                            : log_fmt("authentication failed (ZAP %u)", value);
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            return "the client does not speak CURVE";
+        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+            return "CURVE failed: the client has a wrong server key, or the frames were forged";
+        return log_fmt("protocol error 0x%08x", value);
+    }
+    return log_fmt("the handshake failed (%s)", zmq_strerror((int)value));
+}
+
+/* Reads one event from a bound socket's monitor: a connection refused
+ * before any message. Logged (link.refused, warn) up to
+ * REFUSALS_LOGGED_PER_MIN a minute; the rest are counted and said when the
+ * minute is over. */
+static void on_bound_event(struct bound *b)
+{
+    uint32_t value = 0;
+    int ev = sockets_monitor_event_value(b->monitor, &value);
+    if (ev <= 0)
+        return;
+    int64_t now = now_us();
+    if (now - b->window_at >= 60 * 1000000LL) {
+        if (b->suppressed)
+            log_warn("link.refused", .detail = log_fmt("%s: %d more connections refused in the last minute, not logged",
+                                                        b->b->name, b->suppressed));
+        b->window_at = now;
+        b->logged = b->suppressed = 0;
+    }
+    if (b->logged >= REFUSALS_LOGGED_PER_MIN) {
+        b->suppressed++;
+        return;
+    }
+    b->logged++;
+    log_warn("link.refused", .detail = log_fmt("%s: a connection refused: %s", b->b->name,
+                                               handshake_fault(ev, value)));
 }
 
 /* Reads one event from dest's monitor; when the consumer has just become
@@ -1344,16 +1400,22 @@ int service_main(int argc, char **argv, const struct service_def *def)
              BANGDAI_VERSION, path, relay_pending(svc.db)));
     svc.kicked = true;
 
-    zmq_pollitem_t items[MAX_BOUND + 2 * MAX_DESTS];
-    int n_items = 0, mon_dest[MAX_DESTS];
+    zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS];
+    int n_items = 0, mon_dest[MAX_DESTS], mon_bound[MAX_BOUND], n_mon_dest = 0;
     for (int i = 0; i < svc.n_bound; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].sock), 0, ZMQ_POLLIN, 0 };
     for (int i = 0; i < svc.n_dests; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.dests[i].sock), 0, ZMQ_POLLIN, 0 };
-    for (int i = 0, m = 0; i < svc.n_dests; i++)
+    for (int i = 0; i < svc.n_dests; i++)
         if (svc.dests[i].monitor) {
-            mon_dest[m++] = i;
+            mon_dest[n_mon_dest++] = i;
             items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.dests[i].monitor), 0, ZMQ_POLLIN, 0 };
+        }
+    int first_mon_bound = n_items;
+    for (int i = 0, m = 0; i < svc.n_bound; i++)
+        if (svc.bound[i].monitor) {
+            mon_bound[m++] = i;
+            items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].monitor), 0, ZMQ_POLLIN, 0 };
         }
 
     int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
@@ -1372,8 +1434,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
                 handle_batch(&svc, svc.bound[i].sock, svc.bound[i].b, NULL);
             else if (i < svc.n_bound + svc.n_dests)
                 handle_batch(&svc, svc.dests[i - svc.n_bound].sock, NULL, svc.dests[i - svc.n_bound].name);
-            else
+            else if (i < first_mon_bound)
                 on_monitor_event(&svc, &svc.dests[mon_dest[i - svc.n_bound - svc.n_dests]]);
+            else
+                on_bound_event(&svc.bound[mon_bound[i - first_mon_bound]]);
         }
         int64_t now = now_us();
         if (svc.kicked || now - last_scan >= RELAY_IDLE_SCAN_MS * 1000) {
@@ -1398,8 +1462,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
 out:
     if (def->on_stop)
         def->on_stop(&svc);
-    for (int i = 0; i < svc.n_bound; i++)
+    for (int i = 0; i < svc.n_bound; i++) {
+        sockets_monitor_stop(svc.bound[i].sock, &svc.bound[i].monitor);
         zsock_destroy(&svc.bound[i].sock);
+    }
     for (int i = 0; i < svc.n_dests; i++) {
         sockets_monitor_stop(svc.dests[i].sock, &svc.dests[i].monitor);
         zsock_destroy(&svc.dests[i].sock);

@@ -119,6 +119,11 @@ zsock_t *sockets_monitor(zsock_t *s, int events)
 
 int sockets_monitor_event(zsock_t *monitor)
 {
+    return sockets_monitor_event_value(monitor, NULL);
+}
+
+int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value)
+{
     /* libzmq 4.x sends two frames per event: 2 bytes of event number and 4
      * of value, then the endpoint's address. */
     zmq_msg_t m;
@@ -131,6 +136,8 @@ int sockets_monitor_event(zsock_t *monitor)
         rc = -1;
     } else {
         memcpy(&event, zmq_msg_data(&m), sizeof event);
+        if (value && zmq_msg_size(&m) >= sizeof event + sizeof *value)
+            memcpy(value, (const char *)zmq_msg_data(&m) + sizeof event, sizeof *value);
         rc = event;
     }
     /* Drop the rest of the event (the address), so the next read starts at

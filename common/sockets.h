@@ -12,6 +12,7 @@
 #ifndef BANGDAI_SOCKETS_H
 #define BANGDAI_SOCKETS_H
 
+#include <stdint.h>
 #include <czmq.h>
 
 #include "config.h"
@@ -64,6 +65,10 @@ zsock_t *sockets_monitor(zsock_t *s, int events);
  * waiting. Returns the ZMQ_EVENT_* value, 0 when none is pending, -1 when the
  * event could not be read. */
 int sockets_monitor_event(zsock_t *monitor);
+
+/* sockets_monitor_event, and the event's value into *value (when not NULL):
+ * a file descriptor, an errno or a ZAP status code, by event. */
+int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value);
 
 /* Stops watching s and destroys *monitor (nulled); s stays usable.
  * Harmless when *monitor is NULL. */

@@ -19,6 +19,8 @@ Commands:
     withdraw CASE_NO REASON
         withdraws a case.
 --socket req uses a REQ socket instead of a DEALER (one request at a time).
+--no-curve connects without CURVE, to see what such a client gets: silence
+(the daemon refuses the handshake and logs link.refused).
 Exit status: 0 answered (a case, a status), 1 refused (the Error printed),
 3 no answer in 5 s.
 
@@ -69,11 +71,12 @@ def ask(args, msg_type, payload, reply_type, created_at_us=None):
     trace_id) or an Error (matched by ref_id)."""
     ctx = zmq.Context.instance()
     sock = ctx.socket(zmq.REQ if args.socket == "req" else zmq.DEALER)
-    server_public, _ = load_cert(args.server_key)
-    public, secret = load_cert(args.key)
-    sock.curve_serverkey = server_public.encode()
-    sock.curve_publickey = public.encode()
-    sock.curve_secretkey = secret.encode()
+    if not args.no_curve:
+        server_public, _ = load_cert(args.server_key)
+        public, secret = load_cert(args.key)
+        sock.curve_serverkey = server_public.encode()
+        sock.curve_publickey = public.encode()
+        sock.curve_secretkey = secret.encode()
     sock.linger = 0
     sock.rcvtimeo = 5000
     sock.connect(args.endpoint)
@@ -126,6 +129,7 @@ def main():
     ap.add_argument("--server-key", required=True, help="intake's public certificate (intake.key)")
     ap.add_argument("--key", required=True, help="the hall's secret certificate (hall.key_secret)")
     ap.add_argument("--socket", choices=["dealer", "req"], default="dealer")
+    ap.add_argument("--no-curve", action="store_true", help=argparse.SUPPRESS)
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("submit")
     s.add_argument("--request-id")

@@ -101,6 +101,7 @@ sed -e "s#^  certs_dir: .*#  certs_dir: $T/other#" \
     "$T/config.yaml" >"$T/mole.yaml"
 "$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole run --dept fgw --spool "$T/spool/mole" 2>>"$T/dept-mole.log" &
 PIDS[dept-mole]=$!
+mole_since=$(date +%s)
 wait_for "the first case's fgw task" sql_is 1 "SELECT count(*) FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'"
 rc=0; "$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole list --dept fgw >"$T/mole-list.out" 2>&1 || rc=$?
 [ $rc = 3 ] || fail "unknown department key listed tasks: $rc $(cat "$T/mole-list.out")"
@@ -108,6 +109,13 @@ rc=0; "$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole list --dept fgw >"$
 [ "$(sql "SELECT state FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'")" = ASSIGNED ] \
   || fail "the unknown agent's presence changed the task"
 ! grep -q '"event":"agent.connected","department":"fgw"' "$T/router.log" || fail "the router took the unknown agent for fgw's"
+# The operator sees it (issue 8): each refused connection is logged, and a
+# flood of them is cut to a few lines a minute.
+grep -q '"event":"link.refused".*router_dept: a connection refused: its key is not in the configuration' "$T/router.log" \
+  || fail "the unknown key's connection left no trace in the router's log"
+# It retries every half second; at most 10 lines a minute (and a summary).
+allowed=$(( 11 * (($(date +%s) - mole_since) / 60 + 1) ))
+[ "$(grep -c '"event":"link.refused"' "$T/router.log")" -le $allowed ] || fail "refusals are not rate-limited"
 fgw_task=$(sql "SELECT task_id FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'")
 "$BIN/bangdai-dept" list --dept fgw | grep -q "$fgw_task" || fail "fgw does not see its own task"
 "$BIN/bangdai-dept" --key dept-zjw list --dept fgw >"$T/cross-list.out" || fail "zjw's list failed"
