@@ -253,5 +253,7 @@ static int wire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
 int envelope_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                            char *path, size_t pathlen, const char **why)
 {
+    if (!data || len == 0)
+        return 0;       /* nothing to check (and no pointer to offset) */
     return wire_check(desc, data, data + len, 0, path, pathlen, why);
 }

@@ -6,9 +6,10 @@ BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libpr
 protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
 
 # What tests/run.sh needs beyond that: a second compiler, so that the code is
-# known to build with clang too; and what the Python example client of
-# docs/PROTOCOL.md needs (tests/integration/test_protocol.sh runs it).
-BANGDAI_TEST_PACKAGES="clang protobuf-compiler python3-zmq python3-protobuf"
+# known to build with clang too, with its libFuzzer runtime (tests/fuzz);
+# and what the Python example client of docs/PROTOCOL.md needs
+# (tests/integration/test_protocol.sh runs it).
+BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf"
 
 # Installs the Debian packages that are missing (needs root; apt-get):
 # BANGDAI_PACKAGES and any package names given.

@@ -5,7 +5,8 @@
 # to check that they build without a warning, a packager's Release build with
 # gcc (build-release/) and with clang (build-clang/), starts a
 # private PostgreSQL in a temporary directory, runs every test of both builds
-# with ctest, and stops PostgreSQL. Exit status 0 only when all passed.
+# with ctest, stops PostgreSQL, and runs each fuzzing harness for a few
+# seconds (build-fuzz/, tests/fuzz/run.sh). Exit status 0 only when all passed.
 set -euo pipefail
 BANGDAI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$BANGDAI_ROOT/deploy/lib.sh"
@@ -37,4 +38,8 @@ for b in build build-asan; do
   echo "== ctest in $b/"
   (cd "$BANGDAI_ROOT/$b" && ctest --output-on-failure -j 2) || status=1
 done
+# The fuzzing harnesses, briefly (the long run is on demand:
+# tests/fuzz/run.sh SECONDS); a crash fails the run.
+echo "== fuzzing into build-fuzz/ (clang, libFuzzer, ASan + UBSan), 10 s each"
+"$BANGDAI_ROOT/tests/fuzz/run.sh" 10 || status=1
 exit $status
