@@ -509,6 +509,23 @@ PGresult *relay_acked_upto(PGconn *db, const char *dest, uint64_t upto)
         " RETURNING id::text, dest, type", 2, p);
 }
 
+PGresult *relay_foreign_acks(PGconn *db, const char *const *ids, const char *const *froms, int n)
+{
+    char *idarr = uuid_array(ids, n);
+    char *fromarr = db_text_array(froms, n);
+    PGresult *res = NULL;
+    if (idarr && fromarr) {
+        const char *p[2] = { idarr, fromarr };
+        res = db_exec(db, "relay.foreign_acks",
+            "SELECT o.id::text, o.dest, a.dest FROM outbox o"
+            " JOIN unnest($1::uuid[], $2::text[]) AS a(id, dest) ON o.id = a.id"
+            " WHERE a.dest IS NOT NULL AND o.dest <> a.dest", 2, p);
+    }
+    free(idarr);
+    free(fromarr);
+    return res;
+}
+
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)
 {
     char *idarr = uuid_array(ids, n);

@@ -210,6 +210,12 @@ PGresult *relay_pending_by_dest(PGconn *db);
  * caller clears) or NULL on error. */
 PGresult *relay_acked_upto(PGconn *db, const char *dest, uint64_t upto);
 
+/* Of the Acks (ids[i] from froms[i], a destination such as "dept:fgw"),
+ * those of a row for another destination: a consumer acknowledging what
+ * was not sent to it. Returns id, dest, the Ack's from (caller clears), or
+ * NULL on error. */
+PGresult *relay_foreign_acks(PGconn *db, const char *const *ids, const char *const *froms, int n);
+
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n);
 
 /* Makes unacknowledged rows for dest due now: its consumer has just

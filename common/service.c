@@ -462,20 +462,24 @@ static int ensure_db(struct service *svc)
     return 0;
 }
 
-/* Why a handshake failed, in words, from its monitor event and value. */
-static const char *handshake_fault(int ev, uint32_t value)
+/* Why a handshake failed, in words, from its monitor event and value;
+ * written into buf. */
+static const char *handshake_fault(int ev, uint32_t value, char *buf, size_t len)
 {
-    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        return value == 400 ? "its key is not in the configuration (ZAP 400)"
-                            : log_fmt("authentication failed (ZAP %u)", value);
-    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
-            return "the client does not speak CURVE";
-        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
-            return "CURVE failed: the client has a wrong server key, or the frames were forged";
-        return log_fmt("protocol error 0x%08x", value);
-    }
-    return log_fmt("the handshake failed (%s)", zmq_strerror((int)value));
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400)
+        snprintf(buf, len, "its key is not in the configuration (ZAP 400)");
+    else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        snprintf(buf, len, "authentication failed (ZAP %u)", value);
+    else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        snprintf(buf, len, "the client does not speak CURVE");
+    else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+        snprintf(buf, len, "CURVE failed: the client has a wrong server key, or the frames were forged");
+    else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        snprintf(buf, len, "protocol error 0x%08x", value);
+    else
+        snprintf(buf, len, "the handshake broke off (%s; a client without CURVE, or one that left)",
+                 zmq_strerror((int)value));
+    return buf;
 }
 
 /* Reads one event from a bound socket's monitor: a connection refused
@@ -501,8 +505,9 @@ static void on_bound_event(struct bound *b)
         return;
     }
     b->logged++;
+    char why[160];
     log_warn("link.refused", .detail = log_fmt("%s: a connection refused: %s", b->b->name,
-                                               handshake_fault(ev, value)));
+                                               handshake_fault(ev, value, why, sizeof why)));
 }
 
 /* Reads one event from dest's monitor; when the consumer has just become
@@ -862,6 +867,30 @@ static int acked_rows(struct service *svc, PGresult *res)
     return rc;
 }
 
+/* Some Acks from agents matched no row of their department: a resend of
+ * one already acknowledged, or an Ack of another department's message (a
+ * forged one: it acknowledges nothing). Logs the second kind
+ * (relay.foreign_ack, warn, at most 10 a minute). */
+static void foreign_acks(struct service *svc, const char *const *ids, const char *const *froms, int n)
+{
+    static int64_t window_at;
+    static int logged;
+    PGresult *res = relay_foreign_acks(svc->db, ids, froms, n);
+    for (int r = 0; res && r < PQntuples(res); r++) {
+        int64_t now = now_us();
+        if (now - window_at >= 60 * 1000000LL) {
+            window_at = now;
+            logged = 0;
+        }
+        if (logged++ >= REFUSALS_LOGGED_PER_MIN)
+            break;
+        log_warn("relay.foreign_ack", .msg_id = PQgetvalue(res, r, 0),
+                 .detail = log_fmt("%s acknowledged a message for %s: ignored",
+                                   PQgetvalue(res, r, 2), PQgetvalue(res, r, 1)));
+    }
+    PQclear(res);
+}
+
 /* Applies a run of n consecutive acknowledgements of a batch: the Acks in
  * one statement (relay_acked_many), a consumer's cumulative Acks in one
  * more (relay_acked_upto, the highest number), each Error (a refusal) on
@@ -907,6 +936,8 @@ static int apply_acks(struct service *svc, struct item *run, int n, const char *
     PGresult *res = rc == 0 && m > 0 ? relay_acked_many(svc->db, ids, froms, m) : NULL;
     if (rc == 0 && m > 0 && !res)
         rc = SERVICE_RETRY;
+    if (rc == 0 && !dealer_dest && PQntuples(res) < m)
+        foreign_acks(svc, ids, froms, m);
     if (rc == 0)
         rc = acked_rows(svc, res);
     PQclear(res);

@@ -18,8 +18,12 @@
  * the line, they wait together in its socket and it reads them in one
  * batch.
  *
+ * "ack ID" sends an Ack of message ID (as if the sender's key had received
+ * it) and waits a second: an Ack gets no reply.
+ *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
+ *        bd-rawsend ENDPOINT ack ID
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +129,19 @@ int main(int argc, char **argv)
             free(frame);
             replies++;
         }
+    } else if (strcmp(what, "ack") == 0 && argc == 4) {
+        /* An Ack of message id argv[3]: a consumer's answer, which gets no
+         * reply; waits a second to show there is none. */
+        Bangdai__Ack a = BANGDAI__ACK__INIT;
+        a.ref_id = argv[3];
+        frame = envelope_pack(MSG_ACK, "test", NULL, NULL, &a.base, &len, NULL);
+        if (!frame || zmq_send(s, frame, len, 0) < 0) {
+            free(frame);
+            goto out;
+        }
+        free(frame);
+        timeout = 1000;
+        zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
         zmq_send(s, junk, sizeof junk - 1, 0);

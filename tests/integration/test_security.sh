@@ -117,6 +117,14 @@ grep -q '"event":"link.refused".*router_dept: a connection refused: its key is n
 allowed=$(( 11 * (($(date +%s) - mole_since) / 60 + 1) ))
 [ "$(grep -c '"event":"link.refused"' "$T/router.log")" -le $allowed ] || fail "refusals are not rate-limited"
 fgw_task=$(sql "SELECT task_id FROM router.tasks WHERE case_no = '$first' AND dept = 'fgw'")
+# A forged Ack: zjw's key acknowledges fgw's TaskAssigned (no fgw agent
+# runs). It acknowledges nothing, and the router says so.
+fgw_msg=$(sql "SELECT assign_msg_id FROM router.tasks WHERE task_id = '$fgw_task'")
+BANGDAI_KEY=dept-zjw "$RAWSEND" "$EP_ROUTER_DEPT" ack "$fgw_msg" >/dev/null || true
+wait_for "the forged Ack logged" logged_at_least 1 "$T/router.log" "\"event\":\"relay.foreign_ack\",\"msg\":\"$fgw_msg\""
+[ "$(sql "SELECT count(*) FROM router.outbox WHERE id = '$fgw_msg' AND acked_at IS NULL")" = 1 ] \
+  || fail "zjw's key acknowledged fgw's task"
+grep -q "relay.foreign_ack.*dept:zjw acknowledged a message for dept:fgw" "$T/router.log" || fail "the forged Ack's line: $(grep foreign_ack "$T/router.log")"
 "$BIN/bangdai-dept" list --dept fgw | grep -q "$fgw_task" || fail "fgw does not see its own task"
 "$BIN/bangdai-dept" --key dept-zjw list --dept fgw >"$T/cross-list.out" || fail "zjw's list failed"
 ! grep -q "$fgw_task" "$T/cross-list.out" || fail "zjw's key listed an fgw task"
