@@ -489,7 +489,8 @@ static const char *handshake_fault(int ev, uint32_t value, char *buf, size_t len
 static void on_bound_event(struct bound *b)
 {
     uint32_t value = 0;
-    int ev = sockets_monitor_event_value(b->monitor, &value);
+    char peer[128];
+    int ev = sockets_monitor_event_value(b->monitor, &value, peer, sizeof peer);
     if (ev <= 0)
         return;
     int64_t now = now_us();
@@ -506,7 +507,8 @@ static void on_bound_event(struct bound *b)
     }
     b->logged++;
     char why[160];
-    log_warn("link.refused", .detail = log_fmt("%s: a connection refused: %s", b->b->name,
+    log_warn("link.refused", .detail = log_fmt("%s: a connection from %s refused: %s", b->b->name,
+                                               peer[0] ? peer : "an unknown address",
                                                handshake_fault(ev, value, why, sizeof why)));
 }
 

@@ -119,11 +119,13 @@ zsock_t *sockets_monitor(zsock_t *s, int events)
 
 int sockets_monitor_event(zsock_t *monitor)
 {
-    return sockets_monitor_event_value(monitor, NULL);
+    return sockets_monitor_event_value(monitor, NULL, NULL, 0);
 }
 
-int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value)
+int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value, char *addr, size_t addrlen)
 {
+    if (addr && addrlen)
+        addr[0] = 0;
     /* libzmq 4.x sends two frames per event: 2 bytes of event number and 4
      * of value, then the endpoint's address. */
     zmq_msg_t m;
@@ -140,13 +142,16 @@ int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value)
             memcpy(value, (const char *)zmq_msg_data(&m) + sizeof event, sizeof *value);
         rc = event;
     }
-    /* Drop the rest of the event (the address), so the next read starts at
-     * the next event. */
+    /* The rest of the event is the address (for a bound socket's
+     * connection, the peer's); read it all, so the next read starts at the
+     * next event. */
     while (zmq_msg_more(&m)) {
         zmq_msg_close(&m);
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, zsock_resolve(monitor), 0) < 0)
             break;
+        if (addr && addrlen && !addr[0])
+            snprintf(addr, addrlen, "%.*s", (int)zmq_msg_size(&m), (const char *)zmq_msg_data(&m));
     }
     zmq_msg_close(&m);
     return rc;

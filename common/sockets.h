@@ -67,8 +67,10 @@ zsock_t *sockets_monitor(zsock_t *s, int events);
 int sockets_monitor_event(zsock_t *monitor);
 
 /* sockets_monitor_event, and the event's value into *value (when not NULL):
- * a file descriptor, an errno or a ZAP status code, by event. */
-int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value);
+ * a file descriptor, an errno or a ZAP status code, by event; and its
+ * address into addr (when not NULL): for a connection to a bound socket,
+ * the peer's, e.g. "tcp://10.1.2.3:50122". */
+int sockets_monitor_event_value(zsock_t *monitor, uint32_t *value, char *addr, size_t addrlen);
 
 /* Stops watching s and destroys *monitor (nulled); s stays usable.
  * Harmless when *monitor is NULL. */
