@@ -316,10 +316,10 @@ int service_defer(struct service *svc, const char *code, const char *field, cons
     return SERVICE_DEFER;
 }
 
-/* Checks every string of msg, nested messages included, for UTF-8. On the
- * first that is not, writes its dotted path to bad and returns -1.
- * PostgreSQL would refuse such text anyway; refusing it here names the
- * field. */
+/* Decodes the payload as desc; see service.h. Every string is checked as
+ * it came on the wire (envelope_check_strings): protobuf-c would hand C a
+ * string cut at a NUL, and PostgreSQL would refuse text that is not UTF-8
+ * without naming the field. */
 void *service_decode(struct service *svc, const struct service_msg *m,
                      const ProtobufCMessageDescriptor *desc)
 {

@@ -145,10 +145,11 @@ int service_defer(struct service *svc, const char *code, const char *field,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Decodes the payload of the message being handled as a desc message and
- * checks that every string in it is well-formed UTF-8. Returns it (caller
- * frees with protobuf_c_message_free_unpacked(msg, NULL)) or NULL after
- * refusing the message: as malformed, naming the payload type, or as
- * invalid, naming the first field that is not UTF-8. */
+ * checks every string in it on the wire: UTF-8, no NUL, no control
+ * character but newline and tab, at most WIRE_MAX_STRING bytes. Returns it
+ * (caller frees with protobuf_c_message_free_unpacked(msg, NULL)) or NULL
+ * after refusing the message: as malformed, naming the payload type, or as
+ * invalid, naming the first field at fault and why. */
 void *service_decode(struct service *svc, const struct service_msg *m,
                      const ProtobufCMessageDescriptor *desc);
 
