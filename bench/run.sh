@@ -78,6 +78,7 @@ PGBIN=$(bd_pg_bin)
 [ -f "$(dirname "$PGBIN")/lib/pg_stat_statements.so" ] || { echo "bench: pg_stat_statements not installed" >&2; exit 2; }
 
 APP="$ROOT/deploy/examples/agency-three-items.yaml"
+PHONE=$(bd_sample_phone)      # the file's contact phone is masked
 TASKS=4                       # 3 item tasks + the zone's coordination task
 AGENTS="fgw slj zjw gxq"
 DAEMONS="intake router tracker delivery evaluation"
@@ -174,7 +175,8 @@ PHASES="$T/phases.txt"
 FAILED=0
 run_bench() {   # run_bench LABEL ARGS...: one phase; its line goes to $PHASES
   local label=$1 out rc=0; shift
-  out=$("$BENCH" --app "$APP" --tasks $TASKS "${SPOOLS[@]}" --drain "$DRAIN" "$@" 2>>"$T/log/bench.log") || rc=$?
+  out=$("$BENCH" --app "$APP" --contact-phone "$PHONE" --tasks $TASKS "${SPOOLS[@]}" --drain "$DRAIN" "$@" \
+        2>>"$T/log/bench.log") || rc=$?
   echo "$label $out rc=$rc" >>"$PHASES"
   say "$label: $out"
   if [ $rc != 0 ]; then say "$label: the generator's checks failed (rc=$rc)"; FAILED=1; fi

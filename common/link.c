@@ -509,39 +509,38 @@ PGresult *relay_acked_upto(PGconn *db, const char *dest, uint64_t upto)
         " RETURNING id::text, dest, type", 2, p);
 }
 
-PGresult *relay_foreign_acks(PGconn *db, const char *const *ids, const char *const *froms, int n)
+/* Runs sql, prepared as what, with $1 the ids (uuid[]) and $2 the
+ * destinations they came from (text[], NULL entries allowed). */
+static PGresult *exec_acks(PGconn *db, const char *what, const char *sql, const char *const *ids,
+                           const char *const *froms, int n)
 {
     char *idarr = uuid_array(ids, n);
     char *fromarr = db_text_array(froms, n);
     PGresult *res = NULL;
     if (idarr && fromarr) {
         const char *p[2] = { idarr, fromarr };
-        res = db_exec(db, "relay.foreign_acks",
-            "SELECT o.id::text, o.dest, a.dest FROM outbox o"
-            " JOIN unnest($1::uuid[], $2::text[]) AS a(id, dest) ON o.id = a.id"
-            " WHERE a.dest IS NOT NULL AND o.dest <> a.dest", 2, p);
+        res = db_exec(db, what, sql, 2, p);
     }
     free(idarr);
     free(fromarr);
     return res;
 }
 
+PGresult *relay_foreign_acks(PGconn *db, const char *const *ids, const char *const *froms, int n)
+{
+    return exec_acks(db, "relay.foreign_acks",
+        "SELECT o.id::text, o.dest, a.dest FROM outbox o"
+        " JOIN unnest($1::uuid[], $2::text[]) AS a(id, dest) ON o.id = a.id"
+        " WHERE a.dest IS NOT NULL AND o.dest <> a.dest", ids, froms, n);
+}
+
 PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const *froms, int n)
 {
-    char *idarr = uuid_array(ids, n);
-    char *fromarr = db_text_array(froms, n);
-    PGresult *res = NULL;
-    if (idarr && fromarr) {
-        const char *p[2] = { idarr, fromarr };
-        res = db_exec(db, "relay.acked_many",
-            "UPDATE outbox o SET acked_at = now()"
-            " FROM unnest($1::uuid[], $2::text[]) AS a(id, dest)"
-            " WHERE o.id = a.id AND o.acked_at IS NULL AND (a.dest IS NULL OR o.dest = a.dest)"
-            " RETURNING o.id::text, o.dest, o.type", 2, p);
-    }
-    free(idarr);
-    free(fromarr);
-    return res;
+    return exec_acks(db, "relay.acked_many",
+        "UPDATE outbox o SET acked_at = now()"
+        " FROM unnest($1::uuid[], $2::text[]) AS a(id, dest)"
+        " WHERE o.id = a.id AND o.acked_at IS NULL AND (a.dest IS NULL OR o.dest = a.dest)"
+        " RETURNING o.id::text, o.dest, o.type", ids, froms, n);
 }
 
 int relay_reconnected(PGconn *db, const char *dest, int64_t lost_since_us)

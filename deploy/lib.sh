@@ -11,6 +11,11 @@ protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-cl
 # (tests/integration/test_protocol.sh runs it).
 BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf"
 
+# A made-up mobile number for the sample applications' contact, whose file
+# holds a masked one (the repo holds no whole number, and intake refuses a
+# masked one): 1380000 and four random digits.
+bd_sample_phone() { printf '1380000%04d\n' $((RANDOM % 10000)); }
+
 # Installs the Debian packages that are missing (needs root; apt-get):
 # BANGDAI_PACKAGES and any package names given.
 bd_install_deps() {

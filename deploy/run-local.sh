@@ -89,7 +89,7 @@ cases=()
 # time (the same id again would, rightly, return the case already made).
 for f in "$BANGDAI_ROOT"/deploy/examples/*.yaml; do
   sed "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" "$f" >"$VAR/$(basename "$f")"
-  c=$("$BIN/bangdai-hall" submit "$VAR/$(basename "$f")")
+  c=$("$BIN/bangdai-hall" submit "$VAR/$(basename "$f")" --contact-phone "$(bd_sample_phone)")
   echo "submitted $(basename "$f") as $c"
   cases+=("$c")
 done

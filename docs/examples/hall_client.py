@@ -6,11 +6,11 @@ protobuf runtime (Debian: python3-zmq python3-protobuf protobuf-compiler).
     protoc --python_out=DIR proto/bangdai.proto      # makes DIR/bangdai_pb2.py
     PYTHONPATH=DIR python3 docs/examples/hall_client.py \
         --endpoint tcp://127.0.0.1:7101 --server-key var/keys/intake.key \
-        --key var/keys/hall.key_secret submit
+        --key var/keys/hall.key_secret submit --phone NUMBER
 
 Commands:
-    submit [--request-id UUID] [--unit-name TEXT] [--location TEXT]
-           [--phone NUMBER] [--channel online|hall] [--zone CODE] [--created-at-us N]
+    submit --phone NUMBER [--request-id UUID] [--unit-name TEXT] [--location TEXT]
+           [--channel online|hall] [--zone CODE] [--created-at-us N]
         submits the sample application (three items, 代办, 高新区) and
         prints "case CASE_NO" (with " (duplicate)" when the request id was
         seen before) or "error CODE FIELD: MESSAGE".
@@ -135,7 +135,7 @@ def main():
     s.add_argument("--request-id")
     s.add_argument("--unit-name", default="重庆澄岚智能装备有限公司")
     s.add_argument("--location", default="垫江县高新区桂溪工业园")
-    s.add_argument("--phone", default="13800000001")
+    s.add_argument("--phone", required=True, help="the contact's whole mobile number")
     s.add_argument("--channel", default="online")
     s.add_argument("--zone", default="gxq")
     s.add_argument("--created-at-us", type=int)

@@ -166,14 +166,12 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
  * differing_field's names (the items as a text array literal). */
 #define STORED_FIELDS \
     "service_type, unit_name, credit_code, project_name, project_code, coalesce(zone, ''), kind," \
-    " coalesce(location, ''), contact_name, contact_phone, delivery, channel, items::text"
+    " coalesce(location, ''), contact_name, contact_phone, delivery, channel, array_to_string(items, ',')"
 
 /* The first field in which r differs from the stored application in row 0
  * of res (case_no, then STORED_FIELDS), or NULL when it is the same. */
 static const char *differing_field(const Bangdai__SubmitRequest *r, PGresult *res)
 {
-    char items[2048], plain[2048];
-    items_literal(r, items, sizeof items);
     const struct { const char *name, *value; } f[] = {
         { "service_type", r->service_type }, { "unit.name", r->unit->name },
         { "unit.credit_code", r->unit->credit_code }, { "project.name", r->project->name },
@@ -185,17 +183,16 @@ static const char *differing_field(const Bangdai__SubmitRequest *r, PGresult *re
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (strcmp(PQgetvalue(res, 0, (int)i + 1), f[i].value) != 0)
             return f[i].name;
-    /* PostgreSQL prints a text array without the quotes it does not need. */
+    /* The items, joined as the query joins them (catalog codes hold no comma). */
     const char *stored = PQgetvalue(res, 0, 13);
-    size_t n = 0;
-    n += (size_t)snprintf(plain, sizeof plain, "{");
-    for (size_t i = 0; i < r->n_items && n < sizeof plain; i++)
-        n += (size_t)snprintf(plain + n, sizeof plain - n, "%s%s", i ? "," : "", r->items[i]);
-    if (n < sizeof plain)
-        snprintf(plain + n, sizeof plain - n, "}");
-    if (strcmp(stored, plain) != 0 && strcmp(stored, items) != 0)
-        return "items";
-    return NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < r->n_items; i++) {
+        size_t len = strlen(r->items[i]);
+        if ((i && stored[at++] != ',') || strncmp(stored + at, r->items[i], len) != 0)
+            return "items";
+        at += len;
+    }
+    return stored[at] ? "items" : NULL;
 }
 
 int intake_submit(struct service *svc, const struct service_msg *m)

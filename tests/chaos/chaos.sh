@@ -272,7 +272,7 @@ run_case() {   # run_case N LEDGER
   sed -e "s/^request_id: .*/request_id: $req/" -e "s/^items: .*/items: [${codes%, }]/" \
     "$ROOT/deploy/examples/${TPL_FILE[$tpl]}" >"$yaml"
   if [ "$tpl" = D ]; then sed -i "s/^  kind: 新建/  zone: gxq\n  kind: 新建/" "$yaml"; fi
-  rc=0; call $CALL_DEADLINE "submit-$n" "$BIN/bangdai-hall" submit "$yaml" || rc=$?
+  rc=0; call $CALL_DEADLINE "submit-$n" "$BIN/bangdai-hall" submit "$yaml" --contact-phone "$(bd_sample_phone)" || rc=$?
   if [ $rc != 0 ]; then
     echo "SUBMIT_FAILED $req $n rc=$rc $(tr '\n' ' ' <"$T/work/submit-$n.err" | cut -c1-200)" >>"$L"
     return
