@@ -77,6 +77,7 @@ for p in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-
   [ -x "$BIN/$p" ] || { echo "chaos: $BIN/$p is missing (build first)" >&2; exit 2; }
 done
 . "$ROOT/deploy/lib.sh"
+CONTACT_PHONE=$(bd_sample_phone)   # the samples' contact phone is masked; one number for the run
 
 # Bounds (seconds). The short form must end within the ctest timeout (300 s).
 CALL_DEADLINE=90      # one command-line call, retried
@@ -272,7 +273,7 @@ run_case() {   # run_case N LEDGER
   sed -e "s/^request_id: .*/request_id: $req/" -e "s/^items: .*/items: [${codes%, }]/" \
     "$ROOT/deploy/examples/${TPL_FILE[$tpl]}" >"$yaml"
   if [ "$tpl" = D ]; then sed -i "s/^  kind: 新建/  zone: gxq\n  kind: 新建/" "$yaml"; fi
-  rc=0; call $CALL_DEADLINE "submit-$n" "$BIN/bangdai-hall" submit "$yaml" --contact-phone "$(bd_sample_phone)" || rc=$?
+  rc=0; call $CALL_DEADLINE "submit-$n" "$BIN/bangdai-hall" submit "$yaml" --contact-phone "$CONTACT_PHONE" || rc=$?
   if [ $rc != 0 ]; then
     echo "SUBMIT_FAILED $req $n rc=$rc $(tr '\n' ' ' <"$T/work/submit-$n.err" | cut -c1-200)" >>"$L"
     return

@@ -96,10 +96,12 @@ wait_for() {
 }
 
 # submit FILE: bangdai-hall submit; a file with a masked contact phone (the
-# samples) gets a made-up whole one (bd_sample_phone), which intake needs.
+# samples) gets CONTACT_PHONE, a made-up whole one (bd_sample_phone), the
+# same for the whole test, so that a resubmit is the same application.
+CONTACT_PHONE=$(bd_sample_phone)
 submit() {
   if grep -qE 'phone: "1[3-9][0-9][*]{4}[0-9]{4}"' "$1"; then
-    "$BIN/bangdai-hall" submit "$1" --contact-phone "$(bd_sample_phone)"
+    "$BIN/bangdai-hall" submit "$1" --contact-phone "$CONTACT_PHONE"
   else
     "$BIN/bangdai-hall" submit "$@"
   fi

@@ -46,7 +46,7 @@ sed -e "s#^  certs_dir: .*#  certs_dir: $T/other#" \
 grep -q "name: intruder" "$T/intruder.yaml" || fail "could not add the intruder to its configuration"
 sed 's/^request_id: .*/request_id: 0190f3a2-7b1c-7d4e-9a55-3c2b1a00ee01/' "$app" >"$T/intruder-app.yaml"
 rc=0
-"$BIN/bangdai-hall" --config "$T/intruder.yaml" --key intruder submit "$T/intruder-app.yaml" \
+"$BIN/bangdai-hall" --config "$T/intruder.yaml" --key intruder submit "$T/intruder-app.yaml" --contact-phone "$CONTACT_PHONE" \
   >"$T/intruder-submit.out" 2>"$T/intruder-submit.err" || rc=$?
 [ $rc = 3 ] || fail "unknown key: hall exit status $rc, expected 3 (no answer): $(cat "$T/intruder-submit.err")"
 [ ! -s "$T/intruder-submit.out" ] || fail "unknown key got a case number: $(cat "$T/intruder-submit.out")"
@@ -58,7 +58,7 @@ rc=0
 #    role, logged with the key's name, nothing stored.
 sed 's/^request_id: .*/request_id: 0190f3a2-7b1c-7d4e-9a55-3c2b1a00ee02/' "$app" >"$T/dept-app.yaml"
 rc=0
-"$BIN/bangdai-hall" --key dept-fgw submit "$T/dept-app.yaml" >"$T/dept-submit.out" 2>"$T/dept-submit.err" || rc=$?
+"$BIN/bangdai-hall" --key dept-fgw submit "$T/dept-app.yaml" --contact-phone "$CONTACT_PHONE" >"$T/dept-submit.out" 2>"$T/dept-submit.err" || rc=$?
 [ $rc = 1 ] || fail "department key: hall exit status $rc, expected 1: $(cat "$T/dept-submit.err")"
 grep -q "role department.*(forbidden)" "$T/dept-submit.err" || fail "department key: $(cat "$T/dept-submit.err")"
 [ "$(cases)" = 1 ] || fail "a department's key stored a case"
@@ -67,7 +67,7 @@ grep '"event":"message.forbidden"' "$T/intake.log" | grep -q "dept-fgw" \
 
 # 4. The hall still works, under its default key and named with --key.
 sed 's/^request_id: .*/request_id: 0190f3a2-7b1c-7d4e-9a55-3c2b1a00ee03/' "$app" >"$T/again.yaml"
-again=$("$BIN/bangdai-hall" --key hall submit "$T/again.yaml")
+again=$("$BIN/bangdai-hall" --key hall submit "$T/again.yaml" --contact-phone "$CONTACT_PHONE")
 [ "$again" != "$first" ] || fail "a new application gave the old case"
 [ "$(cases)" = 2 ] || fail "cases after the second submit: $(cases)"
 
