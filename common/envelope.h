@@ -49,6 +49,7 @@
 #define ERR_FORBIDDEN      "forbidden"
 #define ERR_CONFLICT       "conflict"
 #define ERR_INTERNAL       "internal"
+#define ERR_TOO_LARGE      "too_large"
 
 /* Microseconds since the Unix epoch, from the real-time clock. */
 int64_t now_us(void);

@@ -36,6 +36,11 @@
 #endif
 
 #define KEY_BYTES 32
+#define DENIALS_KEPT 16             /* denied keys kept until their refusal is logged */
+/* czmq's log lines (zsys_info and friends) go out on this PUB socket
+ * rather than to stdout: zauth's verdicts name the key a refused client
+ * offered, which the refusal's log line gives the operator. */
+#define ZSYS_LOG_ENDPOINT "inproc://bangdai-czmq-log"
 #define PATH_BYTES 256              /* zcert_load() builds "<path>_secret" in 256 bytes */
 
 /* The process's identity and its authenticator. */
@@ -44,7 +49,16 @@ static struct {
     zcert_t *cert;              /* its certificate, once read */
     zactor_t *auth;             /* zauth, once started */
     bool enforce_warned;        /* ZMQ_ZAP_ENFORCE_DOMAIN refusal logged */
+    zsock_t *zlog;              /* SUB reading czmq's log lines (zauth's verdicts) */
+    char asking[64];            /* the address of the ZAP request zauth is deciding */
+    struct denial {
+        char host[64];          /* the client's IP address, as ZAP gives it */
+        char key[SECURITY_KEY_TXT];     /* the Z85 public key it offered */
+    } denied[DENIALS_KEPT];     /* the latest denials, oldest overwritten */
+    unsigned n_denied;          /* denials seen; the slot is n % DENIALS_KEPT */
 } self;
+
+static void watch_zauth(void);
 
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -247,9 +261,98 @@ int security_start(struct config *cfg, char *err, size_t errlen)
         zcertstore_destroy(&store);
         return fail(err, errlen, "cannot start the ZAP authenticator (zauth)");
     }
+    watch_zauth();
     log_info("security.started", .detail = log_fmt("key %s; zauth allows %zu CURVE keys, domain %s",
              self.name, cfg->security.n_keys, cfg->security.zap_domain));
     return 0;
+}
+
+/* Makes czmq's log lines, zauth's included, come to self.zlog and zauth
+ * say each verdict (VERBOSE): "zauth: ZAP request mechanism=CURVE
+ * ipaddress=A", then "zauth: - denied (CURVE) client_key=K" from its own
+ * thread, in that order. (czmq 4.2 publishes them on one PUB socket that
+ * only zauth's thread writes to: this process logs nothing else through
+ * zsys.) Without it refusals are still logged, only without the key. */
+static void watch_zauth(void)
+{
+    zsys_set_logstream(NULL);
+    zsys_set_logsender(ZSYS_LOG_ENDPOINT);
+    self.zlog = zsock_new_sub(">" ZSYS_LOG_ENDPOINT, "");
+    if (!self.zlog) {
+        zsys_set_logsender(NULL);
+        zsys_set_logstream(stdout);
+        log_warn("security.zauth_unwatched", .detail = "refused connections will be logged without "
+                 "the key they offered");
+        return;
+    }
+    zstr_sendx(self.auth, "VERBOSE", NULL);
+    zsock_wait(self.auth);
+}
+
+zsock_t *security_log_socket(void)
+{
+    return self.zlog;
+}
+
+/* One line of czmq's log ("I: 26-11-29 10:00:00 zauth: ..."). zauth's
+ * verdicts are kept (a denial with the address that asked), its other
+ * lines dropped; anything else czmq says is logged as czmq.log. */
+static void zsys_line(const char *line)
+{
+    const char *z = strstr(line, "zauth: ");
+    const char *p;
+    if (!z) {
+        log_info("czmq.log", .detail = line);
+        return;
+    }
+    if ((p = strstr(z, "ipaddress=")))
+        snprintf(self.asking, sizeof self.asking, "%s", p + strlen("ipaddress="));
+    else if (strstr(z, "- denied") && (p = strstr(z, "client_key="))) {
+        struct denial *d = &self.denied[self.n_denied++ % DENIALS_KEPT];
+        snprintf(d->host, sizeof d->host, "%s", self.asking);
+        snprintf(d->key, sizeof d->key, "%.40s", p + strlen("client_key="));
+    }
+}
+
+void security_log_read(void)
+{
+    char line[1100];
+    for (int n = 0; self.zlog && n < 1000; n++) {
+        int len = zmq_recv(zsock_resolve(self.zlog), line, sizeof line - 1, ZMQ_DONTWAIT);
+        if (len < 0)
+            return;
+        line[(size_t)len < sizeof line ? (size_t)len : sizeof line - 1] = 0;
+        zsys_line(line);
+    }
+}
+
+bool security_denied_key(const char *peer, char key[SECURITY_KEY_TXT])
+{
+    /* peer is "tcp://HOST:PORT" (or ipc://...); ZAP gives HOST alone. */
+    char host[64] = "";
+    const char *h = peer ? strstr(peer, "://") : NULL;
+    if (h) {
+        h += 3;
+        const char *colon = strrchr(h, ':');
+        size_t n = colon ? (size_t)(colon - h) : strlen(h);
+        if (n >= sizeof host)
+            n = sizeof host - 1;
+        memcpy(host, h, n);
+        host[n] = 0;
+    }
+    /* zauth logged its verdict before it answered libzmq, and libzmq
+     * reports the failure only after the answer: the line is here. */
+    security_log_read();
+    unsigned oldest = self.n_denied > DENIALS_KEPT ? self.n_denied - DENIALS_KEPT : 0;
+    for (unsigned i = self.n_denied; i > oldest; i--) {
+        struct denial *d = &self.denied[(i - 1) % DENIALS_KEPT];
+        if (d->key[0] && strcmp(d->host, host) == 0) {
+            snprintf(key, SECURITY_KEY_TXT, "%s", d->key);
+            d->key[0] = 0;      /* one refusal, one key */
+            return true;
+        }
+    }
+    return false;
 }
 
 bool security_started(void)
@@ -381,6 +484,12 @@ int security_new_key(const char *dir, const char *name, char pub_out[SECURITY_KE
 void security_end(void)
 {
     zactor_destroy(&self.auth);
+    if (self.zlog) {
+        zsys_set_logsender(NULL);
+        zsys_set_logstream(stdout);
+        zsock_destroy(&self.zlog);
+    }
+    self.n_denied = 0;
     zcert_destroy(&self.cert);
     self.name[0] = 0;
 }

@@ -97,6 +97,20 @@ int security_new_key(const char *dir, const char *name, char pub_out[SECURITY_KE
  * (with " --dept CODE" for a department key). Returns buf. */
 const char *security_new_key_command(const struct cfg_key *key, char *buf, size_t len);
 
+/* The socket to poll for czmq's log lines (zauth's verdicts), NULL when
+ * security_start() has not run or could not watch zauth; read with
+ * security_log_read() when it has input. */
+zsock_t *security_log_socket(void);
+
+/* Reads czmq's pending log lines: keeps zauth's denials, logs anything
+ * else czmq says as czmq.log. */
+void security_log_read(void);
+
+/* The Z85 public key that the client at peer (a monitor event's address,
+ * "tcp://HOST:PORT") offered when zauth last denied it, into key; each
+ * denial is given once. Returns false when none is known. */
+bool security_denied_key(const char *peer, char key[SECURITY_KEY_TXT]);
+
 /* Stops zauth and frees the process's certificate and choice. Call after
  * the last socket is closed. Safe to call more than once. */
 void security_end(void);

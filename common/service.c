@@ -32,17 +32,23 @@
 #define RELAY_IDLE_SCAN_MS 250
 #define PRUNE_EVERY_MS (3600 * 1000)
 
+/* At most this many lines of one kind of warning (a refused connection,
+ * an oversized frame) are logged a minute per socket, so that an attack
+ * cannot fill the disk; the rest are counted. */
+#define WARNINGS_LOGGED_PER_MIN 10
+
+struct log_cap {
+    int64_t window_at;          /* start of the current minute */
+    int logged, suppressed;     /* lines logged in it, and the ones left out */
+};
+
 struct bound {
     const struct binding *b;
     zsock_t *sock;
     zsock_t *monitor;           /* its failed handshakes; NULL when not watched */
-    int64_t window_at;          /* start of the current minute of refusal lines */
-    int logged, suppressed;     /* refusal lines logged in it, and the ones left out */
+    struct log_cap refusals;    /* link.refused lines */
+    struct log_cap oversized;   /* message.oversized lines */
 };
-
-/* At most this many connection refusals are logged a minute per socket, so
- * that an attack cannot fill the disk; the rest are counted. */
-#define REFUSALS_LOGGED_PER_MIN 10
 
 struct dest {
     const char *name;
@@ -482,34 +488,47 @@ static const char *handshake_fault(int ev, uint32_t value, char *buf, size_t len
     return buf;
 }
 
+/* Whether one more line of event may be logged under cap now (at most
+ * WARNINGS_LOGGED_PER_MIN a minute); when a minute with lines left out is
+ * over, logs how many, naming the socket. */
+static bool log_cap_allow(struct log_cap *cap, const char *event, const char *socket_name)
+{
+    int64_t now = now_us();
+    if (now - cap->window_at >= 60 * 1000000LL) {
+        if (cap->suppressed)
+            log_warn(event, .detail = log_fmt("%s: %d more in the last minute, not logged",
+                                              socket_name, cap->suppressed));
+        cap->window_at = now;
+        cap->logged = cap->suppressed = 0;
+    }
+    if (cap->logged >= WARNINGS_LOGGED_PER_MIN) {
+        cap->suppressed++;
+        return false;
+    }
+    cap->logged++;
+    return true;
+}
+
 /* Reads one event from a bound socket's monitor: a connection refused
- * before any message. Logged (link.refused, warn) up to
- * REFUSALS_LOGGED_PER_MIN a minute; the rest are counted and said when the
- * minute is over. */
+ * before any message. Logged (link.refused, warn, rate-limited), with the
+ * key the client offered when zauth denied it. */
 static void on_bound_event(struct bound *b)
 {
     uint32_t value = 0;
-    char peer[128];
+    char peer[128], key[SECURITY_KEY_TXT];
     int ev = sockets_monitor_event_value(b->monitor, &value, peer, sizeof peer);
     if (ev <= 0)
         return;
-    int64_t now = now_us();
-    if (now - b->window_at >= 60 * 1000000LL) {
-        if (b->suppressed)
-            log_warn("link.refused", .detail = log_fmt("%s: %d more connections refused in the last minute, not logged",
-                                                        b->b->name, b->suppressed));
-        b->window_at = now;
-        b->logged = b->suppressed = 0;
-    }
-    if (b->logged >= REFUSALS_LOGGED_PER_MIN) {
-        b->suppressed++;
+    /* Taken even when the line is left out, so that it never names the
+     * key of another refusal. */
+    bool has_key = ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && security_denied_key(peer, key);
+    if (!log_cap_allow(&b->refusals, "link.refused", b->b->name))
         return;
-    }
-    b->logged++;
     char why[160];
-    log_warn("link.refused", .detail = log_fmt("%s: a connection from %s refused: %s", b->b->name,
+    log_warn("link.refused", .detail = log_fmt("%s: a connection from %s refused: %s%s%s", b->b->name,
                                                peer[0] ? peer : "an unknown address",
-                                               handshake_fault(ev, value, why, sizeof why)));
+                                               handshake_fault(ev, value, why, sizeof why),
+                                               has_key ? "; it offered the key " : "", has_key ? key : ""));
 }
 
 /* Reads one event from dest's monitor; when the consumer has just become
@@ -731,9 +750,29 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
         body = zmsg_pop(msg);
         it->req = true;
     }
+    size_t limit = (size_t)svc->cfg->link.max_frame_bytes;
     if (!body || zmsg_size(msg) != 0) {
         snprintf(err, sizeof err, "expected one envelope frame, got %zu", zmsg_size(msg) + (body ? 1 : 0));
         it->env = NULL;
+    } else if (zframe_size(body) > limit) {
+        /* The socket takes up to SOCKETS_FRAME_SLACK times the limit, so
+         * that such a frame is answered and logged here; a larger one
+         * only cuts the connection (libzmq says nothing of it). */
+        const struct cfg_key *k = router ? security_peer(svc->cfg, body) : NULL;
+        struct bound *bd = NULL;
+        for (int i = 0; i < svc->n_bound; i++)
+            if (svc->bound[i].sock == sock)
+                bd = &svc->bound[i];
+        snprintf(err, sizeof err, "a frame of %zu bytes; at most %zu", zframe_size(body), limit);
+        if (!bd || log_cap_allow(&bd->oversized, "message.oversized", bd->b->name))
+            log_warn("message.oversized", .detail = log_fmt("%s: key %s sent %s", bd ? bd->b->name : "reply",
+                                                            k ? k->name : "(unknown)", err));
+        zframe_destroy(&body);
+        zmsg_destroy(&msg);
+        if (router && reply_prefix(sock, it) == 0)
+            (void)envelope_send_error(sock, NULL, svc->def->name, "", ERR_TOO_LARGE, "frame", err);
+        item_clear(it);
+        return -1;
     } else {
         it->env = envelope_unpack(zframe_data(body), zframe_size(body), err, sizeof err);
     }
@@ -875,17 +914,11 @@ static int acked_rows(struct service *svc, PGresult *res)
  * (relay.foreign_ack, warn, at most 10 a minute). */
 static void foreign_acks(struct service *svc, const char *const *ids, const char *const *froms, int n)
 {
-    static int64_t window_at;
-    static int logged;
+    static struct log_cap cap;
     PGresult *res = relay_foreign_acks(svc->db, ids, froms, n);
     for (int r = 0; res && r < PQntuples(res); r++) {
-        int64_t now = now_us();
-        if (now - window_at >= 60 * 1000000LL) {
-            window_at = now;
-            logged = 0;
-        }
-        if (logged++ >= REFUSALS_LOGGED_PER_MIN)
-            break;
+        if (!log_cap_allow(&cap, "relay.foreign_ack", svc->def->name))
+            continue;
         log_warn("relay.foreign_ack", .msg_id = PQgetvalue(res, r, 0),
                  .detail = log_fmt("%s acknowledged a message for %s: ignored",
                                    PQgetvalue(res, r, 2), PQgetvalue(res, r, 1)));
@@ -1433,7 +1466,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
              BANGDAI_VERSION, path, relay_pending(svc.db)));
     svc.kicked = true;
 
-    zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS];
+    zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS + 1];
     int n_items = 0, mon_dest[MAX_DESTS], mon_bound[MAX_BOUND], n_mon_dest = 0;
     for (int i = 0; i < svc.n_bound; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].sock), 0, ZMQ_POLLIN, 0 };
@@ -1450,6 +1483,12 @@ int service_main(int argc, char **argv, const struct service_def *def)
             mon_bound[m++] = i;
             items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].monitor), 0, ZMQ_POLLIN, 0 };
         }
+    /* czmq's log lines, zauth's verdicts among them (security.c). */
+    int zlog_item = -1;
+    if (security_log_socket()) {
+        zlog_item = n_items;
+        items[n_items++] = (zmq_pollitem_t){ zsock_resolve(security_log_socket()), 0, ZMQ_POLLIN, 0 };
+    }
 
     int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
     while (!stopping) {
@@ -1469,6 +1508,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
                 handle_batch(&svc, svc.dests[i - svc.n_bound].sock, NULL, svc.dests[i - svc.n_bound].name);
             else if (i < first_mon_bound)
                 on_monitor_event(&svc, &svc.dests[mon_dest[i - svc.n_bound - svc.n_dests]]);
+            else if (i == zlog_item)
+                security_log_read();
             else
                 on_bound_event(&svc.bound[mon_bound[i - first_mon_bound]]);
         }

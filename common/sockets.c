@@ -86,6 +86,11 @@ zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint)
         errno = EACCES;
         return NULL;
     }
+    /* A frame over the limit but within SOCKETS_FRAME_SLACK times it is
+     * read, so that the service refuses it with an answer and a log line;
+     * only a larger one cuts the connection unannounced. */
+    int64_t slack = (int64_t)cfg->link.max_frame_bytes * SOCKETS_FRAME_SLACK;
+    zsock_set_maxmsgsize(s, (int)(slack < SOCKETS_FRAME_HARD_MAX ? slack : SOCKETS_FRAME_HARD_MAX));
     zsock_set_router_mandatory(s, 1);
     /* A department agent that reconnects under the same id takes its place. */
     zsock_set_router_handover(s, 1);

@@ -31,6 +31,12 @@ const char *sockets_endpoint(const struct config *cfg, const char *name);
  * clients expect. NULL for an address that is none of the endpoints. */
 const char *sockets_endpoint_owner(const struct config *cfg, const char *endpoint);
 
+/* A bound ROUTER reads frames up to this many times link.max_frame_bytes
+ * (at most SOCKETS_FRAME_HARD_MAX bytes), so that one over the limit is
+ * refused with an Error (too_large) and logged rather than dropped. */
+#define SOCKETS_FRAME_SLACK 4
+#define SOCKETS_FRAME_HARD_MAX (1 << 30)
+
 /* A ROUTER bound at endpoint, a CURVE server (security_server_socket; so
  * security_start() must have run). Returns the socket (caller owns,
  * zsock_destroy) or NULL with zmq_errno() set; a security failure is

@@ -107,7 +107,7 @@ def sample_application(args):
     req = pb.SubmitRequest(
         request_id=args.request_id or str(uuid.uuid4()),
         service_type="agency",
-        items=["LX-BA", "GC-SBFA", "SG-XK"],
+        items=args.items.split(","),
         delivery="in_person",
         channel=args.channel,
     )
@@ -138,6 +138,7 @@ def main():
     s.add_argument("--phone", required=True, help="the contact's whole mobile number")
     s.add_argument("--channel", default="online")
     s.add_argument("--zone", default="gxq")
+    s.add_argument("--items", default="LX-BA,GC-SBFA,SG-XK", help="catalog codes, comma-separated")
     s.add_argument("--created-at-us", type=int)
     st = sub.add_parser("status")
     st.add_argument("case_no")

@@ -18,12 +18,17 @@
  * the line, they wait together in its socket and it reads them in one
  * batch.
  *
+ * "big BYTES" sends one frame of BYTES bytes: over link.max_frame_bytes it
+ * is refused (too_large); over 4 times that the connection is cut and
+ * nothing comes back ("no reply" after 3 s).
+ *
  * "ack ID" sends an Ack of message ID (as if the sender's key had received
  * it) and waits a second: an Ack gets no reply.
  *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
  *        bd-rawsend ENDPOINT ack ID
+ *        bd-rawsend ENDPOINT big BYTES
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +67,7 @@ static const char *sender_key(const struct config *cfg, const char *endpoint)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE|updates TASK NOTE...\n");
+        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE|updates TASK NOTE...|ack ID|big BYTES\n");
         return 2;
     }
     const char *path = getenv("BANGDAI_CONFIG");
@@ -145,6 +150,18 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
         zmq_send(s, junk, sizeof junk - 1, 0);
+    } else if (strcmp(what, "big") == 0 && argc == 4) {
+        /* One frame of argv[3] bytes (over the frame limit is the point;
+         * the size is refused before anything is decoded). */
+        size_t n = strtoul(argv[3], NULL, 10);
+        char *big = n ? malloc(n) : NULL;
+        if (!big)
+            goto out;
+        memset(big, 'x', n);
+        zmq_send(s, big, n, 0);
+        free(big);
+        timeout = 3000;     /* over 4 times the limit gets no reply */
+        zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     } else if (strcmp(what, "two-frames") == 0) {
         zmq_send(s, "a", 1, ZMQ_SNDMORE);
         zmq_send(s, "b", 1, 0);

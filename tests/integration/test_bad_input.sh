@@ -25,6 +25,13 @@ expect_reply "$EP_INTAKE" bad-payload SubmitRequest '^Error malformed payload: p
 expect_reply "$EP_ROUTER" garbage '^Error malformed envelope'
 expect_reply "$EP_ROUTER" bad-payload CaseOpened '^Error malformed payload: payload is not a valid CaseOpened'
 expect_reply "$EP_ROUTER_DEPT" type TaskAssigned "^Error unknown_type type"
+# A frame over the 1 MiB limit is refused and logged; one too large to read
+# at all (over 4 MiB) only cuts the connection; intake keeps serving.
+expect_reply "$EP_INTAKE" big 2000000 '^Error too_large frame: a frame of 2000000 bytes; at most 1048576'
+grep -q '"event":"message.oversized".*intake: key hall sent a frame of 2000000 bytes' "$T/intake.log" \
+  || fail "no log line for the oversized frame"
+expect_reply "$EP_INTAKE" big 5000000 '^no reply'
+expect_reply "$EP_INTAKE" garbage '^Error malformed envelope'
 grep -q '"event":"message.malformed"' "$T/intake.log" || fail "no log line for the malformed frame"
 grep -q '"event":"message.unknown_type"' "$T/intake.log" || fail "no log line for the unknown type"
 

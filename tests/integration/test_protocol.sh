@@ -55,6 +55,8 @@ expect '^error invalid channel: required' submit --channel ''
 expect '^error invalid project.location: required' submit --location ''
 expect "^error conflict unit.name: request $rid was submitted before as case $case_no" \
   submit --request-id "$rid" --unit-name '另一家公司'
+expect "^error conflict items: request $rid was submitted before as case $case_no" \
+  submit --request-id "$rid" --items LX-BA,GC-SBFA
 expect '^error malformed envelope: envelope created_at_us is not a time' \
   submit --created-at-us -9223372036854775808
 [ "$(cases)" = 2 ] || fail "a refused submit stored a case: $(cases)"

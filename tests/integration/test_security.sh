@@ -113,6 +113,11 @@ rc=0; "$BIN/bangdai-dept" --config "$T/mole.yaml" --key mole list --dept fgw >"$
 # flood of them is cut to a few lines a minute.
 grep -q -E '"event":"link.refused".*router_dept: a connection from tcp://127.0.0.1:[0-9]+ refused: its key is not in the configuration' "$T/router.log" \
   || fail "the unknown key's connection left no trace in the router's log"
+# ... naming the key it offered, so that the operator can tell whose it is.
+mole_key=$(sed -n 's/^ *public-key = "\(.*\)"$/\1/p' "$T/other/mole.key")
+[ ${#mole_key} = 40 ] || fail "cannot read the public key from $T/other/mole.key"
+grep '"event":"link.refused"' "$T/router.log" | grep -qF "it offered the key $mole_key" \
+  || fail "the refusal does not name the offered key $mole_key: $(grep -m1 '"event":"link.refused"' "$T/router.log")"
 # It retries every half second; at most 10 lines a minute (and a summary).
 allowed=$(( 11 * (($(date +%s) - mole_since) / 60 + 1) ))
 [ "$(grep -c '"event":"link.refused"' "$T/router.log")" -le $allowed ] || fail "refusals are not rate-limited"
