@@ -190,34 +190,46 @@ int calendar_is_workday(const struct calendar *cal, bd_day day)
     return date_weekday(day) <= 5;
 }
 
-int calendar_add_workdays(const struct calendar *cal, bd_day accepted, int n,
-                          bd_day *due, const char **version)
+/* Fails a count: reports the year of the day it could not look at (0 when
+ * there is no such year: a negative limit, or the end of the day numbers). */
+static int count_fails(int *missing_year, int year)
 {
-    bd_day day = accepted;
-    const struct cal_year *cy;
+    if (missing_year)
+        *missing_year = year;
+    return -1;
+}
+
+int calendar_add_workdays(const struct calendar *cal, bd_day start, int n, bd_day *due,
+                          const char **version, int *missing_year)
+{
+    bd_day day = start;
 
     if (n < 0)
-        return -1;
-    /* Each step looks at the next day; the loop ends at the n-th working day
+        return count_fails(missing_year, 0);
+    /* `counted` is the number of the last working day seen: -1 until day 0,
+     * the first working day on or after start, has been seen. Each step
+     * looks at one day, from start on, until day n. The loop ends at day n
      * or at the first day of a year the calendar lacks, which a calendar of
      * finitely many years always reaches. */
-    for (int counted = 0; counted < n;) {
-        int w;
+    for (int counted = -1;;) {
+        int w = calendar_is_workday(cal, day);
 
-        if (day == INT32_MAX)
-            return -1;
-        w = calendar_is_workday(cal, ++day);
-        if (w < 0)
-            return -1;
+        if (w < 0) {
+            int y;
+
+            date_to_ymd(day, &y, NULL, NULL);
+            return count_fails(missing_year, y);
+        }
         counted += w;
+        if (counted == n)
+            break;
+        if (day == INT32_MAX)
+            return count_fails(missing_year, 0);
+        day++;
     }
     *due = day;
-    if (version) {
-        /* With n = 0 the accepted day itself is the deadline and its year
-         * was never looked at; it may be missing, hence the NULL. */
-        cy = find_year(cal, day);
-        *version = cy ? cy->version : NULL;
-    }
+    if (version)
+        *version = find_year(cal, day)->version;   /* looked at: it is there */
     return 0;
 }
 

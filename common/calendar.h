@@ -2,10 +2,30 @@
  *
  * A working day is a day that is neither a weekend nor a statutory holiday,
  * except the make-up working days (调休) that the State Council publishes with
- * each year's holidays: some Saturdays and Sundays are working days. Limits
- * in the 行政许可法 are counted in working days, starting the day after
- * acceptance (受理). Dates are kept as day numbers (days since 1970-01-01) so
- * that arithmetic is plain integer arithmetic.
+ * each year's holidays: some Saturdays and Sundays are working days. Dates are
+ * kept as day numbers (days since 1970-01-01) so that arithmetic is plain
+ * integer arithmetic.
+ *
+ * The counting rule (行政许可法 §82: limits in working days), the one rule
+ * every deadline in bangdai follows:
+ *
+ *   - Day 0 is the day of 受理 (acceptance), or of the assignment that comes
+ *     before it, when that day is a working day.
+ *   - A start on a non-working day (weekend, holiday) counts from the next
+ *     working day: that working day is day 0.
+ *   - Day k (k >= 1) is the k-th working day after day 0; a limit of n
+ *     working days ends on day n. Counting thus starts the day after day 0.
+ *
+ * So n = 0 gives day 0 itself: from a working day, that day; from a Saturday,
+ * the following Monday when that is a working day. Accepted on Friday
+ * 2024-09-27 with 5 working days: day 1 is the make-up Sunday 09-29, day 2
+ * Monday 09-30, 国庆 (10-01 to 10-07) does not count, 10-08..10-10 are days
+ * 3 to 5: due Thursday 2024-10-10.
+ *
+ * Every day the count looks at (from the start to the deadline) must be in a
+ * year the calendar has. A year is in the calendar complete or not at all,
+ * never guessed: a deadline that needs a missing year is pending until the
+ * year is added.
  */
 #ifndef BANGDAI_CALENDAR_H
 #define BANGDAI_CALENDAR_H
@@ -55,15 +75,20 @@ bd_day date_from_unix_us(int64_t unix_us);
  * answer would be a guess). */
 int calendar_is_workday(const struct calendar *cal, bd_day day);
 
-/* The deadline of a limit of n working days for a matter accepted on
- * `accepted`: the n-th working day after the accepted day (counting starts
- * the day after). n = 0 gives the accepted day itself. On success writes *due
- * and, when version is not NULL, the version of the calendar year of *due
- * (borrowed from cal) and returns 0. Returns -1 when a day to be counted
- * falls in a year the calendar does not have; *due is then unchanged. */
+/* The deadline of a limit of n >= 0 working days from day `start` (the day
+ * of 受理 or of assignment), counted by the rule above: day 0 is the first
+ * working day on or after start, the deadline is day n.
+ *
+ * Returns 0 and writes *due and, when version is not NULL, the version of
+ * the calendar year of *due (borrowed from cal; never NULL on success, since
+ * the year of *due was looked at). Returns -1 when a day the count must look
+ * at falls in a year the calendar does not have: *due and *version are then
+ * unchanged and *missing_year (when not NULL) is that year, the first one
+ * the count needed and did not find. A negative n, or a count that would run
+ * past the last day number, also returns -1, with *missing_year = 0. */
 __attribute__((warn_unused_result))
-int calendar_add_workdays(const struct calendar *cal, bd_day accepted, int n,
-                          bd_day *due, const char **version);
+int calendar_add_workdays(const struct calendar *cal, bd_day start, int n, bd_day *due,
+                          const char **version, int *missing_year);
 
 /* Frees what the calendar owns (years, lists, versions); leaves it empty. */
 void calendar_clear(struct calendar *cal);

@@ -21,7 +21,7 @@ int evaluation_service_ended(struct service *svc, const struct service_msg *m)
     }
     int64_t at = se->at_us ? se->at_us : now_us();
     if (calendar_add_workdays(&service_config(svc)->calendar, date_from_unix_us(at),
-                              service_config(svc)->return_visit_days, &d, NULL) == 0)
+                              service_config(svc)->return_visit_days, &d, NULL, NULL) == 0)
         date_format(d, due);
     snprintf(tasks, sizeof tasks, "%d", se->tasks);
     snprintf(ended, sizeof ended, "%lld", (long long)at);

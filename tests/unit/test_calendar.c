@@ -1,8 +1,14 @@
 /* test_calendar.c - unit tests of calendar.c: civil dates, weekdays, and the
- * working-day count against the State Council's real 2026 schedule.
+ * working-day count by the rule of calendar.h (day 0 is the day of 受理, or
+ * the next working day when that is not one; the deadline of n working days
+ * is day n).
  *
- * The calendar is built on the heap the way a loader would build it, so that
- * calendar_clear() is exercised (and checked by the sanitizers) too.
+ * Two groups. The first builds a 2026-only calendar on the heap the way a
+ * loader would, so that calendar_clear() is exercised (and checked by the
+ * sanitizers) too. The second loads the real sample configuration
+ * deploy/config/dianjiang.yaml and checks real dates of 2023 to 2026, each
+ * worked out by hand from the State Council's notices (the dates are in
+ * ../shared/calendar-cn-2023-2026.md and in the sample's `calendar:`).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +20,18 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "config.h"
+
+#ifndef BANGDAI_SOURCE_DIR
+#error "BANGDAI_SOURCE_DIR must name the repository root"
+#endif
+
+#define SAMPLE BANGDAI_SOURCE_DIR "/deploy/config/dianjiang.yaml"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define VERSION_2023 "国办发明电〔2022〕16号"
+#define VERSION_2024 "国办发明电〔2023〕7号"
+#define VERSION_2025 "国办发明电〔2024〕12号"
 #define VERSION_2026 "国办发明电〔2025〕7号"
 
 /* 2026: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆. */
@@ -258,45 +274,54 @@ static void test_is_workday(void **state)
 static void test_add_workdays(void **state)
 {
     static const struct {
-        const char *accepted;
+        const char *start;
         int n;
         const char *want;           /* NULL: the count must fail */
+        int missing;                /* then the year it reports */
         const char *why;
     } cases[] = {
-        { "2026-11-26", 1, "2026-11-27", "the day after acceptance is day 1" },
-        { "2026-11-27", 1, "2026-11-30", "the weekend does not count" },
-        { "2026-11-28", 0, "2026-11-28", "n = 0 is the accepted day itself" },
-        { "2026-02-13", 1, "2026-02-14", "a make-up Saturday counts" },
-        { "2026-02-11", 7, "2026-02-27", "7 days across 春节 and its make-up days" },
-        { "2026-04-30", 1, "2026-05-06", "劳动节 on weekdays does not count" },
-        { "2026-06-18", 1, "2026-06-22", "端午 Friday does not count" },
-        { "2026-09-30", 3, "2026-10-10", "after 国庆, ending on a make-up day" },
-        { "2026-09-18", 15, "2026-10-15", "15 days across 中秋 and 国庆" },
-        { "2026-01-30", 20, "2026-03-05", "20 days across 春节" },
-        { "2025-12-31", 1, "2026-01-04", "accepted in a year not in the calendar" },
-        { "2026-12-28", 3, "2026-12-31", "ends on the last day of the year" },
-        { "2026-12-28", 4, NULL, "runs into 2027, which the calendar lacks" },
-        { "2026-11-30", -1, NULL, "a negative limit" },
+        { "2026-11-26", 1, "2026-11-27", 0, "the working day after day 0 is day 1" },
+        { "2026-11-27", 1, "2026-11-30", 0, "the weekend does not count" },
+        { "2026-11-30", 0, "2026-11-30", 0, "n = 0 from a working day is that day" },
+        { "2026-11-28", 0, "2026-11-30", 0, "n = 0 from a Saturday is the Monday" },
+        { "2026-11-28", 1, "2026-12-01", 0, "from a Saturday, day 0 is the Monday" },
+        { "2026-02-13", 1, "2026-02-14", 0, "a make-up Saturday counts" },
+        { "2026-02-14", 0, "2026-02-14", 0, "a make-up Saturday is its own day 0" },
+        { "2026-02-11", 7, "2026-02-27", 0, "7 days across 春节 and its make-up days" },
+        { "2026-04-30", 1, "2026-05-06", 0, "劳动节 on weekdays does not count" },
+        { "2026-06-18", 1, "2026-06-22", 0, "端午 Friday does not count" },
+        { "2026-09-30", 3, "2026-10-10", 0, "after 国庆, ending on a make-up day" },
+        { "2026-09-18", 15, "2026-10-15", 0, "15 days across 中秋 and 国庆" },
+        { "2026-01-30", 20, "2026-03-05", 0, "20 days across 春节" },
+        { "2026-10-01", 0, "2026-10-08", 0, "accepted on a holiday: day 0 after it" },
+        { "2026-12-28", 3, "2026-12-31", 0, "ends on the last day of the year" },
+        { "2025-12-31", 1, NULL, 2025, "day 0 is in 2025, which the calendar lacks" },
+        { "2026-12-28", 4, NULL, 2027, "runs into 2027, which the calendar lacks" },
+        { "2027-03-01", 0, NULL, 2027, "n = 0 still looks at day 0: 2027 is missing" },
+        { "2026-11-30", -1, NULL, 0, "a negative limit" },
     };
     const struct calendar *cal = *state;
 
     for (size_t i = 0; i < N_OF(cases); i++) {
         bd_day due = -12345;
         const char *version = "unset";
-        int rc = calendar_add_workdays(cal, day_of(cases[i].accepted), cases[i].n,
-                                       &due, &version);
+        int missing = -1;
+        int rc = calendar_add_workdays(cal, day_of(cases[i].start), cases[i].n, &due,
+                                       &version, &missing);
 
         if (cases[i].want ? rc != 0 || due != day_of(cases[i].want) : rc != -1)
-            print_error("%s + %d (%s): rc %d\n", cases[i].accepted, cases[i].n,
-                        cases[i].why, rc);
+            print_error("%s + %d (%s): rc %d\n", cases[i].start, cases[i].n, cases[i].why, rc);
         if (!cases[i].want) {
             assert_int_equal(rc, -1);
             assert_int_equal(due, -12345);      /* *due unchanged */
+            assert_string_equal(version, "unset");
+            assert_int_equal(missing, cases[i].missing);
             continue;
         }
         assert_int_equal(rc, 0);
         assert_int_equal(due, day_of(cases[i].want));
         assert_string_equal(version, VERSION_2026);
+        assert_int_equal(missing, -1);          /* untouched on success */
     }
 }
 
@@ -307,16 +332,24 @@ static void test_add_workdays_version(void **state)
     const char *version = "unset";
 
     /* The version is borrowed from the calendar, not copied. */
-    assert_int_equal(calendar_add_workdays(cal, day_of("2026-02-11"), 7, &due, &version), 0);
+    assert_int_equal(calendar_add_workdays(cal, day_of("2026-02-11"), 7, &due, &version, NULL), 0);
     assert_ptr_equal(version, cal->years[0].version);
-    /* version may be NULL when the caller does not want it. */
-    assert_int_equal(calendar_add_workdays(cal, day_of("2026-02-11"), 7, &due, NULL), 0);
+    /* version and missing_year may be NULL when the caller does not want
+     * them. */
+    assert_int_equal(calendar_add_workdays(cal, day_of("2026-02-11"), 7, &due, NULL, NULL), 0);
     assert_int_equal(due, day_of("2026-02-27"));
-    /* n = 0 in a year the calendar lacks: nothing is counted, so the count
-     * succeeds, but there is no version to give. */
-    assert_int_equal(calendar_add_workdays(cal, day_of("2027-03-01"), 0, &due, &version), 0);
-    assert_int_equal(due, day_of("2027-03-01"));
-    assert_null(version);
+    due = 0;
+    assert_int_equal(calendar_add_workdays(cal, day_of("2027-03-01"), 0, &due, NULL, NULL), -1);
+    assert_int_equal(due, 0);
+    /* An empty calendar has no year at all: the start's year is missing. */
+    {
+        struct calendar empty = { 0 };
+        int missing = 0;
+
+        assert_int_equal(calendar_add_workdays(&empty, day_of("2026-11-30"), 0, &due, &version,
+                                               &missing), -1);
+        assert_int_equal(missing, 2026);
+    }
 }
 
 static void test_clear_empty(void **state)
@@ -328,6 +361,266 @@ static void test_clear_empty(void **state)
     calendar_clear(&empty);
     assert_null(empty.years);
     calendar_clear(NULL);
+}
+
+/* ---- the sample configuration's calendar, 2023 to 2026 --------------------- */
+
+static int setup_sample(void **state)
+{
+    struct config *cfg = NULL;
+    char err[512] = "";
+
+    if (config_load(SAMPLE, &cfg, err, sizeof err) != 0) {
+        print_error("%s\n", err);
+        return -1;
+    }
+    *state = cfg;
+    return 0;
+}
+
+static int teardown_sample(void **state)
+{
+    struct config *cfg = *state;
+
+    config_destroy(&cfg);
+    return 0;
+}
+
+/* The notice behind each year of the sample. */
+static const char *version_of(int year)
+{
+    switch (year) {
+    case 2023: return VERSION_2023;
+    case 2024: return VERSION_2024;
+    case 2025: return VERSION_2025;
+    case 2026: return VERSION_2026;
+    default: return NULL;
+    }
+}
+
+/* The sample has exactly 2023..2026, each with its notice's number. No
+ * guessed year: 2022 and 2027 are absent. */
+static void test_sample_years(void **state)
+{
+    const struct config *cfg = *state;
+    const struct calendar *cal = &cfg->calendar;
+
+    assert_int_equal(cal->n_years, 4);
+    for (size_t i = 0; i < cal->n_years; i++) {
+        assert_int_equal(cal->years[i].year, 2023 + (int)i);
+        assert_string_equal(cal->years[i].version, version_of(cal->years[i].year));
+    }
+    assert_int_equal(cal->years[0].n_holidays, 26);
+    assert_int_equal(cal->years[0].n_workdays, 7);
+    assert_int_equal(cal->years[1].n_holidays, 28);
+    assert_int_equal(cal->years[1].n_workdays, 8);
+    assert_int_equal(cal->years[2].n_holidays, 28);
+    assert_int_equal(cal->years[2].n_workdays, 5);
+    assert_int_equal(cal->years[3].n_holidays, 33);
+    assert_int_equal(cal->years[3].n_workdays, 6);
+}
+
+/* calendar_is_workday on the sample: listed days (holidays on weekdays,
+ * make-up weekend days) and ordinary weekdays and weekends, a few per year,
+ * then the number of working days of each whole year. */
+static void test_sample_is_workday(void **state)
+{
+    static const struct {
+        const char *day;
+        int want;
+        const char *why;
+    } cases[] = {
+        { "2022-12-30", -1, "Friday of 2022: not in the calendar" },
+        /* 2023 */
+        { "2023-01-02", 0, "Monday, 元旦 (observed)" },
+        { "2023-01-03", 1, "Tuesday, ordinary" },
+        { "2023-01-27", 0, "Friday, last day of 春节" },
+        { "2023-01-28", 1, "Saturday, make-up for 春节" },
+        { "2023-01-29", 1, "Sunday, make-up for 春节" },
+        { "2023-03-04", 0, "Saturday, ordinary" },
+        { "2023-03-05", 0, "Sunday, ordinary" },
+        { "2023-03-06", 1, "Monday, ordinary" },
+        { "2023-04-23", 1, "Sunday, make-up for 劳动节" },
+        { "2023-07-14", 1, "Friday, ordinary" },
+        { "2023-09-29", 0, "Friday, 中秋节" },
+        { "2023-10-08", 1, "Sunday, make-up for 国庆节" },
+        { "2023-12-30", 0, "Saturday, ordinary" },
+        /* 2024 */
+        { "2024-01-01", 0, "Monday, 元旦" },
+        { "2024-02-03", 0, "Saturday, ordinary (the day before a make-up Sunday)" },
+        { "2024-02-04", 1, "Sunday, make-up for 春节" },
+        { "2024-02-09", 1, "Friday, 除夕 is not a day off in 2024" },
+        { "2024-02-16", 0, "Friday, 春节" },
+        { "2024-03-09", 0, "Saturday, ordinary" },
+        { "2024-03-11", 1, "Monday, ordinary" },
+        { "2024-06-10", 0, "Monday, 端午节" },
+        { "2024-07-31", 1, "Wednesday, ordinary" },
+        { "2024-10-12", 1, "Saturday, make-up for 国庆节" },
+        { "2024-12-29", 0, "Sunday, ordinary" },
+        { "2024-12-31", 1, "Tuesday, ordinary" },
+        /* 2025 */
+        { "2025-01-25", 0, "Saturday, ordinary" },
+        { "2025-01-26", 1, "Sunday, make-up for 春节" },
+        { "2025-01-27", 1, "Monday, ordinary" },
+        { "2025-01-28", 0, "Tuesday, 除夕, first day of 春节" },
+        { "2025-02-04", 0, "Tuesday, last day of 春节" },
+        { "2025-02-08", 1, "Saturday, make-up for 春节" },
+        { "2025-03-15", 0, "Saturday, ordinary" },
+        { "2025-06-02", 0, "Monday, 端午节" },
+        { "2025-08-20", 1, "Wednesday, ordinary" },
+        { "2025-09-27", 0, "Saturday, ordinary" },
+        { "2025-10-08", 0, "Wednesday, 国庆节" },
+        { "2025-12-31", 1, "Wednesday, ordinary" },
+        /* 2026 */
+        { "2026-01-02", 0, "Friday, 元旦" },
+        { "2026-01-04", 1, "Sunday, make-up for 元旦" },
+        { "2026-02-13", 1, "Friday, ordinary" },
+        { "2026-02-23", 0, "Monday, last day of 春节" },
+        { "2026-03-02", 1, "Monday, ordinary" },
+        { "2026-09-20", 1, "Sunday, make-up for 中秋节" },
+        { "2026-11-28", 0, "Saturday, ordinary" },
+        { "2026-11-29", 0, "Sunday, ordinary" },
+        { "2026-12-31", 1, "Thursday, ordinary" },
+        { "2027-01-01", -1, "2027 is not published: not in the calendar" },
+        { "2027-01-04", -1, "Monday of 2027: not guessed" },
+    };
+    /* Working days per year: the weekdays, less the holidays on weekdays,
+     * plus the make-up days.
+     *   2023 starts on a Sunday, 365 days: 260 weekdays; holidays on
+     *   weekdays 1 + 5 + 1 + 3 + 2 + 6 = 18; 7 make-up days: 249.
+     *   2024 starts on a Monday, 366 days: 262 weekdays; 1 + 5 + 2 + 3 + 1
+     *   + 2 + 5 = 19; 8 make-up days: 251.
+     *   2025 starts on a Wednesday, 365 days: 261 weekdays; 1 + 6 + 1 + 3
+     *   + 1 + 6 = 18; 5 make-up days: 248.
+     *   2026 starts on a Thursday, 365 days: 261 weekdays; 19; 6: 248. */
+    static const int per_year[][2] = { { 2023, 249 }, { 2024, 251 }, { 2025, 248 }, { 2026, 248 } };
+    const struct config *cfg = *state;
+    const struct calendar *cal = &cfg->calendar;
+
+    for (size_t i = 0; i < N_OF(cases); i++) {
+        int got = calendar_is_workday(cal, day_of(cases[i].day));
+
+        if (got != cases[i].want)
+            print_error("%s (%s): got %d, want %d\n", cases[i].day, cases[i].why, got,
+                        cases[i].want);
+        assert_int_equal(got, cases[i].want);
+    }
+    for (size_t i = 0; i < N_OF(per_year); i++) {
+        int total = 0;
+
+        for (bd_day d = date_from_ymd(per_year[i][0], 1, 1);
+             d <= date_from_ymd(per_year[i][0], 12, 31); d++)
+            total += calendar_is_workday(cal, d);
+        if (total != per_year[i][1])
+            print_error("%d: %d working days, want %d\n", per_year[i][0], total, per_year[i][1]);
+        assert_int_equal(total, per_year[i][1]);
+    }
+}
+
+/* Deadlines on the sample, by the rule of calendar.h. Each row is worked out
+ * by hand from the notices: the numbers in parentheses are the counted
+ * working days (day 1, day 2, ...); "off" days do not count. */
+static void test_sample_add_workdays(void **state)
+{
+    static const struct {
+        const char *start;
+        int n;
+        const char *want;           /* NULL: the deadline is pending */
+        int missing;                /* then the year the calendar lacks */
+        const char *why;
+    } cases[] = {
+        /* 2023 */
+        { "2023-01-20", 1, "2023-01-28", 0, "Fri; 春节 01-21..27 off; make-up Sat 01-28 (1)" },
+        { "2023-01-20", 2, "2023-01-29", 0, "Sat 01-28 (1), make-up Sun 01-29 (2)" },
+        { "2023-01-20", 3, "2023-01-30", 0, "01-28 (1), 01-29 (2), Mon 01-30 (3)" },
+        { "2023-01-28", 0, "2023-01-28", 0, "make-up Sat 01-28 is a working day: its own day 0" },
+        { "2023-01-22", 0, "2023-01-28", 0, "start on a 春节 Sunday: day 0 is make-up Sat 01-28" },
+        { "2023-01-22", 1, "2023-01-29", 0, "day 0 Sat 01-28, make-up Sun 01-29 (1)" },
+        { "2023-04-21", 1, "2023-04-23", 0, "Fri; Sat 04-22 off; make-up Sun 04-23 (1)" },
+        { "2023-06-21", 1, "2023-06-25", 0, "Wed; 端午 06-22..24 off; make-up Sun 06-25 (1)" },
+        { "2023-09-28", 1, "2023-10-07", 0, "Thu; 中秋国庆 09-29..10-06 off; make-up Sat 10-07 (1)" },
+        { "2023-09-28", 3, "2023-10-09", 0, "10-07 (1), make-up Sun 10-08 (2), Mon 10-09 (3)" },
+        { "2023-12-28", 1, "2023-12-29", 0, "Thu; Fri 12-29 (1)" },
+        /* 元旦 2023 -> 2024: the deadline carries 2024's version. */
+        { "2023-12-29", 1, "2024-01-02", 0, "Fri; 12-30/31 weekend, 元旦 2024-01-01 off; Tue (1)" },
+        { "2023-12-31", 0, "2024-01-02", 0, "start on a Sunday; Mon 01-01 元旦: day 0 Tue 01-02" },
+        /* 2024 */
+        { "2024-02-02", 1, "2024-02-04", 0, "Fri; Sat 02-03 off; make-up Sun 02-04 (1)" },
+        { "2024-02-04", 0, "2024-02-04", 0, "make-up Sun 02-04 is its own day 0" },
+        { "2024-02-03", 0, "2024-02-04", 0, "ordinary Sat: day 0 is the make-up Sun 02-04" },
+        { "2024-02-08", 2, "2024-02-18", 0, "Thu; Fri 02-09 (1); 春节 02-10..17 off; Sun 02-18 (2)" },
+        { "2024-04-03", 1, "2024-04-07", 0, "Wed; 清明 04-04..06 off; make-up Sun 04-07 (1)" },
+        { "2024-09-27", 5, "2024-10-10", 0,
+          "Fri; Sat 09-28 off; Sun 09-29 (1), Mon 09-30 (2); 国庆 10-01..07 off; 10-08 (3), 10-09 (4), 10-10 (5)" },
+        { "2024-10-01", 0, "2024-10-08", 0, "start on 国庆: day 0 is Tue 10-08" },
+        { "2024-10-01", 1, "2024-10-09", 0, "day 0 10-08, Wed 10-09 (1)" },
+        { "2024-10-11", 1, "2024-10-12", 0, "Fri; make-up Sat 10-12 (1)" },
+        { "2024-11-23", 0, "2024-11-25", 0, "ordinary Sat, n = 0: the following Monday" },
+        { "2024-11-23", 1, "2024-11-26", 0, "ordinary Sat: day 0 Mon 11-25, Tue 11-26 (1)" },
+        /* 2025: 春节 01-28..02-04, make-up Sun 01-26 and Sat 02-08. */
+        { "2025-01-24", 1, "2025-01-26", 0, "Fri; Sat 01-25 off; make-up Sun 01-26 (1)" },
+        { "2025-01-24", 2, "2025-01-27", 0, "01-26 (1), Mon 01-27 (2)" },
+        { "2025-01-24", 3, "2025-02-05", 0, "01-26 (1), 01-27 (2); 01-28..02-04 off; Wed 02-05 (3)" },
+        { "2025-01-24", 6, "2025-02-08", 0, "02-05 (3), 02-06 (4), 02-07 (5), make-up Sat 02-08 (6)" },
+        { "2025-01-28", 0, "2025-02-05", 0, "start on 除夕 (off): day 0 is Wed 02-05" },
+        { "2025-02-07", 1, "2025-02-08", 0, "Fri; make-up Sat 02-08 (1)" },
+        { "2025-02-08", 0, "2025-02-08", 0, "make-up Sat 02-08 is its own day 0" },
+        { "2025-05-30", 1, "2025-06-03", 0, "Fri; 端午 05-31..06-02 off; Tue 06-03 (1)" },
+        { "2025-09-26", 1, "2025-09-28", 0, "Fri; Sat 09-27 off; make-up Sun 09-28 (1)" },
+        { "2025-09-26", 4, "2025-10-09", 0, "09-28 (1), 09-29 (2), 09-30 (3); 10-01..08 off; 10-09 (4)" },
+        { "2025-09-26", 6, "2025-10-11", 0, "10-09 (4), 10-10 (5), make-up Sat 10-11 (6)" },
+        /* 元旦 2025 -> 2026. */
+        { "2025-12-30", 1, "2025-12-31", 0, "Tue; Wed 12-31 (1), 2025's version" },
+        { "2025-12-31", 1, "2026-01-04", 0, "Wed; 元旦 2026-01-01..03 off; make-up Sun 01-04 (1)" },
+        /* 2026: 春节 02-15..23, make-up Sat 02-14 and Sat 02-28. */
+        { "2026-02-13", 1, "2026-02-14", 0, "Fri; make-up Sat 02-14 (1)" },
+        { "2026-02-12", 3, "2026-02-24", 0, "Thu; 02-13 (1), Sat 02-14 (2); 02-15..23 off; Tue 02-24 (3)" },
+        { "2026-02-11", 7, "2026-02-27", 0, "02-12 (1), 02-13 (2), 02-14 (3), 02-24..27 (4..7)" },
+        { "2026-02-15", 0, "2026-02-24", 0, "start on a 春节 Sunday: day 0 is Tue 02-24" },
+        { "2026-02-26", 2, "2026-02-28", 0, "Thu; Fri 02-27 (1), make-up Sat 02-28 (2)" },
+        { "2026-12-26", 0, "2026-12-28", 0, "ordinary Sat, n = 0: the following Monday" },
+        { "2026-12-28", 3, "2026-12-31", 0, "Mon; 12-29 (1), 12-30 (2), 12-31 (3): last day known" },
+        { "2026-12-31", 0, "2026-12-31", 0, "Thu, n = 0: the day itself" },
+        /* Pending: the count needs a year the calendar does not have. */
+        { "2026-12-28", 4, NULL, 2027, "day 4 would be in 2027, not published" },
+        { "2026-12-31", 1, NULL, 2027, "day 1 would be in 2027" },
+        { "2026-11-30", 250, NULL, 2027, "a long limit runs past 2026-12-31" },
+        { "2027-01-04", 0, NULL, 2027, "start in 2027: day 0 itself is unknown" },
+        { "2022-12-31", 1, NULL, 2022, "start in 2022, before the calendar" },
+    };
+    const struct config *cfg = *state;
+    const struct calendar *cal = &cfg->calendar;
+
+    for (size_t i = 0; i < N_OF(cases); i++) {
+        bd_day start = day_of(cases[i].start), due = -12345;
+        const char *version = "unset";
+        int missing = -1;
+        int rc = calendar_add_workdays(cal, start, cases[i].n, &due, &version, &missing);
+        char got[11] = "-";
+
+        if (rc == 0)
+            date_format(due, got);
+        if (cases[i].want ? rc != 0 || due != day_of(cases[i].want)
+                          : rc != -1 || missing != cases[i].missing)
+            print_error("%s + %d (%s): rc %d, due %s, missing %d; want %s\n", cases[i].start,
+                        cases[i].n, cases[i].why, rc, got, missing,
+                        cases[i].want ? cases[i].want : "pending");
+        if (!cases[i].want) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(missing, cases[i].missing);
+            assert_int_equal(due, -12345);      /* *due unchanged */
+            assert_string_equal(version, "unset");
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_string_equal(got, cases[i].want);
+        assert_int_equal(missing, -1);
+        /* The version of the due date's year, borrowed from the calendar. */
+        int y;
+        date_to_ymd(due, &y, NULL, NULL);
+        assert_string_equal(version, version_of(y));
+        assert_ptr_equal(version, cal->years[y - 2023].version);
+    }
 }
 
 int main(void)
@@ -342,6 +635,13 @@ int main(void)
         cmocka_unit_test(test_add_workdays_version),
         cmocka_unit_test(test_clear_empty),
     };
+    const struct CMUnitTest sample[] = {
+        cmocka_unit_test(test_sample_years),
+        cmocka_unit_test(test_sample_is_workday),
+        cmocka_unit_test(test_sample_add_workdays),
+    };
+    int failed = cmocka_run_group_tests_name("calendar", tests, setup_2026, teardown_2026);
 
-    return cmocka_run_group_tests(tests, setup_2026, teardown_2026);
+    failed += cmocka_run_group_tests_name("sample calendar", sample, setup_sample, teardown_sample);
+    return failed;
 }
