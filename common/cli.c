@@ -150,3 +150,13 @@ int cli_order(struct cli *cli, const char *endpoint, const char *type,
         printf("%s\n", done);
     return rc;
 }
+
+const char *cli_due_text(const char *due, int pending_year, char buf[64])
+{
+    if (due && due[0])
+        return due;
+    if (!pending_year)
+        return "-";
+    snprintf(buf, 64, "due date pending the %d calendar", pending_year);
+    return buf;
+}

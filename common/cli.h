@@ -65,4 +65,9 @@ int cli_request(struct cli *cli, const char *endpoint, const char *type, const c
 int cli_order(struct cli *cli, const char *endpoint, const char *type,
               const ProtobufCMessage *msg, const char *id, const char *done);
 
+/* How a due date reads to people: the date, "due date pending the YYYY
+ * calendar" when the deadline waits for a year not yet published
+ * (pending_year not 0), or "-" when there is none. Returns due or buf. */
+const char *cli_due_text(const char *due, int pending_year, char buf[64]);
+
 #endif

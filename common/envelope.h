@@ -39,6 +39,8 @@
 #define MSG_REASSIGN       "Reassign"
 #define MSG_SPECIALIST_AWAY "SpecialistAway"
 #define MSG_DUE_DATE       "DueDate"
+#define MSG_CALENDAR_APPLY "CalendarApply"
+#define MSG_CALENDAR_REPLY "CalendarReply"
 #define MSG_CASE_EVENT     "CaseEvent"
 
 /* Error codes carried in Error.code. */
@@ -53,6 +55,17 @@
 
 /* Microseconds since the Unix epoch, from the real-time clock. */
 int64_t now_us(void);
+
+/* The time business rules go by: the day of a report, of an assignment,
+ * the day 0 of a deadline, what is due today. It is now_us() unless the
+ * environment has BANGDAI_CLOCK_SHIFT_S (seconds, may be negative), which
+ * the tests set to run every daemon on a chosen day; the link's own
+ * timing (retries, heartbeats, what the database stamps) stays on the real
+ * clock. A daemon logs service.clock_shifted at start when it is set. */
+int64_t business_now_us(void);
+
+/* The shift business_now_us() applies, in seconds (0 in production). */
+int64_t clock_shift_s(void);
 
 /* Packs payload (any generated protobuf-c message, may be NULL for an empty
  * payload) into a new Envelope with a fresh UUIDv7 id. case_no and trace_id

@@ -130,6 +130,13 @@ static void on_signal(int sig)
 PGconn *service_db(struct service *svc) { return svc->db; }
 const struct config *service_config(struct service *svc) { return svc->cfg; }
 const char *service_name(struct service *svc) { return svc->def->name; }
+
+void service_take_calendar(struct service *svc, struct calendar *cal)
+{
+    calendar_clear(&svc->cfg->calendar);
+    svc->cfg->calendar = *cal;
+    memset(cal, 0, sizeof *cal);
+}
 void *service_state(struct service *svc) { return svc->state; }
 void service_set_state(struct service *svc, void *state) { svc->state = state; }
 void service_kick(struct service *svc) { svc->kicked = true; }
@@ -1462,6 +1469,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
         goto out;
     if (def->on_start && def->on_start(&svc) != 0)
         goto out;
+    if (clock_shift_s())
+        log_warn("service.clock_shifted", .detail = log_fmt("BANGDAI_CLOCK_SHIFT_S=%lld: business days (reports, "
+                 "deadlines, leave) go by a clock %lld s off the real one; for tests only",
+                 (long long)clock_shift_s(), (long long)clock_shift_s()));
     log_info("service.started", .detail = log_fmt("version %s, config %s, %ld unacknowledged outbox rows",
              BANGDAI_VERSION, path, relay_pending(svc.db)));
     svc.kicked = true;

@@ -112,6 +112,10 @@ int service_main(int argc, char **argv, const struct service_def *def);
 PGconn *service_db(struct service *svc);
 const struct config *service_config(struct service *svc);
 const char *service_name(struct service *svc);
+
+/* Puts cal (a calendar read again from the configuration file) in place of
+ * the configuration's calendar, which is freed; cal is left empty. */
+void service_take_calendar(struct service *svc, struct calendar *cal);
 zsock_t *service_socket(struct service *svc, const char *binding);
 void *service_state(struct service *svc);
 void service_set_state(struct service *svc, void *state);

@@ -19,4 +19,8 @@ int ctl_keys(struct cli *cli);
 int ctl_reassign(struct cli *cli);
 int ctl_specialist(struct cli *cli);
 
+/* calendar check | apply: the open deadlines a revised calendar changes,
+ * listed or recomputed by the tracker (ctl_ops.c). */
+int ctl_calendar(struct cli *cli);
+
 #endif

@@ -35,7 +35,15 @@ static const char usage[] =
     "  specialist away ID --from YYYY-MM-DD --to YYYY-MM-DD [--reason TEXT]\n"
     "                           a specialist's leave: no new task is assigned to them\n"
     "                           on those days (the roster's own leave is in the\n"
-    "                           configuration: departments[].specialists[].away)\n\n"
+    "                           configuration: departments[].specialists[].away)\n"
+    "  calendar check           the open deadlines that are pending (their year is not\n"
+    "                           in the calendar) or were computed with a version of a\n"
+    "                           year the configuration file no longer has, with the\n"
+    "                           date the file gives them now\n"
+    "  calendar apply           the tracker reads the calendar of its configuration\n"
+    "                           file again and recomputes those deadlines; the router,\n"
+    "                           the unit's status and the department (a notice) learn\n"
+    "                           each date that moved\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key of security.keys to speak with (default ops)\n"
@@ -58,6 +66,8 @@ int main(int argc, char **argv)
         rc = ctl_reassign(&cli);
     else if (strcmp(cli.argv[0], "specialist") == 0)
         rc = ctl_specialist(&cli);
+    else if (strcmp(cli.argv[0], "calendar") == 0)
+        rc = ctl_calendar(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

@@ -35,7 +35,7 @@ int delivery_task_decided(struct service *svc, const struct service_msg *m)
     const char *method = strcmp(td->result_kind, "e_licence") == 0 ? "e_licence"
                        : td->delivery[0] ? td->delivery : "in_person";
     snprintf(count, sizeof count, "%d", td->case_task_count);
-    snprintf(decided, sizeof decided, "%lld", (long long)(td->at_us ? td->at_us : now_us()));
+    snprintf(decided, sizeof decided, "%lld", (long long)(td->at_us ? td->at_us : business_now_us()));
     const char *cp[2] = { td->case_no, count };
     if (db_run(db, "delivery.case",
                "INSERT INTO cases (case_no, task_count) VALUES ($1, $2::int) ON CONFLICT (case_no) DO NOTHING", 2, cp)) {
@@ -64,7 +64,7 @@ int delivery_task_decided(struct service *svc, const struct service_msg *m)
     pr.dept = td->dept;
     pr.state = "DELIVERED";
     pr.result_doc = td->result_doc;
-    pr.at_us = now_us();
+    pr.at_us = business_now_us();
     if (service_emit(svc, "intake", MSG_PROGRESS, td->case_no, &pr.base, NULL)) {
         rc = SERVICE_RETRY;
         goto out;
@@ -84,7 +84,7 @@ int delivery_task_decided(struct service *svc, const struct service_msg *m)
         Bangdai__ServiceEnded se = BANGDAI__SERVICE_ENDED__INIT;
         se.case_no = td->case_no;
         se.tasks = atoi(PQgetvalue(res, 0, 0));
-        se.at_us = now_us();
+        se.at_us = business_now_us();
         if (service_emit(svc, "evaluation", MSG_SERVICE_ENDED, td->case_no, &se.base, NULL)) {
             rc = SERVICE_RETRY;
             goto out;

@@ -98,9 +98,10 @@ int dept_list(struct cli *cli, const struct dept_opts *o)
             break;
         for (size_t i = 0; i < l->n_tasks; i++) {
             const Bangdai__TaskInfo *t = l->tasks[i];
+            char due[64];
             printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
                    t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
-                   t->due_date[0] ? t->due_date : "-");
+                   cli_due_text(t->due_date, t->due_pending_year, due));
         }
         shown += l->n_tasks;
         total = l->open_total;

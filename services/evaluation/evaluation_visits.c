@@ -12,17 +12,22 @@ int evaluation_service_ended(struct service *svc, const struct service_msg *m)
     if (!se)
         return SERVICE_REFUSE;
     int rc = SERVICE_OK;
-    char tasks[16], ended[32], due[11] = "";
+    char tasks[16], ended[32], due[11] = "", when[64];
     bd_day d;
+    int missing = 0;
 
     if (!se->case_no[0] || se->tasks < 1) {
         rc = service_refuse(svc, ERR_INVALID, "case_no", "a case and its number of tasks are required");
         goto out;
     }
-    int64_t at = se->at_us ? se->at_us : now_us();
+    int64_t at = se->at_us ? se->at_us : business_now_us();
     if (calendar_add_workdays(&service_config(svc)->calendar, date_from_unix_us(at),
-                              service_config(svc)->return_visit_days, &d, NULL, NULL) == 0)
+                              service_config(svc)->return_visit_days, &d, NULL, &missing) == 0)
         date_format(d, due);
+    if (due[0])
+        snprintf(when, sizeof when, "visit due %s", due);
+    else
+        snprintf(when, sizeof when, "visit due date pending the %d calendar", missing);
     snprintf(tasks, sizeof tasks, "%d", se->tasks);
     snprintf(ended, sizeof ended, "%lld", (long long)at);
     const char *p[4] = { se->case_no, tasks, ended, due[0] ? due : NULL };
@@ -39,11 +44,11 @@ int evaluation_service_ended(struct service *svc, const struct service_msg *m)
     if (!opened)
         goto out;
     log_info("return_visit.opened", .case_no = se->case_no,
-             .detail = log_fmt("%d tasks, visit due %s", se->tasks, due[0] ? due : "unknown"));
+             .detail = log_fmt("%d tasks, %s", se->tasks, when));
     Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
     pr.case_no = se->case_no;
     pr.case_state = "RETURN_VISIT_OPEN";
-    pr.at_us = now_us();
+    pr.at_us = business_now_us();
     if (service_emit(svc, "intake", MSG_PROGRESS, se->case_no, &pr.base, NULL))
         rc = SERVICE_RETRY;
 out:

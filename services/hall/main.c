@@ -87,10 +87,18 @@ static void print_status(const Bangdai__StatusReply *s)
         const Bangdai__TaskStatus *t = s->tasks[i];
         printf("%-30s %-12s %-9s %-6s %-10s %-20s %-10s %s\n", t->task_id, t->kind[0] ? t->kind : "item",
                t->item_code[0] ? t->item_code : "-", t->dept, t->specialist[0] ? t->specialist : "-", t->state,
-               t->due_date[0] ? t->due_date : "-", t->result_doc[0] ? t->result_doc : "-");
+               t->due_pending_year ? "pending" : t->due_date[0] ? t->due_date : "-",
+               t->result_doc[0] ? t->result_doc : "-");
     }
     if (s->n_tasks == 0)
         printf("(no task reported yet)\n");
+    /* The unit is told why a task has no date, never shown a guess. */
+    for (size_t i = 0; i < s->n_tasks; i++)
+        if (s->tasks[i]->due_pending_year) {
+            char due[64];
+            printf("(pending) %s: %s, which the State Council has not published yet\n", s->tasks[i]->task_id,
+                   cli_due_text(s->tasks[i]->due_date, s->tasks[i]->due_pending_year, due));
+        }
     if (s->n_log > 0) {
         printf("\nLOG\n");
         for (size_t i = 0; i < s->n_log; i++) {

@@ -45,7 +45,8 @@ int intake_status(struct service *svc, const struct service_msg *m)
     }
     t = db_exec(db, "intake.status_tasks",
                 "SELECT task_id, coalesce(item_code, ''), dept, coalesce(specialist, ''), state,"
-                " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us, kind"
+                " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us, kind,"
+                " coalesce(due_pending_year, 0)"
                 " FROM case_tasks WHERE case_no = $1"
                 " ORDER BY CASE kind WHEN 'item' THEN 0 WHEN 'coordination' THEN 1 ELSE 2 END,"
                 " length(task_id), task_id", 1, p);
@@ -86,6 +87,7 @@ int intake_status(struct service *svc, const struct service_msg *m)
         ts->result_doc = PQgetvalue(t, (int)i, 6);
         ts->updated_at_us = atoll(PQgetvalue(t, (int)i, 7));
         ts->kind = PQgetvalue(t, (int)i, 8);
+        ts->due_pending_year = atoi(PQgetvalue(t, (int)i, 9));
         tptr[i] = ts;
     }
     rep.n_tasks = n;
@@ -146,8 +148,16 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                 goto out;
             }
         }
-        const char *tp[10] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
-                               p->state, nz(p->due_date), nz(p->result_doc), at, kind };
+        char pending[16];
+        snprintf(pending, sizeof pending, "%d", p->due_pending_year);
+        if (p->due_pending_year && (p->due_date[0] || p->due_pending_year < 1970 || p->due_pending_year > 9999)) {
+            rc = service_refuse(svc, ERR_INVALID, "due_pending_year", "%d is not a year a due date can wait for%s",
+                                p->due_pending_year, p->due_date[0] ? " (the report has a due date)" : "");
+            goto out;
+        }
+        const char *tp[12] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
+                               p->state, nz(p->due_date), nz(p->result_doc), at, kind,
+                               p->sets_due ? "t" : "f", p->due_pending_year ? pending : NULL };
         /* One statement: the case must exist; the task is stored, but only
          * a newer report changes it (an older one arriving late is
          * dropped); the case is in progress from its first task report. */
@@ -156,16 +166,20 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       " u AS (UPDATE cases SET state = 'IN_PROGRESS', updated_at = now()"
                       "       WHERE case_no = $2 AND state = 'SUBMITTED'),"
                       " t AS (INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
-                      "        due_date, result_doc, updated_us, kind)"
-                      "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10 FROM c"
+                      "        due_date, result_doc, updated_us, kind, due_pending_year)"
+                      "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10, $12::int FROM c"
                       "       ON CONFLICT (task_id) DO UPDATE SET"
                       "        specialist = coalesce(EXCLUDED.specialist, t.specialist),"
                       "        state = EXCLUDED.state,"
-                      "        due_date = coalesce(EXCLUDED.due_date, t.due_date),"
+                      /* The tracker owns the deadline: what it says replaces
+                       * what is held, a date that became pending included. */
+                      "        due_date = CASE WHEN $11::bool THEN EXCLUDED.due_date ELSE t.due_date END,"
+                      "        due_pending_year = CASE WHEN $11::bool THEN EXCLUDED.due_pending_year"
+                      "                           ELSE t.due_pending_year END,"
                       "        result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
                       "        updated_us = EXCLUDED.updated_us"
                       "       WHERE t.updated_us <= EXCLUDED.updated_us)"
-                      " SELECT count(*) FROM c", 10, tp);
+                      " SELECT count(*) FROM c", 12, tp);
     } else {
         res = db_exec(db, "intake.progress_case", "SELECT count(*) FROM cases WHERE case_no = $1", 1, cp);
     }
@@ -213,7 +227,7 @@ int intake_case_event(struct service *svc, const struct service_msg *m)
     PGconn *db = service_db(svc);
     int rc = SERVICE_OK;
     char at[32];
-    snprintf(at, sizeof at, "%lld", (long long)(e->at_us ? e->at_us : now_us()));
+    snprintf(at, sizeof at, "%lld", (long long)(e->at_us ? e->at_us : business_now_us()));
     if (validate_text(e->kind, 32) || validate_text(e->text, 4000)) {
         rc = service_refuse(svc, ERR_INVALID, "text", "an event needs a kind and a text");
         goto out;

@@ -154,7 +154,7 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     co.n_items = r->n_items;
     co.items = r->items;
     co.delivery = r->delivery;
-    co.accepted_at_us = now_us();
+    co.accepted_at_us = business_now_us();
     if (service_emit(svc, "router", MSG_CASE_OPENED, case_no, &co.base, NULL))
         return SERVICE_RETRY;
     log_info("case.opened", .case_no = case_no,
@@ -279,7 +279,7 @@ int intake_withdraw(struct service *svc, const struct service_msg *m)
     Bangdai__CaseWithdrawn cw = BANGDAI__CASE_WITHDRAWN__INIT;
     cw.case_no = w->case_no;
     cw.reason = w->reason;
-    cw.at_us = now_us();
+    cw.at_us = business_now_us();
     if (service_emit(svc, "router", MSG_CASE_WITHDRAWN, w->case_no, &cw.base, NULL)) {
         rc = SERVICE_RETRY;
         goto out;

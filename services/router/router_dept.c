@@ -305,7 +305,8 @@ int router_task_list(struct service *svc, const struct service_msg *m)
     res = db_exec(service_db(svc), "router.list",
         "SELECT task_id, case_no, kind, coalesce(item_code, ''), specialist_id, state,"
         " coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
-        " coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id"
+        " coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id,"
+        " coalesce(due_pending_year, 0)"
         " FROM tasks"
         " WHERE dept = $1 AND state NOT IN " FINAL_STATES
         "  AND ($2::text IS NULL OR specialist_id = $2)"
@@ -334,6 +335,7 @@ int router_task_list(struct service *svc, const struct service_msg *m)
         infos[i].specialist = PQgetvalue(res, (int)i, 4);
         infos[i].state = PQgetvalue(res, (int)i, 5);
         infos[i].due_date = PQgetvalue(res, (int)i, 6);
+        infos[i].due_pending_year = atoi(PQgetvalue(res, (int)i, 8));
         ptrs[i] = &infos[i];
     }
     Bangdai__TaskListReply rep = BANGDAI__TASK_LIST_REPLY__INIT;

@@ -191,12 +191,34 @@ int router_due_date(struct service *svc, const struct service_msg *m)
         return SERVICE_REFUSE;
     bd_day day;
     int rc = SERVICE_OK;
+    char pending[16];
+    snprintf(pending, sizeof pending, "%d", d->pending_year);
     if (d->due_date[0] && date_parse(d->due_date, &day)) {
         rc = service_refuse(svc, ERR_INVALID, "due_date", "'%.20s' is not a date", d->due_date);
+    } else if (d->pending_year && (d->due_date[0] || d->pending_year < 1970 || d->pending_year > 9999)) {
+        rc = service_refuse(svc, ERR_INVALID, "pending_year", "%d is not a year a due date can wait for%s",
+                            d->pending_year, d->due_date[0] ? " (there is a due date)" : "");
     } else {
-        const char *p[2] = { d->task_id, d->due_date[0] ? d->due_date : NULL };
-        if (db_run(service_db(svc), "router.due", "UPDATE tasks SET due_on = $2::date WHERE task_id = $1", 2, p))
+        const char *p[3] = { d->task_id, d->due_date[0] ? d->due_date : NULL, d->pending_year ? pending : NULL };
+        PGresult *res = db_exec(service_db(svc), "router.due",
+                   "UPDATE tasks SET due_on = $2::date, due_pending_year = $3::int WHERE task_id = $1"
+                   " RETURNING dept, specialist_id", 3, p);
+        if (!res)
             rc = SERVICE_RETRY;
+        /* A revised calendar moved it: the specialist is told. */
+        else if (d->moved_from[0] && PQntuples(res) == 1) {
+            char now[64];
+            if (d->pending_year)
+                snprintf(now, sizeof now, "pending the %d calendar", d->pending_year);
+            else
+                snprintf(now, sizeof now, "%s", d->due_date);
+            rc = router_notice(svc, d->task_id, d->case_no, PQgetvalue(res, 0, 0), "due_moved",
+                               PQgetvalue(res, 0, 1),
+                               log_fmt("the calendar was revised (%s): due date %s, was %s",
+                                       d->calendar_version[0] ? d->calendar_version : "a year removed",
+                                       now, d->moved_from));
+        }
+        PQclear(res);
     }
     protobuf_c_message_free_unpacked(&d->base, NULL);
     return rc;

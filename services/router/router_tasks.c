@@ -58,10 +58,14 @@ static int pick_load(struct service *svc, const char *const *depts, int n, struc
     pd->load = db_exec(service_db(svc), "router.workload",
         "SELECT dept, specialist_id, open_tasks FROM specialist_load WHERE dept = ANY($1::text[])", 1, p);
     free(arr);
+    /* Today by the router's business clock, like the roster's leave. */
+    char today[11];
+    date_format(date_from_unix_us(business_now_us()), today);
+    const char *t[1] = { today };
     if (pd->load)
         pd->away = db_exec(service_db(svc), "router.away",
             "SELECT DISTINCT specialist_id FROM specialist_away"
-            " WHERE (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN from_day AND to_day", 0, NULL);
+            " WHERE $1::date BETWEEN from_day AND to_day", 1, t);
     return pd->load && pd->away ? 0 : -1;
 }
 
@@ -76,7 +80,7 @@ static void pick_free(struct pick_data *pd)
  * (everybody away: among all). */
 static const struct cfg_specialist *router_pick(const struct pick_data *pd, const struct cfg_department *dept)
 {
-    bd_day today = date_from_unix_us(now_us());
+    bd_day today = date_from_unix_us(business_now_us());
     const struct cfg_specialist *best = NULL, *fallback = NULL;
     long best_load = 0, fallback_load = 0;
     for (size_t i = 0; i < dept->n_specialists; i++) {
@@ -134,7 +138,7 @@ int router_case_event(struct service *svc, const char *case_no, const char *task
     e.dept = (char *)(dept ? dept : "");
     e.kind = (char *)kind;
     e.text = (char *)text;
-    e.at_us = now_us();
+    e.at_us = business_now_us();
     e.specialist = (char *)(specialist ? specialist : "");
     e.specialist_name = sp ? sp->name : "";
     return service_emit(svc, "intake", MSG_CASE_EVENT, case_no, &e.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
@@ -154,7 +158,7 @@ static int tell_tracker(struct service *svc, PGresult *t, int row, const char *s
     tc.case_task_count = atoi(PQgetvalue(t, row, 6));
     tc.delivery = PQgetvalue(t, row, 7);
     tc.state = (char *)state;
-    tc.at_us = now_us();
+    tc.at_us = business_now_us();
     char day[11] = "";
     if (data) {
         tc.result_doc = data->result_doc;
@@ -172,7 +176,8 @@ static int tell_tracker(struct service *svc, PGresult *t, int row, const char *s
 #define TASK_COLUMNS \
     "t.task_id, t.case_no, coalesce(t.item_code, ''), t.dept, t.specialist_id, t.kind," \
     " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'), c.delivery," \
-    " t.state, c.service_type, t.assign_msg_id"
+    " t.state, c.service_type, t.assign_msg_id," \
+    " to_char(coalesce(t.assigned_on, ((t.created_at AT TIME ZONE 'UTC') + interval '8 hours')::date), 'YYYY-MM-DD')"
 
 static PGresult *load_task(struct service *svc, const char *task_id, bool for_update)
 {
@@ -314,7 +319,7 @@ static int tell_tracker_new(struct service *svc, const Bangdai__CaseOpened *co, 
     tc.case_task_count = (int32_t)co->n_items;
     tc.delivery = co->delivery;
     tc.state = "ASSIGNED";
-    tc.at_us = now_us();
+    tc.at_us = business_now_us();
     return service_emit(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
 }
 
@@ -340,19 +345,24 @@ static int store_case(struct service *svc, const Bangdai__CaseOpened *co, const 
     for (int c = 0; c < 6; c++)
         if (!(arr[c] = db_text_array(col[c], (int)n)))
             goto out;
-    const char *p[12] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
-                          zone ? zone->code : NULL, lead->id, arr[0], arr[1], arr[2], arr[3], arr[4], arr[5] };
+    char today[11];
+    date_format(date_from_unix_us(business_now_us()), today);
+    const char *p[13] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
+                          zone ? zone->code : NULL, lead->id, arr[0], arr[1], arr[2], arr[3], arr[4], arr[5],
+                          today };
     if (db_run(service_db(svc), "router.insert_case",
                "WITH c AS (INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist)"
                "           VALUES ($1, $2, $3, $4::int, $5, $6) RETURNING case_no),"
-               " t AS (INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, assign_msg_id)"
-               "       SELECT x.task_id, c.case_no, x.item_code, x.dept, x.specialist_id, 'ASSIGNED', x.kind, x.msg"
+               " t AS (INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, assign_msg_id,"
+               "                          assigned_on)"
+               "       SELECT x.task_id, c.case_no, x.item_code, x.dept, x.specialist_id, 'ASSIGNED', x.kind, x.msg,"
+               "              $13::date"
                "       FROM c, unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[])"
                "            AS x(task_id, item_code, dept, specialist_id, kind, msg)"
                "       RETURNING task_id, specialist_id)"
                " INSERT INTO task_history (task_id, to_state, actor, payload)"
                " SELECT task_id, 'ASSIGNED', 'router', json_build_object('specialist', specialist_id) FROM t",
-               12, p) == 0)
+               13, p) == 0)
         rc = SERVICE_OK;
 out:
     for (int c = 0; c < 6; c++) {
@@ -513,6 +523,27 @@ static int check_fields(struct service *svc, enum task_state from, enum task_sta
     return SERVICE_OK;
 }
 
+/* The day of 受理 a specialist reports (the start of `when`, checked by
+ * check_fields) is the clock's day 0: it cannot be before the task was
+ * assigned (column 11 of t, the router's day of the assignment) nor after
+ * today, which would give an overdue deadline or none. */
+static int check_accepted_day(struct service *svc, const PGresult *t, const char *when)
+{
+    bd_day day, assigned, today = date_from_unix_us(business_now_us());
+    char date[11], text[11];
+    snprintf(date, sizeof date, "%s", when);
+    if (date_parse(date, &day) || date_parse(PQgetvalue(t, 0, 11), &assigned))
+        return service_refuse(svc, ERR_INVALID, "when", "'%.40s' does not start with a date YYYY-MM-DD", when);
+    if (day < assigned)
+        return service_refuse(svc, ERR_INVALID, "when", "%s is before the task was assigned (%s): the "
+                              "day of 受理 is on or after it", date, PQgetvalue(t, 0, 11));
+    date_format(today, text);
+    if (day > today)
+        return service_refuse(svc, ERR_INVALID, "when", "%s is after today (%s): report 受理 once it has happened",
+                              date, text);
+    return SERVICE_OK;
+}
+
 /* Closes the coordination and help tasks of a case once every item task is
  * decided: the service they accompany is over. Each agent is told with a
  * TaskNotice "closed", which its link delivers after the task itself, so a
@@ -567,6 +598,8 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
         goto out;
     }
     if ((rc = check_fields(svc, from, to, task_id, data)) != SERVICE_OK)
+        goto out;
+    if (to == TASK_ACCEPTED_ONSITE && (rc = check_accepted_day(svc, t, data->when)) != SERVICE_OK)
         goto out;
 
     /* On-site acceptance: the materials taken in against the item's list. */

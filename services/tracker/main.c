@@ -4,6 +4,7 @@
 
 static const struct handler handlers[] = {
     { MSG_TASK_CHANGED, HANDLE_LINK, tracker_task_changed, 0 },
+    { MSG_CALENDAR_APPLY, HANDLE_REQUEST, tracker_calendar_apply, ROLE_HALL_MANAGEMENT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -20,6 +21,7 @@ static const struct service_def tracker = {
                "progress to intake and hands decided tasks to delivery.",
     .bindings = bindings,
     .dests = dests,
+    .on_tick = tracker_tick,
 };
 
 int main(int argc, char **argv)

@@ -8,4 +8,13 @@
  * progress to intake, and pass a decision on to delivery (tracker_deadline.c). */
 int tracker_task_changed(struct service *svc, const struct service_msg *m);
 
+/* CalendarApply from hall management: recompute (or, as a check, list) the
+ * open deadlines that are pending or of an older calendar version, with
+ * the calendar of the configuration file as it is now (tracker_calendar.c). */
+int tracker_calendar_apply(struct service *svc, const struct service_msg *m);
+
+/* Once a working day: warns (calendar.missing_year) while open deadlines
+ * wait for a year the calendar lacks. */
+void tracker_tick(struct service *svc);
+
 #endif

@@ -78,6 +78,9 @@ for p in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-
 done
 . "$ROOT/deploy/lib.sh"
 CONTACT_PHONE=$(bd_sample_phone)   # the samples' contact phone is masked; one number for the run
+# The daemons' business day is 2026-11-30, the day the run reports 受理 on
+# (common/envelope.h, business_now_us), whatever day it runs.
+export BANGDAI_CLOCK_SHIFT_S=$(( $(date -u -d "2026-11-30 02:00:00" +%s) - $(date +%s) ))
 
 # Bounds (seconds). The short form must end within the ctest timeout (300 s).
 CALL_DEADLINE=90      # one command-line call, retried
@@ -313,7 +316,7 @@ run_case() {   # run_case N LEDGER
           i=$(( a - 1 )); task=${tid[i]}; st=$(state_word "$b"); id=$(cat /proc/sys/kernel/random/uuid)
           local -a extra=()
           case $b in
-            accepted) extra=(--when "2026-12-0$(( n % 9 + 1 )) 09:30" --where "项目现场" --materials "项目备案证明") ;;
+            accepted) extra=(--when "2026-11-30 09:30" --where "项目现场" --materials "项目备案证明") ;;
             submitted) extra=(--ref "REF-$task") ;;
             supplement) extra=(--missing "补充材料") ;;
             approved) if [ $(( n % 2 )) = 0 ]; then extra=(--doc "500231$(printf '%06d' "$n")$a" --kind e_licence)

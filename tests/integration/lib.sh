@@ -28,6 +28,14 @@ EXPECT_KILLED=" "
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
+# Whatever day the tests run, every daemon's business day is Monday
+# 2026-11-30, from 10:00 in China (common/envelope.h, business_now_us):
+# the tests report 受理 on that day and check deadlines counted from it.
+# business_day DAY: the daemons started from now on live on DAY, from 10:00.
+business_day() { export BANGDAI_CLOCK_SHIFT_S=$(( $(date -u -d "$1 02:00:00" +%s) - $(date +%s) )); }
+TEST_DAY=2026-11-30
+business_day "$TEST_DAY"
+
 # The sample county on six free ports, with a short resend back-off, this
 # test's database and its own keys.
 . "$BANGDAI_ROOT/deploy/lib.sh"
@@ -120,7 +128,7 @@ status() { "$BIN/bangdai-hall" status "$1"; }
 
 # The tasks of a case as "TASK DEPT STATE KIND" lines, from bangdai-hall
 # status (its table: TASK KIND ITEM DEPT SPECIALIST STATE DUE RESULT).
-tasks_of() { status "$1" | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && NF {print $1, $4, $6, $2}'; }
+tasks_of() { status "$1" | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && $1 ~ /^BD-/ {print $1, $4, $6, $2}'; }
 
 # Only the item tasks, same columns.
 items_of() { tasks_of "$1" | awk '$4 == "item"'; }

@@ -34,6 +34,8 @@ refuse submitted state --ref GC-1                   # on-site acceptance comes f
 refuse accepted when --where 项目现场                # acceptance needs when
 refuse accepted where --when "2026-11-30 09:00"      # ... and where
 refuse accepted when --when yesterday --where 现场   # a date is a date
+refuse accepted when --when "2026-11-27 09:00" --where 现场   # not before the task was assigned (today)
+refuse accepted when --when "2026-12-01 09:00" --where 现场   # nor after today (issue 9)
 move accepted --when "2026-11-30 09:00" --where "垫江县高新区项目现场" \
      --materials "建设工程规划许可证,施工合同"
 [ "$(state)" = ACCEPTED_ONSITE ] || fail "not accepted"
@@ -92,9 +94,9 @@ r=$(submit "$T/three.yaml")
 wait_for "four tasks RECEIVED" all_tasks "$r" RECEIVED 4
 zt=$(tasks_of "$r" | awk '$2 == "zjw" {print $1}')
 from=$(sql "SELECT specialist_id FROM router.tasks WHERE task_id = '$zt'")
-dept update "$zt" accepted --dept zjw --when "2026-12-07 10:00" --where 项目现场 >/dev/null
+dept update "$zt" accepted --dept zjw --when "2026-11-30 10:00" --where 项目现场 >/dev/null
 wait_for "the accepted task's deadline" \
-  sql_is "2026-12-07 2026-12-10" "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'"
+  sql_is "2026-11-30 2026-12-03" "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'"
 to=zjw-4; [ "$from" = zjw-4 ] && to=zjw-3
 "$BIN/bangdaictl" reassign "$zt" --to "$to" --reason "原专员外出培训" >/dev/null || fail "reassign refused"
 [ "$(sql "SELECT actor || '|' || detail || '|' || (payload->>'from') || '|' || (payload->>'to') || '|' || (at IS NOT NULL)
@@ -105,7 +107,7 @@ wait_for "the old specialist was told" sh -c "'$BIN/bangdai-dept' spool --dept z
 wait_for "status shows the new specialist" sh -c "'$BIN/bangdai-hall' status '$r' | grep -q '$zt .* $to '"
 # A new specialist does not restart the clock.
 wait_for "the tracker knows the new specialist" sql_is "$to" "SELECT specialist FROM tracker.deadlines WHERE task_id = '$zt'"
-[ "$(sql "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'")" = "2026-12-07 2026-12-10" ] \
+[ "$(sql "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'")" = "2026-11-30 2026-12-03" ] \
   || fail "reassignment moved the deadline: $(sql "SELECT started_on || ' ' || due_on FROM tracker.deadlines WHERE task_id = '$zt'")"
 "$BIN/bangdaictl" reassign "$zt" --to fgw-1 --reason x 2>"$T/re.err" && fail "reassigned across departments"
 "$BIN/bangdaictl" --key hall reassign "$zt" --to "$from" --reason x 2>"$T/re.err" && fail "the hall's key reassigned a task"

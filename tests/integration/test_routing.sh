@@ -75,7 +75,7 @@ rc=0; "$BIN/bangdai-dept" list --dept zjw --after "2026-13-01|x" >/dev/null 2>"$
 [ $rc = 1 ] && grep -q "after" "$T/after.err" || fail "a forged cursor: exit $rc $(cat "$T/after.err")"
 
 # zjw-2 goes on leave today: the next cases pass it by.
-today=$(TZ=Asia/Shanghai date +%F)
+today=$TEST_DAY   # the daemons' business day (lib.sh)
 "$BIN/bangdaictl" specialist away zjw-2 --from "$today" --to "$today" --reason 年假 >/dev/null
 [ "$(sql "SELECT set_by || ' ' || reason FROM router.specialist_away WHERE specialist_id = 'zjw-2'")" = "ops 年假" ] \
   || fail "leave not recorded with who and why"

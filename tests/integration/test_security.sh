@@ -134,7 +134,7 @@ grep -q "relay.foreign_ack.*dept:zjw acknowledged a message for dept:fgw" "$T/ro
 "$BIN/bangdai-dept" --key dept-zjw list --dept fgw >"$T/cross-list.out" || fail "zjw's list failed"
 ! grep -q "$fgw_task" "$T/cross-list.out" || fail "zjw's key listed an fgw task"
 grep -q "open tasks\? of zjw" "$T/cross-list.out" || fail "the list is not zjw's: $(cat "$T/cross-list.out")"
-rc=0; "$BIN/bangdai-dept" --key dept-zjw update "$fgw_task" accepted --dept fgw --when "2026-12-01 09:00" --where x \
+rc=0; "$BIN/bangdai-dept" --key dept-zjw update "$fgw_task" accepted --dept fgw --when "2026-11-30 09:00" --where x \
   2>"$T/cross-update.err" || rc=$?
 [ $rc = 1 ] && grep -q forbidden "$T/cross-update.err" || fail "zjw's key updated an fgw task: $rc $(cat "$T/cross-update.err")"
 [ "$(sql "SELECT state FROM router.tasks WHERE task_id = '$fgw_task'")" = ASSIGNED ] || fail "the fgw task changed"

@@ -1,0 +1,241 @@
+/* tracker_calendar.c - a revised or newly published calendar year reaching
+ * the open deadlines (bangdaictl calendar check / calendar apply).
+ *
+ * Each deadline keeps the version of the calendar year it was computed
+ * with, or the year it waits for when that year is not in the calendar
+ * (pending). When the operator adds or corrects a year in the
+ * configuration, CalendarApply makes the tracker read the calendar of its
+ * file again and recompute exactly those deadlines: the pending ones and
+ * those whose version the calendar no longer has. Each change is logged
+ * (deadline.recomputed) and told to the router (DueDate with moved_from: the
+ * department's agent gets a notice) and to intake (Progress: the unit's
+ * status). A check lists them and changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "tracker.h"
+
+#define LISTED_MAX 500      /* tasks named in a reply; the counts cover all */
+
+/* "2023-2026", or "2023-2024, 2026" when a year is missing. */
+static void years_text(const struct calendar *cal, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < cal->n_years && used < len; i++) {
+        size_t j = i;
+        while (j + 1 < cal->n_years && cal->years[j + 1].year == cal->years[j].year + 1)
+            j++;
+        int n = j > i ? snprintf(buf + used, len - used, "%s%d-%d", used ? ", " : "", cal->years[i].year,
+                                 cal->years[j].year)
+                      : snprintf(buf + used, len - used, "%s%d", used ? ", " : "", cal->years[i].year);
+        used += n > 0 ? (size_t)n : 0;
+        i = j;
+    }
+}
+
+/* The versions the calendar has, as a PostgreSQL text[] literal. */
+static char *versions_array(const struct calendar *cal)
+{
+    const char **v = calloc(cal->n_years + 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < cal->n_years; i++)
+        v[i] = cal->years[i].version;
+    char *a = db_text_array(v, (int)cal->n_years);
+    free(v);
+    return a;
+}
+
+/* Tells the router and intake that the deadline of row r of res (the
+ * columns of the query below) is now due (or pending_year). */
+static int tell_moved(struct service *svc, PGresult *res, int r, const char *due, int pending_year,
+                      const char *version, const char *was)
+{
+    Bangdai__DueDate dd = BANGDAI__DUE_DATE__INIT;
+    dd.task_id = PQgetvalue(res, r, 0);
+    dd.case_no = PQgetvalue(res, r, 1);
+    dd.due_date = (char *)due;
+    dd.calendar_version = (char *)(version ? version : "");
+    dd.pending_year = pending_year;
+    dd.moved_from = (char *)was;
+    if (service_emit(svc, "router", MSG_DUE_DATE, dd.case_no, &dd.base, NULL))
+        return SERVICE_RETRY;
+    Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
+    pr.task_id = PQgetvalue(res, r, 0);
+    pr.case_no = PQgetvalue(res, r, 1);
+    pr.item_code = PQgetvalue(res, r, 2);
+    pr.dept = PQgetvalue(res, r, 3);
+    pr.specialist = PQgetvalue(res, r, 4);
+    pr.state = PQgetvalue(res, r, 5);
+    pr.kind = "item";
+    pr.due_date = (char *)due;
+    pr.sets_due = true;
+    pr.due_pending_year = pending_year;
+    /* The time of the state it reports, so that it neither hides a newer
+     * state report nor is hidden by an older one. */
+    pr.at_us = atoll(PQgetvalue(res, r, 11));
+    return service_emit(svc, "intake", MSG_PROGRESS, pr.case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+}
+
+int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__CalendarApply *ca = service_decode(svc, m, &bangdai__calendar_apply__descriptor);
+    if (!ca)
+        return SERVICE_REFUSE;
+    const struct config *cfg = service_config(svc);
+    struct config *fresh = NULL;
+    char err[512], years[128], *versions = NULL;
+    int rc = SERVICE_OK;
+    PGresult *res = NULL;
+    Bangdai__CalendarTask *tasks = NULL, **ptrs = NULL;
+    char (*dues)[11] = NULL;
+    const char **new_versions = NULL;
+
+    /* The file as it is now; a broken one changes nothing. */
+    if (config_load(cfg->path, &fresh, err, sizeof err) != 0) {
+        rc = service_refuse(svc, ERR_INVALID, "calendar", "%s", err);
+        goto out;
+    }
+    const struct calendar *cal = &fresh->calendar;
+    if (!(versions = versions_array(cal))) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    const char *p[1] = { versions };
+    res = db_exec(service_db(svc), "tracker.calendar_affected",
+        "SELECT task_id, case_no, item_code, dept, coalesce(specialist, ''), state,"
+        " to_char(started_on, 'YYYY-MM-DD'), promised_days, coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
+        " coalesce(pending_year, 0), coalesce(calendar_version, ''), state_us"
+        " FROM deadlines"
+        " WHERE kind = 'item' AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+        "  AND (pending_year IS NOT NULL OR calendar_version IS NULL OR calendar_version <> ALL($1::text[]))"
+        " ORDER BY task_id FOR UPDATE", 1, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    int n = PQntuples(res), listed = n < LISTED_MAX ? n : LISTED_MAX, moved = 0;
+    tasks = calloc((size_t)listed + 1, sizeof *tasks);
+    ptrs = calloc((size_t)listed + 1, sizeof *ptrs);
+    dues = calloc((size_t)n + 1, sizeof *dues);
+    new_versions = calloc((size_t)n + 1, sizeof *new_versions);
+    if (!tasks || !ptrs || !dues || !new_versions) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    for (int r = 0; r < n && rc == SERVICE_OK; r++) {
+        bd_day start, due;
+        int missing = 0, pending = 0;
+        if (date_parse(PQgetvalue(res, r, 6), &start)) {
+            log_error("deadline.corrupt", .task = PQgetvalue(res, r, 0), .detail = "started_on is not a date");
+            continue;
+        }
+        if (calendar_add_workdays(cal, start, atoi(PQgetvalue(res, r, 7)), &due, &new_versions[r], &missing) == 0)
+            date_format(due, dues[r]);
+        else
+            pending = missing;
+        const char *old_due = PQgetvalue(res, r, 8);
+        int old_pending = atoi(PQgetvalue(res, r, 9));
+        const char *old_version = PQgetvalue(res, r, 10);
+        bool moves = strcmp(old_due, dues[r]) != 0 || old_pending != pending;
+        if (r < listed) {
+            Bangdai__CalendarTask *t = &tasks[r];
+            bangdai__calendar_task__init(t);
+            t->task_id = PQgetvalue(res, r, 0);
+            t->case_no = PQgetvalue(res, r, 1);
+            t->dept = PQgetvalue(res, r, 3);
+            t->old_due = (char *)old_due;
+            t->old_pending_year = old_pending;
+            t->old_version = (char *)old_version;
+            t->new_due = dues[r];
+            t->new_pending_year = pending;
+            t->new_version = (char *)(new_versions[r] ? new_versions[r] : "");
+            ptrs[r] = t;
+        }
+        if (ca->check)
+            continue;
+        char pend[16];
+        snprintf(pend, sizeof pend, "%d", pending);
+        const char *u[4] = { PQgetvalue(res, r, 0), dues[r][0] ? dues[r] : NULL, new_versions[r],
+                             pending ? pend : NULL };
+        if (db_run(service_db(svc), "tracker.recomputed",
+                   "UPDATE deadlines SET due_on = $2::date, calendar_version = $3, pending_year = $4::int,"
+                   " updated_at = now() WHERE task_id = $1", 4, u)) {
+            rc = SERVICE_RETRY;
+            break;
+        }
+        if (!moves)
+            continue;
+        char was[32], now[64];
+        if (old_pending)
+            snprintf(was, sizeof was, "pending %d", old_pending);
+        else
+            snprintf(was, sizeof was, "%s", old_due);
+        if (pending)
+            snprintf(now, sizeof now, "pending the %d calendar", pending);
+        else
+            snprintf(now, sizeof now, "%s (%s)", dues[r], new_versions[r] ? new_versions[r] : "");
+        log_info("deadline.recomputed", .case_no = PQgetvalue(res, r, 1), .task = PQgetvalue(res, r, 0),
+                 .dept = PQgetvalue(res, r, 3), .detail = log_fmt("due %s -> %s", was, now));
+        rc = tell_moved(svc, res, r, dues[r], pending, new_versions[r], was);
+        moved++;
+    }
+    if (rc != SERVICE_OK)
+        goto out;
+    years_text(cal, years, sizeof years);
+    Bangdai__CalendarReply rep = BANGDAI__CALENDAR_REPLY__INIT;
+    rep.n_tasks = (size_t)listed;
+    rep.tasks = ptrs;
+    rep.affected = (uint32_t)n;
+    rep.moved = (uint32_t)moved;
+    rep.years = years;
+    if (service_reply(svc, MSG_CALENDAR_REPLY, NULL, &rep.base)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    if (!ca->check) {
+        log_info("calendar.applied", .detail = log_fmt("calendar %s; %d open deadlines recomputed, %d moved",
+                                                       years, n, moved));
+        /* From now on new deadlines count with it too. (Were the
+         * transaction to fail after this, the retry finds the same rows.) */
+        service_take_calendar(svc, &fresh->calendar);
+    }
+out:
+    free(tasks);
+    free(ptrs);
+    free(dues);
+    free(new_versions);
+    free(versions);
+    PQclear(res);
+    config_destroy(&fresh);
+    protobuf_c_message_free_unpacked(&ca->base, NULL);
+    return rc;
+}
+
+void tracker_tick(struct service *svc)
+{
+    static bd_day checked;      /* the day last checked */
+    bd_day today = date_from_unix_us(business_now_us());
+    if (today == checked)
+        return;
+    /* Once a working day (and on a day the calendar does not know: that is
+     * when it matters most). A failed read is tried again tomorrow. */
+    checked = today;
+    if (calendar_is_workday(&service_config(svc)->calendar, today) == 0)
+        return;
+    PGresult *res = db_exec(service_db(svc), "tracker.pending_years",
+        "SELECT pending_year, count(*) FROM deadlines"
+        " WHERE pending_year IS NOT NULL AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+        " GROUP BY 1 ORDER BY 1", 0, NULL);
+    for (int r = 0; res && r < PQntuples(res); r++)
+        log_warn("calendar.missing_year",
+                 .detail = log_fmt("%s open tasks have no due date until the %s calendar is in the "
+                                   "configuration: add the State Council's arrangement, then run "
+                                   "bangdaictl calendar apply", PQgetvalue(res, r, 1), PQgetvalue(res, r, 0)));
+    PQclear(res);
+}
