@@ -107,6 +107,7 @@ struct service {
     char role[64];
     bool kicked;
     bool crash_before_ack;      /* BANGDAI_FAULT=crash-before-ack, tests only */
+    bool crash_after_work;      /* BANGDAI_FAULT=crash-after-work: SIGKILL after service_work's commit */
     int lose_acks;              /* BANGDAI_FAULT=lose-acks:N: the next N link Acks are not sent */
     bool lone;                  /* the batch being applied is one message */
     bool savepoints;            /* a savepoint per message (the batch's second pass) */
@@ -119,12 +120,14 @@ struct service {
     void *state;
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stopping = 1;
+    if (sig == SIGHUP)
+        reloading = 1;
+    else
+        stopping = 1;
 }
 
 PGconn *service_db(struct service *svc) { return svc->db; }
@@ -1407,6 +1410,30 @@ done:
     free(items);
 }
 
+int service_work(struct service *svc, const char *what, int (*fn)(struct service *, void *), void *arg)
+{
+    if (ensure_db(svc) != 0 || db_begin(svc->db) != 0)
+        return SERVICE_RETRY;
+    svc->lone = true;
+    svc->savepoints = false;
+    int rc = fn(svc, arg);
+    int failed = rc != SERVICE_OK || emitted_store(svc) != 0 || db_commit(svc->db) != 0;
+    if (failed) {
+        db_rollback(svc->db);
+        emitted_discard(svc);
+        if (rc != SERVICE_REFUSE)
+            log_warn("work.rolled_back", .detail = log_fmt("%s: rolled back; it runs again later", what));
+        return rc == SERVICE_OK ? SERVICE_RETRY : rc;
+    }
+    if (svc->crash_after_work && svc->n_em) {
+        log_warn("service.fault_injected", .detail = log_fmt("BANGDAI_FAULT=crash-after-work: SIGKILL after %s "
+                                                             "committed, before its messages went out", what));
+        raise(SIGKILL);
+    }
+    emitted_send(svc);
+    return SERVICE_OK;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static int connect_db(struct service *svc)
@@ -1446,6 +1473,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sockets_init();
     /* The daemon's identity is the key named after it; ZAP runs before the
@@ -1458,6 +1486,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
     }
     const char *fault = getenv("BANGDAI_FAULT");
     svc.crash_before_ack = fault && strcmp(fault, "crash-before-ack") == 0;
+    svc.crash_after_work = fault && strcmp(fault, "crash-after-work") == 0;
     if (fault && strncmp(fault, "lose-acks:", 10) == 0)
         svc.lose_acks = atoi(fault + 10);
 
@@ -1530,6 +1559,13 @@ int service_main(int argc, char **argv, const struct service_def *def)
             last_scan = now;
             if (ensure_db(&svc) == 0)
                 relay_run(&svc);
+        }
+        if (reloading) {
+            reloading = 0;
+            if (def->on_reload)
+                def->on_reload(&svc);
+            else
+                log_info("service.reload_ignored", .detail = "SIGHUP: this daemon reads its configuration only at start");
         }
         if (now - last_tick >= 1000000) {
             last_tick = now;

@@ -103,6 +103,8 @@ struct service_def {
     int (*on_start)(struct service *svc);   /* optional, after connect and bind */
     void (*on_tick)(struct service *svc);   /* optional, about once a second */
     void (*on_stop)(struct service *svc);   /* optional */
+    /* Optional: SIGHUP (without it the daemon logs that it ignores it). */
+    void (*on_reload)(struct service *svc);
 };
 
 /* Runs the daemon; returns the process exit status. */
@@ -156,6 +158,15 @@ int service_defer(struct service *svc, const char *code, const char *field,
  * invalid, naming the first field at fault and why. */
 void *service_decode(struct service *svc, const struct service_msg *m,
                      const ProtobufCMessageDescriptor *desc);
+
+/* Runs fn(svc, arg) in a transaction of its own, for work the daemon
+ * starts itself (a scan on a timer, a reload): what fn emits with
+ * service_emit is stored with the commit and sent after it, as a
+ * handler's is. fn returns SERVICE_OK to commit; anything else rolls it
+ * all back (logged work.rolled_back unless SERVICE_REFUSE). Returns
+ * SERVICE_OK, or fn's code, or SERVICE_RETRY when the database failed.
+ * Not to be called from a handler. */
+int service_work(struct service *svc, const char *what, int (*fn)(struct service *, void *), void *arg);
 
 /* Makes the relay scan the outbox at the next turn of the loop. */
 void service_kick(struct service *svc);

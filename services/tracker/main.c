@@ -22,6 +22,7 @@ static const struct service_def tracker = {
     .bindings = bindings,
     .dests = dests,
     .on_tick = tracker_tick,
+    .on_reload = tracker_reload,
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,11 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m);
  * the calendar of the configuration file as it is now (tracker_calendar.c). */
 int tracker_calendar_apply(struct service *svc, const struct service_msg *m);
 
+/* SIGHUP: reads the calendar of the configuration file again and
+ * recomputes as CalendarApply does; a broken file is logged
+ * (config.reload_failed, FILE:LINE) and changes nothing. */
+void tracker_reload(struct service *svc);
+
 /* Once a working day: warns (calendar.missing_year) while open deadlines
  * wait for a year the calendar lacks. */
 void tracker_tick(struct service *svc);

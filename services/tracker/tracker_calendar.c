@@ -82,32 +82,38 @@ static int tell_moved(struct service *svc, PGresult *res, int r, const char *due
     return service_emit(svc, "intake", MSG_PROGRESS, pr.case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
 }
 
-int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
-{
-    Bangdai__CalendarApply *ca = service_decode(svc, m, &bangdai__calendar_apply__descriptor);
-    if (!ca)
-        return SERVICE_REFUSE;
-    const struct config *cfg = service_config(svc);
-    struct config *fresh = NULL;
-    char err[512], years[128], *versions = NULL;
-    int rc = SERVICE_OK;
-    PGresult *res = NULL;
-    Bangdai__CalendarTask *tasks = NULL, **ptrs = NULL;
-    char (*dues)[11] = NULL;
-    const char **new_versions = NULL;
+/* What a recomputation found; tasks (the first LISTED_MAX) point into res
+ * and dues, which live until recompute_free(). */
+struct recompute {
+    PGresult *res;
+    Bangdai__CalendarTask *tasks;
+    size_t listed;
+    char (*dues)[11];
+    const char **versions;
+    int affected, moved;
+};
 
-    /* The file as it is now; a broken one changes nothing. */
-    if (config_load(cfg->path, &fresh, err, sizeof err) != 0) {
-        rc = service_refuse(svc, ERR_INVALID, "calendar", "%s", err);
-        goto out;
-    }
-    const struct calendar *cal = &fresh->calendar;
-    if (!(versions = versions_array(cal))) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
+static void recompute_free(struct recompute *rc)
+{
+    PQclear(rc->res);
+    free(rc->tasks);
+    free(rc->dues);
+    free(rc->versions);
+    memset(rc, 0, sizeof *rc);
+}
+
+/* Finds the open deadlines that are pending or were computed with a
+ * version cal does not have, and (unless check) recomputes them with cal,
+ * telling the router and intake of each that moved. Runs inside the
+ * caller's transaction. Returns SERVICE_OK or SERVICE_RETRY. */
+static int recompute(struct service *svc, const struct calendar *cal, bool check, struct recompute *out)
+{
+    memset(out, 0, sizeof *out);
+    char *versions = versions_array(cal);
+    if (!versions)
+        return SERVICE_RETRY;
     const char *p[1] = { versions };
-    res = db_exec(service_db(svc), "tracker.calendar_affected",
+    out->res = db_exec(service_db(svc), "tracker.calendar_affected",
         "SELECT task_id, case_no, item_code, dept, coalesce(specialist, ''), state,"
         " to_char(started_on, 'YYYY-MM-DD'), promised_days, coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
         " coalesce(pending_year, 0), coalesce(calendar_version, ''), state_us"
@@ -115,36 +121,35 @@ int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
         " WHERE kind = 'item' AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
         "  AND (pending_year IS NOT NULL OR calendar_version IS NULL OR calendar_version <> ALL($1::text[]))"
         " ORDER BY task_id FOR UPDATE", 1, p);
-    if (!res) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
-    int n = PQntuples(res), listed = n < LISTED_MAX ? n : LISTED_MAX, moved = 0;
-    tasks = calloc((size_t)listed + 1, sizeof *tasks);
-    ptrs = calloc((size_t)listed + 1, sizeof *ptrs);
-    dues = calloc((size_t)n + 1, sizeof *dues);
-    new_versions = calloc((size_t)n + 1, sizeof *new_versions);
-    if (!tasks || !ptrs || !dues || !new_versions) {
-        rc = SERVICE_RETRY;
-        goto out;
-    }
+    free(versions);
+    if (!out->res)
+        return SERVICE_RETRY;
+    PGresult *res = out->res;
+    int n = PQntuples(res), rc = SERVICE_OK;
+    out->affected = n;
+    out->listed = (size_t)(n < LISTED_MAX ? n : LISTED_MAX);
+    out->tasks = calloc(out->listed + 1, sizeof *out->tasks);
+    out->dues = calloc((size_t)n + 1, sizeof *out->dues);
+    out->versions = calloc((size_t)n + 1, sizeof *out->versions);
+    if (!out->tasks || !out->dues || !out->versions)
+        return SERVICE_RETRY;
     for (int r = 0; r < n && rc == SERVICE_OK; r++) {
         bd_day start, due;
         int missing = 0, pending = 0;
+        char *new_due = out->dues[r];
         if (date_parse(PQgetvalue(res, r, 6), &start)) {
             log_error("deadline.corrupt", .task = PQgetvalue(res, r, 0), .detail = "started_on is not a date");
             continue;
         }
-        if (calendar_add_workdays(cal, start, atoi(PQgetvalue(res, r, 7)), &due, &new_versions[r], &missing) == 0)
-            date_format(due, dues[r]);
+        if (calendar_add_workdays(cal, start, atoi(PQgetvalue(res, r, 7)), &due, &out->versions[r], &missing) == 0)
+            date_format(due, new_due);
         else
             pending = missing;
-        const char *old_due = PQgetvalue(res, r, 8);
+        const char *old_due = PQgetvalue(res, r, 8), *old_version = PQgetvalue(res, r, 10);
+        const char *new_version = out->versions[r] ? out->versions[r] : "";
         int old_pending = atoi(PQgetvalue(res, r, 9));
-        const char *old_version = PQgetvalue(res, r, 10);
-        bool moves = strcmp(old_due, dues[r]) != 0 || old_pending != pending;
-        if (r < listed) {
-            Bangdai__CalendarTask *t = &tasks[r];
+        if ((size_t)r < out->listed) {
+            Bangdai__CalendarTask *t = &out->tasks[r];
             bangdai__calendar_task__init(t);
             t->task_id = PQgetvalue(res, r, 0);
             t->case_no = PQgetvalue(res, r, 1);
@@ -152,24 +157,21 @@ int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
             t->old_due = (char *)old_due;
             t->old_pending_year = old_pending;
             t->old_version = (char *)old_version;
-            t->new_due = dues[r];
+            t->new_due = new_due;
             t->new_pending_year = pending;
-            t->new_version = (char *)(new_versions[r] ? new_versions[r] : "");
-            ptrs[r] = t;
+            t->new_version = (char *)new_version;
         }
-        if (ca->check)
+        if (check)
             continue;
         char pend[16];
         snprintf(pend, sizeof pend, "%d", pending);
-        const char *u[4] = { PQgetvalue(res, r, 0), dues[r][0] ? dues[r] : NULL, new_versions[r],
+        const char *u[4] = { PQgetvalue(res, r, 0), new_due[0] ? new_due : NULL, out->versions[r],
                              pending ? pend : NULL };
         if (db_run(service_db(svc), "tracker.recomputed",
                    "UPDATE deadlines SET due_on = $2::date, calendar_version = $3, pending_year = $4::int,"
-                   " updated_at = now() WHERE task_id = $1", 4, u)) {
-            rc = SERVICE_RETRY;
-            break;
-        }
-        if (!moves)
+                   " updated_at = now() WHERE task_id = $1", 4, u))
+            return SERVICE_RETRY;
+        if (strcmp(old_due, new_due) == 0 && old_pending == pending)
             continue;
         char was[32], now[64];
         if (old_pending)
@@ -179,42 +181,95 @@ int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
         if (pending)
             snprintf(now, sizeof now, "pending the %d calendar", pending);
         else
-            snprintf(now, sizeof now, "%s (%s)", dues[r], new_versions[r] ? new_versions[r] : "");
+            snprintf(now, sizeof now, "%s (%s)", new_due, new_version);
         log_info("deadline.recomputed", .case_no = PQgetvalue(res, r, 1), .task = PQgetvalue(res, r, 0),
                  .dept = PQgetvalue(res, r, 3), .detail = log_fmt("due %s -> %s", was, now));
-        rc = tell_moved(svc, res, r, dues[r], pending, new_versions[r], was);
-        moved++;
+        rc = tell_moved(svc, res, r, new_due, pending, out->versions[r], was);
+        out->moved++;
     }
-    if (rc != SERVICE_OK)
+    return rc;
+}
+
+int tracker_calendar_apply(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__CalendarApply *ca = service_decode(svc, m, &bangdai__calendar_apply__descriptor);
+    if (!ca)
+        return SERVICE_REFUSE;
+    struct config *fresh = NULL;
+    struct recompute found = { 0 };
+    Bangdai__CalendarTask **ptrs = NULL;
+    char err[512], years[128];
+    int rc;
+
+    /* The file as it is now; a broken one changes nothing. */
+    if (config_load(service_config(svc)->path, &fresh, err, sizeof err) != 0) {
+        rc = service_refuse(svc, ERR_INVALID, "calendar", "%s", err);
         goto out;
-    years_text(cal, years, sizeof years);
+    }
+    if ((rc = recompute(svc, &fresh->calendar, ca->check, &found)) != SERVICE_OK)
+        goto out;
+    if (!(ptrs = calloc(found.listed + 1, sizeof *ptrs))) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    for (size_t i = 0; i < found.listed; i++)
+        ptrs[i] = &found.tasks[i];
+    years_text(&fresh->calendar, years, sizeof years);
     Bangdai__CalendarReply rep = BANGDAI__CALENDAR_REPLY__INIT;
-    rep.n_tasks = (size_t)listed;
+    rep.n_tasks = found.listed;
     rep.tasks = ptrs;
-    rep.affected = (uint32_t)n;
-    rep.moved = (uint32_t)moved;
+    rep.affected = (uint32_t)found.affected;
+    rep.moved = (uint32_t)found.moved;
     rep.years = years;
     if (service_reply(svc, MSG_CALENDAR_REPLY, NULL, &rep.base)) {
         rc = SERVICE_RETRY;
         goto out;
     }
     if (!ca->check) {
-        log_info("calendar.applied", .detail = log_fmt("calendar %s; %d open deadlines recomputed, %d moved",
-                                                       years, n, moved));
+        log_info("calendar.applied", .detail = log_fmt("calendar %s; %d open deadlines recomputed, %d moved "
+                                                       "(bangdaictl calendar apply)", years, found.affected,
+                                                       found.moved));
         /* From now on new deadlines count with it too. (Were the
          * transaction to fail after this, the retry finds the same rows.) */
         service_take_calendar(svc, &fresh->calendar);
     }
 out:
-    free(tasks);
     free(ptrs);
-    free(dues);
-    free(new_versions);
-    free(versions);
-    PQclear(res);
+    recompute_free(&found);
     config_destroy(&fresh);
     protobuf_c_message_free_unpacked(&ca->base, NULL);
     return rc;
+}
+
+static int reload_work(struct service *svc, void *arg)
+{
+    struct recompute found;
+    int rc = recompute(svc, arg, false, &found);
+    if (rc == SERVICE_OK) {
+        char years[128];
+        years_text(arg, years, sizeof years);
+        log_info("calendar.applied", .detail = log_fmt("calendar %s; %d open deadlines recomputed, %d moved "
+                                                       "(SIGHUP)", years, found.affected, found.moved));
+    }
+    recompute_free(&found);
+    return rc;
+}
+
+void tracker_reload(struct service *svc)
+{
+    struct config *fresh = NULL;
+    char err[512];
+    if (config_load(service_config(svc)->path, &fresh, err, sizeof err) != 0) {
+        log_error("config.reload_failed", .detail = log_fmt("%s; the calendar in force is kept", err));
+        return;
+    }
+    /* Only the calendar is taken; the rest needs a restart (for now). */
+    if (service_work(svc, "calendar reload", reload_work, &fresh->calendar) == SERVICE_OK)
+        service_take_calendar(svc, &fresh->calendar);
+    else
+        log_error("config.reload_failed", .detail = "the database failed; the calendar in force is kept "
+                  "(send SIGHUP again)");
+    config_destroy(&fresh);
 }
 
 void tracker_tick(struct service *svc)

@@ -97,6 +97,22 @@ wait_for "slj's agent told of the moved date" sh -c \
 # Nothing is left to do, and a second apply moves nothing.
 "$BIN/bangdaictl" calendar check | grep -q "every open deadline has its date" || fail "check after apply"
 "$BIN/bangdaictl" calendar apply | grep -q "every open deadline has its date" || fail "a second apply"
+# SIGHUP does what apply does. A broken file is logged and changes nothing;
+# then the year taken out again (a withdrawn arrangement): the two
+# deadlines computed with it are pending once more.
+printf '  - year: 2028\n    version: x\n    holidays: []\n    workdays: [2028-13-01]\n' >>"$T/config.yaml"
+kill -HUP "${PIDS[tracker]}"
+wait_for "the broken file logged" logged_at_least 1 "$T/tracker.log" \
+  '"event":"config.reload_failed".*config.yaml:[0-9]*: calendar\[5\].workdays\[0\].*the calendar in force is kept'
+[ "$(deadline "$gc")" = "2027-01-08 -" ] || fail "a broken file on SIGHUP changed a deadline"
+cp "$T/config.good" "$T/config.yaml"
+kill -HUP "${PIDS[tracker]}"
+wait_for "SIGHUP recomputed" sql_is "- 2027" \
+  "SELECT coalesce(to_char(due_on, 'YYYY-MM-DD'), '-') || ' ' || coalesce(pending_year::text, '-') FROM tracker.deadlines WHERE task_id = '$gc'"
+[ "$(deadline "$sg")" = "- 2027" ] || fail "SIGHUP: SG-XK $(deadline "$sg")"
+grep -q '"event":"calendar.applied".*2 open deadlines recomputed, 2 moved (SIGHUP)' "$T/tracker.log" \
+  || fail "the SIGHUP recomputation was not logged"
+wait_for "the unit's status pending again" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q '^(pending) $sg'"
 # Only hall management may ask.
 rc=0; "$BIN/bangdaictl" --key hall calendar check >/dev/null 2>"$T/hall.err" || rc=$?
 [ $rc = 1 ] && grep -q forbidden "$T/hall.err" || fail "the hall's key ran calendar check: $rc $(cat "$T/hall.err")"
