@@ -350,10 +350,32 @@ static int parse_specialist(struct ydoc *doc, const yaml_node_t *node, const cha
     return parse_away(doc, node, path, sp);
 }
 
+/* An optional {name, phone} under key: who holds a level of escalation. */
+static int parse_holder(struct ydoc *doc, const yaml_node_t *map, const char *path, const char *key,
+                        struct cfg_holder *h)
+{
+    static const char *const keys[] = {"name", "phone", NULL};
+    yaml_node_t *node = ydoc_get(doc, map, key), *v;
+    char sub[YDOC_PATH_MAX], vpath[YDOC_PATH_MAX];
+    if (!node)
+        return 0;
+    ydoc_path_key(sub, path, key);
+    if (ydoc_expect_map(doc, node, sub, keys) < 0 || read_name(doc, node, sub, "name", &h->name) < 0)
+        return -1;
+    if ((v = ydoc_get(doc, node, "phone"))) {
+        ydoc_path_key(vpath, sub, "phone");
+        if (ydoc_strdup(doc, v, vpath, &h->phone) < 0)
+            return -1;
+        if (validate_phone(h->phone) < 0)
+            return ydoc_fail(doc, v, vpath, "not a mobile number (11 digits 1[3-9]..., or masked 138****1234)");
+    }
+    return 0;
+}
+
 static int parse_department(struct ydoc *doc, const yaml_node_t *node, const char *path,
                             struct config *cfg, size_t index)
 {
-    static const char *const keys[] = {"code", "name", "zone", "specialists", NULL};
+    static const char *const keys[] = {"code", "name", "zone", "head", "specialists", NULL};
     struct cfg_department *dp = &cfg->depts[index];
     yaml_node_t *v, *list;
     char sub[YDOC_PATH_MAX];
@@ -371,6 +393,8 @@ static int parse_department(struct ydoc *doc, const yaml_node_t *node, const cha
     }
     if ((v = ydoc_get(doc, node, "zone")) &&
         ydoc_bool(doc, v, ydoc_path_key(sub, path, "zone"), &dp->zone) < 0)
+        return -1;
+    if (parse_holder(doc, node, path, "head", &dp->head) < 0)
         return -1;
 
     size_t n;
@@ -858,6 +882,73 @@ static int parse_calendar(struct ydoc *doc, const yaml_node_t *root, struct conf
     return 0;
 }
 
+/* ---- reminders -------------------------------------------------------------- */
+
+const char *config_level_name(enum escalation_level level)
+{
+    static const char *const names[N_ESC_LEVELS] = {"specialist", "dept_head", "leader", "office"};
+    return level >= 0 && level < N_ESC_LEVELS ? names[level] : "?";
+}
+
+/* "HH:MM" into minutes after midnight. */
+static int read_clock(struct ydoc *doc, const yaml_node_t *map, const char *path, const char *key, int *out)
+{
+    yaml_node_t *v;
+    char sub[YDOC_PATH_MAX];
+    const char *text;
+    int h, m;
+    char end;
+    ydoc_path_key(sub, path, key);
+    if (ydoc_require(doc, map, path, key, &v) < 0 || ydoc_text(doc, v, sub, &text) < 0)
+        return -1;
+    if (sscanf(text, "%2d:%2d%c", &h, &m, &end) != 2 || strlen(text) != 5 || h > 23 || m > 59 || h < 0 || m < 0)
+        return ydoc_fail(doc, v, sub, "'%.20s' is not a time HH:MM", text);
+    *out = h * 60 + m;
+    return 0;
+}
+
+/* The optional section reminders; see config.h for the defaults. */
+static int parse_reminders(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
+{
+    static const char *const keys[] = {"office_hours", "warn_days", "escalation", "leader", "office", NULL};
+    static const char *const hour_keys[] = {"from", "to", NULL};
+    static const char *const esc_keys[] = {"specialist", "dept_head", "leader", "office", NULL};
+    struct cfg_reminders *r = &cfg->reminders;
+    *r = (struct cfg_reminders){ .office_from = 9 * 60, .office_to = 17 * 60 + 30, .warn_days = 2,
+                                 .escalate_after = {1, 2, 4, 6} };
+    yaml_node_t *node = ydoc_get(doc, root, "reminders"), *v;
+    if (!node)
+        return 0;
+    if (ydoc_expect_map(doc, node, "reminders", keys) < 0 ||
+        read_opt_int(doc, node, "reminders", "warn_days", 0, 30, &r->warn_days) < 0 ||
+        parse_holder(doc, node, "reminders", "leader", &r->leader) < 0 ||
+        parse_holder(doc, node, "reminders", "office", &r->office) < 0)
+        return -1;
+    if ((v = ydoc_get(doc, node, "office_hours"))) {
+        if (ydoc_expect_map(doc, v, "reminders.office_hours", hour_keys) < 0 ||
+            read_clock(doc, v, "reminders.office_hours", "from", &r->office_from) < 0 ||
+            read_clock(doc, v, "reminders.office_hours", "to", &r->office_to) < 0)
+            return -1;
+        if (r->office_to <= r->office_from)
+            return ydoc_fail(doc, v, "reminders.office_hours", "'to' must be after 'from'");
+    }
+    if ((v = ydoc_get(doc, node, "escalation"))) {
+        if (ydoc_expect_map(doc, v, "reminders.escalation", esc_keys) < 0)
+            return -1;
+        for (int l = 0; l < N_ESC_LEVELS; l++)
+            if (read_opt_int(doc, v, "reminders.escalation", esc_keys[l], 1, 250, &r->escalate_after[l]) < 0)
+                return -1;
+        for (int l = 1; l < N_ESC_LEVELS; l++)
+            if (r->escalate_after[l] <= r->escalate_after[l - 1]) {
+                char sub[YDOC_PATH_MAX];
+                return ydoc_fail(doc, v, ydoc_path_key(sub, "reminders.escalation", esc_keys[l]),
+                                 "%d: each level comes after the one before (%s: %d)", r->escalate_after[l],
+                                 esc_keys[l - 1], r->escalate_after[l - 1]);
+            }
+    }
+    return 0;
+}
+
 /* ---- the whole file ------------------------------------------------------- */
 
 static int parse_root(struct ydoc *doc, struct config *cfg)
@@ -865,7 +956,7 @@ static int parse_root(struct ydoc *doc, struct config *cfg)
     /* Adding a section: name it here and give it a parse_ function above. */
     static const char *const keys[] = {"county", "endpoints", "security", "database", "link",
                                        "evaluation", "routing", "departments", "items",
-                                       "calendar", NULL};
+                                       "calendar", "reminders", NULL};
     yaml_node_t *root = ydoc_root(doc);
     /* security comes after departments: a department key names one. */
     if (ydoc_expect_map(doc, root, "", keys) < 0 || parse_county(doc, root, cfg) < 0 ||
@@ -873,7 +964,7 @@ static int parse_root(struct ydoc *doc, struct config *cfg)
         parse_link(doc, root, cfg) < 0 || parse_tunables(doc, root, cfg, "evaluation") < 0 ||
         parse_routing(doc, root, cfg) < 0 || parse_departments(doc, root, cfg) < 0 ||
         parse_security(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
-        parse_calendar(doc, root, cfg) < 0)
+        parse_calendar(doc, root, cfg) < 0 || parse_reminders(doc, root, cfg) < 0)
         return -1;
     return 0;
 }
@@ -934,6 +1025,8 @@ void config_destroy(struct config **cfgp)
         free(dp->specialists);
         free(dp->code);
         free(dp->name);
+        free(dp->head.name);
+        free(dp->head.phone);
     }
     free(cfg->depts);
     for (size_t i = 0; i < cfg->n_items; i++) {
@@ -957,6 +1050,10 @@ void config_destroy(struct config **cfgp)
     free(cfg->security.certs_dir);
     free(cfg->security.zap_domain);
     free(cfg->lead_rule);
+    free(cfg->reminders.leader.name);
+    free(cfg->reminders.leader.phone);
+    free(cfg->reminders.office.name);
+    free(cfg->reminders.office.phone);
     free(cfg);
     *cfgp = NULL;
 }

@@ -66,9 +66,17 @@ struct cfg_security {
     size_t n_keys;
 };
 
+/* Who holds a level of escalation: a name as published, a phone (masked
+ * in the repo) or NULL. */
+struct cfg_holder {
+    char *name;
+    char *phone;
+};
+
 struct cfg_department {
     char *code;                 /* short ASCII code, e.g. "zjw"; unique */
     char *name;                 /* e.g. 县住房城乡建委 */
+    struct cfg_holder head;     /* the department's head; name NULL: "the head of <name>" */
     bool zone;                  /* a zone body (高新区, 东部新区, ...) */
     struct cfg_specialist *specialists;
     size_t n_specialists;       /* at least one */
@@ -101,6 +109,19 @@ struct cfg_database {
     char *dbname;               /* default "bangdai" */
 };
 
+/* The levels an overdue task escalates through, in order. */
+enum escalation_level { ESC_SPECIALIST, ESC_DEPT_HEAD, ESC_LEADER, ESC_OFFICE, N_ESC_LEVELS };
+
+/* Reminders (催办) and escalation (the optional `reminders` section). */
+struct cfg_reminders {
+    int office_from, office_to;     /* minutes after midnight, China time: reminders go out then */
+    int warn_days;                  /* 预警 this many working days before the due day */
+    int escalate_after[N_ESC_LEVELS];   /* working days overdue at which each level is told
+                                         * (the specialist: 1, from the first overdue day) */
+    struct cfg_holder leader;       /* 分管领导 */
+    struct cfg_holder office;       /* 专项小组办公室 */
+};
+
 struct cfg_link {
     int max_frame_bytes;        /* ZMQ_MAXMSGSIZE, default 1048576 */
     int resend_initial_ms;      /* first resend after, default 1000 */
@@ -128,7 +149,11 @@ struct config {
     int return_visit_days;      /* working days to make the return visit, default 5 */
     struct cfg_security security;
     char *lead_rule;            /* routing.lead: "earliest_stage" (default) or "first_item" */
+    struct cfg_reminders reminders;
 };
+
+/* The name of an escalation level: specialist, dept_head, leader, office. */
+const char *config_level_name(enum escalation_level level);
 
 /* Reads and validates path. On success stores a new config in *out (caller
  * owns it, free with config_destroy) and returns 0. On failure writes

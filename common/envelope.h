@@ -41,6 +41,9 @@
 #define MSG_DUE_DATE       "DueDate"
 #define MSG_CALENDAR_APPLY "CalendarApply"
 #define MSG_CALENDAR_REPLY "CalendarReply"
+#define MSG_REMINDER       "Reminder"
+#define MSG_BOARD          "BoardRequest"
+#define MSG_BOARD_REPLY    "BoardReply"
 #define MSG_CASE_EVENT     "CaseEvent"
 
 /* Error codes carried in Error.code. */

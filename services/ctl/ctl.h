@@ -23,4 +23,7 @@ int ctl_specialist(struct cli *cli);
  * listed or recomputed by the tracker (ctl_ops.c). */
 int ctl_calendar(struct cli *cli);
 
+/* board [--dept CODE] [--json]: the supervision board, from the tracker. */
+int ctl_board(struct cli *cli);
+
 #endif

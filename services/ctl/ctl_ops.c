@@ -85,3 +85,117 @@ int ctl_calendar(struct cli *cli)
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return 0;
 }
+
+/* A JSON string: the text with " \ and control characters escaped (the
+ * strings come from the tracker, which checked them as UTF-8). */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+int ctl_board(struct cli *cli)
+{
+    /* board [--dept CODE] [--json] */
+    Bangdai__BoardRequest b = BANGDAI__BOARD_REQUEST__INIT;
+    bool json = false;
+    for (int i = 1; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--json") == 0)
+            json = true;
+        else if (strcmp(cli->argv[i], "--dept") == 0 && i + 1 < cli->argc)
+            b.dept = cli->argv[++i];
+        else
+            return cli_usage_error(cli, "board takes [--dept CODE] [--json]");
+    }
+    Bangdai__BoardReply *r = NULL;
+    int rc = cli_request(cli, cli->cfg->endpoints.tracker, MSG_BOARD, NULL, &b.base, NULL, MSG_BOARD_REPLY,
+                         &bangdai__board_reply__descriptor, (ProtobufCMessage **)&r);
+    if (rc != 0)
+        return rc;
+    if (json) {
+        printf("{\"today\":\"%s\",\"warn_days\":%u,\"tasks\":[", r->today, r->warn_days);
+        for (size_t i = 0; i < r->n_rows; i++) {
+            const Bangdai__BoardRow *t = r->rows[i];
+            printf("%s{\"section\":", i ? "," : "");
+            json_str(t->section);
+            printf(",\"task\":");
+            json_str(t->task_id);
+            printf(",\"case\":");
+            json_str(t->case_no);
+            printf(",\"dept\":");
+            json_str(t->dept);
+            printf(",\"specialist\":");
+            json_str(t->specialist);
+            printf(",\"item\":");
+            json_str(t->item_code);
+            printf(",\"state\":");
+            json_str(t->state);
+            printf(",\"due\":");
+            if (t->due_date[0])
+                json_str(t->due_date);
+            else
+                printf("null");
+            printf(",\"overdue_days\":%d,\"escalated_to\":", t->overdue_days);
+            if (t->level[0])
+                json_str(t->level);
+            else
+                printf("null");
+            printf(",\"paused\":");
+            if (t->paused_kind[0])
+                json_str(t->paused_kind);
+            else
+                printf("null");
+            printf(",\"pending_year\":");
+            if (t->pending_year)
+                printf("%d", t->pending_year);
+            else
+                printf("null");
+            putchar('}');
+        }
+        printf("]}\n");
+    } else {
+        static const char *const sections[] = {"overdue", "due_soon", "paused", "pending"};
+        static const char *const titles[] = {"OVERDUE", "DUE SOON (within %u working days)", "PAUSED",
+                                             "DUE DATE PENDING A CALENDAR YEAR"};
+        printf("supervision board, %s\n", r->today);
+        for (size_t s = 0; s < 4; s++) {
+            size_t shown = 0;
+            for (size_t i = 0; i < r->n_rows; i++) {
+                const Bangdai__BoardRow *t = r->rows[i];
+                if (strcmp(t->section, sections[s]) != 0)
+                    continue;
+                if (!shown++) {
+                    printf("\n");
+                    printf(titles[s], r->warn_days);
+                    printf("\n%-6s %-10s %-30s %-9s %-20s %-10s %s\n", "DEPT", "SPECIALIST", "TASK", "ITEM",
+                           "STATE", "DUE", s == 0 ? "OVERDUE / ESCALATED TO" : s == 1 ? "LEFT" : s == 2 ? "WHY" : "YEAR");
+                }
+                char last[64];
+                if (s == 0)
+                    snprintf(last, sizeof last, "%d working days%s%s", t->overdue_days, t->level[0] ? " / " : "",
+                             t->level);
+                else if (s == 1)
+                    snprintf(last, sizeof last, "%d working days", -t->overdue_days);
+                else if (s == 2)
+                    snprintf(last, sizeof last, "%s", t->paused_kind);
+                else
+                    snprintf(last, sizeof last, "%d", t->pending_year);
+                printf("%-6s %-10s %-30s %-9s %-20s %-10s %s\n", t->dept, t->specialist, t->task_id,
+                       t->item_code, t->state, t->due_date[0] ? t->due_date : "-", last);
+            }
+        }
+        if (r->n_rows == 0)
+            printf("nothing overdue, due soon, paused or pending\n");
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return 0;
+}

@@ -43,7 +43,12 @@ static const char usage[] =
     "  calendar apply           the tracker reads the calendar of its configuration\n"
     "                           file again and recomputes those deadlines; the router,\n"
     "                           the unit's status and the department (a notice) learn\n"
-    "                           each date that moved\n\n"
+    "                           each date that moved\n"
+    "  board [--dept CODE] [--json]\n"
+    "                           the supervision board: overdue tasks (working days\n"
+    "                           overdue, the level escalated to), tasks due within the\n"
+    "                           warning days, paused tasks and why, tasks whose due date\n"
+    "                           waits for a calendar year; by department and specialist\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key of security.keys to speak with (default ops)\n"
@@ -68,6 +73,8 @@ int main(int argc, char **argv)
         rc = ctl_specialist(&cli);
     else if (strcmp(cli.argv[0], "calendar") == 0)
         rc = ctl_calendar(&cli);
+    else if (strcmp(cli.argv[0], "board") == 0)
+        rc = ctl_board(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

@@ -62,6 +62,10 @@ int router_specialist_away(struct service *svc, const struct service_msg *m);
 int router_case_withdrawn(struct service *svc, const struct service_msg *m);
 int router_due_date(struct service *svc, const struct service_msg *m);
 
+/* Reminder from the tracker: to the task's department agent as a
+ * TaskNotice (kind warn, due, overdue or escalation:LEVEL). */
+int router_reminder(struct service *svc, const struct service_msg *m);
+
 int router_start(struct service *svc);
 void router_stop(struct service *svc);
 

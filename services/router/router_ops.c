@@ -223,3 +223,29 @@ int router_due_date(struct service *svc, const struct service_msg *m)
     protobuf_c_message_free_unpacked(&d->base, NULL);
     return rc;
 }
+
+int router_reminder(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__Reminder *r = service_decode(svc, m, &bangdai__reminder__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    int rc;
+    const char *p[1] = { r->task_id };
+    /* The task's department and specialist as the router has them now (a
+     * reassignment may have overtaken the tracker's). */
+    PGresult *res = db_exec(service_db(svc), "router.reminder_task",
+                            "SELECT dept, specialist_id FROM tasks WHERE task_id = $1", 1, p);
+    if (!res)
+        rc = SERVICE_RETRY;
+    else if (PQntuples(res) == 0)
+        rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", r->task_id);
+    else if (!r->kind[0] || !r->text[0])
+        rc = service_refuse(svc, ERR_INVALID, "kind", "a reminder needs a kind and a text");
+    else
+        rc = router_notice(svc, r->task_id, r->case_no, PQgetvalue(res, 0, 0),
+                           strcmp(r->kind, "escalation") == 0 ? log_fmt("escalation:%s", r->level) : r->kind,
+                           PQgetvalue(res, 0, 1), r->text);
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}

@@ -5,6 +5,7 @@
 static const struct handler handlers[] = {
     { MSG_TASK_CHANGED, HANDLE_LINK, tracker_task_changed, 0 },
     { MSG_CALENDAR_APPLY, HANDLE_REQUEST, tracker_calendar_apply, ROLE_HALL_MANAGEMENT },
+    { MSG_BOARD, HANDLE_REQUEST, tracker_board, ROLE_HALL_MANAGEMENT },
     { NULL, 0, NULL, 0 },
 };
 

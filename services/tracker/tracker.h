@@ -18,6 +18,14 @@ int tracker_calendar_apply(struct service *svc, const struct service_msg *m);
  * (config.reload_failed, FILE:LINE) and changes nothing. */
 void tracker_reload(struct service *svc);
 
+/* About once a second: on a working day within office hours, at most once
+ * a minute (at once again after a full batch), the reminder scan
+ * (tracker_remind.c). */
+void tracker_remind_tick(struct service *svc);
+
+/* BoardRequest from hall management: the supervision board. */
+int tracker_board(struct service *svc, const struct service_msg *m);
+
 /* Once a working day: warns (calendar.missing_year) while open deadlines
  * wait for a year the calendar lacks. */
 void tracker_tick(struct service *svc);

@@ -275,6 +275,7 @@ void tracker_reload(struct service *svc)
 void tracker_tick(struct service *svc)
 {
     static bd_day checked;      /* the day last checked */
+    tracker_remind_tick(svc);
     bd_day today = date_from_unix_us(business_now_us());
     if (today == checked)
         return;

@@ -31,8 +31,9 @@ note() { echo "# $*"; }
 # Whatever day the tests run, every daemon's business day is Monday
 # 2026-11-30, from 10:00 in China (common/envelope.h, business_now_us):
 # the tests report 受理 on that day and check deadlines counted from it.
-# business_day DAY: the daemons started from now on live on DAY, from 10:00.
-business_day() { export BANGDAI_CLOCK_SHIFT_S=$(( $(date -u -d "$1 02:00:00" +%s) - $(date +%s) )); }
+# business_day DAY [HH:MM]: the daemons started from now on live on DAY,
+# from 10:00 (or HH:MM) China time.
+business_day() { export BANGDAI_CLOCK_SHIFT_S=$(( $(date -d "$1 ${2:-10:00} +0800" +%s) - $(date +%s) )); }
 TEST_DAY=2026-11-30
 business_day "$TEST_DAY"
 

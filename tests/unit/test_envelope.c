@@ -246,6 +246,23 @@ static void test_ids_unique_and_time_ordered(void **state)
     }
 }
 
+/* Ids made back to back, thousands within a millisecond, sort in the
+ * order they were made (an agent lists its spool by message id). */
+static void test_ids_in_order_within_a_millisecond(void **state)
+{
+    (void)state;
+    char prev[UUID_STR_LEN] = "", id[UUID_STR_LEN];
+    for (int i = 0; i < 10000; i++) {
+        assert_int_equal(uuid_v7(id), 0);
+        if (i % 1000 == 0)
+            check_uuid_v7(id);
+        if (strcmp(prev, id) >= 0)
+            print_error("id #%d %s does not sort after %s\n", i, id, prev);
+        assert_true(strcmp(prev, id) < 0);
+        memcpy(prev, id, sizeof prev);
+    }
+}
+
 /* ---- refusals ------------------------------------------------------------- */
 
 struct refusal_case {
@@ -490,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_optional_fields),
         cmocka_unit_test(test_ids_unique_and_time_ordered),
+        cmocka_unit_test(test_ids_in_order_within_a_millisecond),
         cmocka_unit_test(test_unpack_checks_id_and_type),
         cmocka_unit_test(test_unpack_refuses_bad_frames),
         cmocka_unit_test(test_unpack_short_err_buffer),

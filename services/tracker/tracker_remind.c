@@ -1,0 +1,333 @@
+/* tracker_remind.c - reminders (催办) and escalation, and the supervision
+ * board.
+ *
+ * On a working day, within office hours (reminders in the configuration),
+ * the scan looks at the open item deadlines whose remind_next has come
+ * (deploy/sql/008_reminders.sql: an index holds exactly those) and, for
+ * each, sends what today calls for:
+ *   - from the warning day (warn_days working days before the due day) to
+ *     the day before the due day: one warning (预警) for that due date;
+ *   - on the due day: one reminder;
+ *   - after it: one overdue reminder each working day, and each escalation
+ *     level whose threshold (working days overdue) is reached, once per due
+ *     date: the department's head, the leader in charge, the office.
+ * Each reminder is a row of tracker.reminders with a unique key, inserted
+ * in the same transaction as the message to the router: a restart, a kill
+ * -9 mid-scan, a second tracker or a repeated scan sends nothing twice, and
+ * nothing is lost (the outbox). Several trackers may run: one scans at a
+ * time (an advisory lock) and rows are claimed with SKIP LOCKED. A paused
+ * task (its clock stopped) gets nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "tracker.h"
+
+#define SCAN_EVERY_S 60         /* a scan a minute; at once again when a batch was full */
+#define SCAN_BATCH 500
+#define SCAN_LOCK "1650750307"  /* pg advisory lock key: "bdsc" as a 32-bit number */
+#define FINAL "('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
+
+/* The working day `n` working days before day (walking back); a day the
+ * calendar does not know counts as a working day when it is a weekday. */
+static bd_day workdays_before(const struct calendar *cal, bd_day day, int n)
+{
+    for (int guard = 0; n > 0 && guard < 400; guard++) {
+        day--;
+        int w = calendar_is_workday(cal, day);
+        if (w == 1 || (w < 0 && date_weekday(day) <= 5))
+            n--;
+    }
+    return day;
+}
+
+/* Working days in (from, to]. */
+static int workdays_between(const struct calendar *cal, bd_day from, bd_day to)
+{
+    int n = 0;
+    for (bd_day d = from + 1; d <= to && d - from < 4000; d++) {
+        int w = calendar_is_workday(cal, d);
+        if (w == 1 || (w < 0 && date_weekday(d) <= 5))
+            n++;
+    }
+    return n;
+}
+
+/* Who holds level for dept, in words. */
+static void holder_text(const struct config *cfg, const char *dept_code, enum escalation_level level,
+                        const char *specialist, char *buf, size_t len)
+{
+    const struct cfg_department *d = config_dept(cfg, dept_code);
+    const struct cfg_holder *h = level == ESC_LEADER ? &cfg->reminders.leader
+                               : level == ESC_OFFICE ? &cfg->reminders.office
+                               : level == ESC_DEPT_HEAD && d ? &d->head : NULL;
+    if (h && h->name)
+        snprintf(buf, len, "%s", h->name);
+    else if (level == ESC_SPECIALIST)
+        snprintf(buf, len, "%s", specialist);
+    else if (level == ESC_DEPT_HEAD)
+        snprintf(buf, len, "%s负责人", d ? d->name : dept_code);
+    else
+        snprintf(buf, len, "%s", level == ESC_LEADER ? "分管领导" : "专项小组办公室");
+}
+
+struct scan {
+    bd_day today;
+    int looked, sent;
+    bool full;                  /* the batch was full: scan again at once */
+};
+
+/* Records one reminder and, when it is new, sends it. Row r of res has the
+ * columns of the scan's query. */
+static int remind(struct service *svc, struct scan *sc, PGresult *res, int r, const char *kind,
+                  enum escalation_level level, int overdue)
+{
+    const struct config *cfg = service_config(svc);
+    char today[11], holder[256], od[16], text[512];
+    const char *task = PQgetvalue(res, r, 0), *case_no = PQgetvalue(res, r, 1), *dept = PQgetvalue(res, r, 3);
+    const char *specialist = PQgetvalue(res, r, 4), *due = PQgetvalue(res, r, 5);
+    date_format(sc->today, today);
+    holder_text(cfg, dept, level, specialist, holder, sizeof holder);
+    snprintf(od, sizeof od, "%d", overdue);
+    /* The warning and the due-day reminder are per due date, the overdue
+     * reminder per day, an escalation per due date. */
+    const char *day = strcmp(kind, "overdue") == 0 ? today : due;
+    const char *p[9] = { task, case_no, dept, kind, config_level_name(level), due, day, od, holder };
+    PGresult *ins = db_exec(service_db(svc), "tracker.remind",
+        "INSERT INTO reminders (task_id, case_no, dept, kind, level, due_on, day, overdue_days, holder)"
+        " VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8::int, $9)"
+        " ON CONFLICT (task_id, kind, level, due_on, day) DO NOTHING RETURNING id", 9, p);
+    if (!ins)
+        return SERVICE_RETRY;
+    bool fresh = PQntuples(ins) == 1;
+    PQclear(ins);
+    if (!fresh)
+        return SERVICE_OK;
+    const char *item = PQgetvalue(res, r, 2);
+    if (strcmp(kind, "warn") == 0)
+        snprintf(text, sizeof text, "预警: %s (%s) is due %s", task, item, due);
+    else if (strcmp(kind, "due") == 0)
+        snprintf(text, sizeof text, "催办: %s (%s) is due today, %s", task, item, due);
+    else if (strcmp(kind, "overdue") == 0)
+        snprintf(text, sizeof text, "超期: %s (%s) was due %s, %d working days overdue", task, item, due, overdue);
+    else
+        snprintf(text, sizeof text, "督办 to %s (%s): %s (%s, specialist %s) was due %s, %d working days overdue",
+                 holder, config_level_name(level), task, item, specialist, due, overdue);
+    Bangdai__Reminder rm = BANGDAI__REMINDER__INIT;
+    rm.task_id = (char *)task;
+    rm.case_no = (char *)case_no;
+    rm.dept = (char *)dept;
+    rm.specialist = (char *)specialist;
+    rm.kind = (char *)kind;
+    rm.level = (char *)config_level_name(level);
+    rm.due_date = (char *)due;
+    rm.overdue_days = overdue;
+    rm.holder = holder;
+    rm.text = text;
+    rm.day = (char *)day;
+    if (service_emit(svc, "router", MSG_REMINDER, case_no, &rm.base, NULL))
+        return SERVICE_RETRY;
+    if (strcmp(kind, "escalation") == 0)
+        log_warn("reminder.escalated", .case_no = case_no, .task = task, .dept = dept,
+                 .detail = log_fmt("level %s (%s): %d working days overdue, due %s", config_level_name(level),
+                                   holder, overdue, due));
+    else
+        log_info("reminder.sent", .case_no = case_no, .task = task, .dept = dept,
+                 .detail = log_fmt("%s to %s, due %s, %d working days overdue", kind, specialist, due, overdue));
+    sc->sent++;
+    return SERVICE_OK;
+}
+
+static int scan_work(struct service *svc, void *arg)
+{
+    struct scan *sc = arg;
+    const struct config *cfg = service_config(svc);
+    const struct calendar *cal = &cfg->calendar;
+    PGconn *db = service_db(svc);
+    char today[11], batch[16];
+    date_format(sc->today, today);
+    snprintf(batch, sizeof batch, "%d", SCAN_BATCH);
+    sc->full = false;
+    /* One scanner at a time, however many trackers run. */
+    PGresult *lock = db_exec(db, "tracker.scan_lock", "SELECT pg_try_advisory_xact_lock(" SCAN_LOCK ")",
+                             0, NULL);
+    if (!lock)
+        return SERVICE_RETRY;
+    bool mine = strcmp(PQgetvalue(lock, 0, 0), "t") == 0;
+    PQclear(lock);
+    if (!mine)
+        return SERVICE_OK;
+    const char *p[2] = { today, batch };
+    PGresult *res = db_exec(db, "tracker.scan",
+        "SELECT task_id, case_no, item_code, dept, coalesce(specialist, ''), to_char(due_on, 'YYYY-MM-DD')"
+        " FROM deadlines"
+        " WHERE remind_next <= $1::date AND state NOT IN " FINAL
+        "  AND kind = 'item' AND due_on IS NOT NULL AND paused_kind IS NULL"
+        " ORDER BY remind_next, task_id LIMIT $2::int FOR UPDATE SKIP LOCKED", 2, p);
+    if (!res)
+        return SERVICE_RETRY;
+    int n = PQntuples(res), rc = SERVICE_OK;
+    sc->full = n == SCAN_BATCH;
+    sc->looked = n;
+    for (int r = 0; r < n && rc == SERVICE_OK; r++) {
+        bd_day due, next;
+        if (date_parse(PQgetvalue(res, r, 5), &due))
+            continue;
+        bd_day warn = workdays_before(cal, due, cfg->reminders.warn_days);
+        if (sc->today < warn) {
+            next = warn;
+        } else if (sc->today < due) {
+            rc = remind(svc, sc, res, r, "warn", ESC_SPECIALIST, 0);
+            next = due;
+        } else if (sc->today == due) {
+            rc = remind(svc, sc, res, r, "due", ESC_SPECIALIST, 0);
+            next = sc->today + 1;
+        } else {
+            int overdue = workdays_between(cal, due, sc->today);
+            if (overdue >= cfg->reminders.escalate_after[ESC_SPECIALIST])
+                rc = remind(svc, sc, res, r, "overdue", ESC_SPECIALIST, overdue);
+            for (int l = ESC_DEPT_HEAD; l < N_ESC_LEVELS && rc == SERVICE_OK; l++)
+                if (overdue >= cfg->reminders.escalate_after[l])
+                    rc = remind(svc, sc, res, r, "escalation", (enum escalation_level)l, overdue);
+            next = sc->today + 1;
+        }
+        char nx[11];
+        date_format(next, nx);
+        const char *u[2] = { PQgetvalue(res, r, 0), nx };
+        if (rc == SERVICE_OK && db_run(db, "tracker.remind_next", "UPDATE deadlines SET remind_next = $2::date"
+                                       " WHERE task_id = $1", 2, u))
+            rc = SERVICE_RETRY;
+    }
+    PQclear(res);
+    return rc;
+}
+
+void tracker_remind_tick(struct service *svc)
+{
+    static int64_t last_scan_us;
+    static bool again;
+    static const char *idle_said;   /* why no scan, as last logged */
+    int64_t now = business_now_us();
+    if (!again && now - last_scan_us < SCAN_EVERY_S * 1000000LL && last_scan_us <= now)
+        return;
+    last_scan_us = now;
+    again = false;
+    const struct config *cfg = service_config(svc);
+    struct scan sc = { .today = date_from_unix_us(now) };
+    /* Working days only, within office hours (China time). */
+    int minute = (int)(((now / 1000000 + 8 * 3600) % 86400) / 60);
+    int workday = calendar_is_workday(&cfg->calendar, sc.today);
+    const char *idle = workday < 0 ? "the calendar does not know today"
+                     : workday == 0 ? "not a working day"
+                     : minute < cfg->reminders.office_from || minute >= cfg->reminders.office_to
+                       ? "outside office hours" : NULL;
+    if (idle) {
+        if (idle != idle_said)
+            log_debug("reminder.idle", .detail = log_fmt("no reminders now: %s", idle));
+        idle_said = idle;
+        return;
+    }
+    idle_said = NULL;
+    if (service_work(svc, "reminder scan", scan_work, &sc) != SERVICE_OK)
+        return;
+    again = sc.full;
+    log_debug("reminder.scanned", .detail = log_fmt("%d deadlines looked at, %d reminders sent", sc.looked, sc.sent));
+    if (sc.sent)
+        log_info("reminder.scan", .detail = log_fmt("%d reminders sent%s", sc.sent, sc.full ? "; more to look at" : ""));
+}
+
+/* ---- the board ---------------------------------------------------------- */
+
+int tracker_board(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__BoardRequest *br = service_decode(svc, m, &bangdai__board_request__descriptor);
+    if (!br)
+        return SERVICE_REFUSE;
+    const struct config *cfg = service_config(svc);
+    int rc = SERVICE_OK;
+    PGresult *res = NULL;
+    Bangdai__BoardRow *rows = NULL, **ptrs = NULL;
+    bd_day today = date_from_unix_us(business_now_us());
+    char td[11], horizon[11];
+    date_format(today, td);
+    /* Soon due: up to the warning day's reach, and the due day itself. */
+    bd_day h = today;
+    for (int n = 0, guard = 0; n < cfg->reminders.warn_days && guard < 400; guard++) {
+        h++;
+        int w = calendar_is_workday(&cfg->calendar, h);
+        if (w == 1 || (w < 0 && date_weekday(h) <= 5))
+            n++;
+    }
+    date_format(h, horizon);
+    if (br->dept[0] && !config_dept(cfg, br->dept)) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "dept", "no department '%.40s'", br->dept);
+        goto out;
+    }
+    const char *p[2] = { horizon, br->dept[0] ? br->dept : NULL };
+    res = db_exec(service_db(svc), "tracker.board",
+        "SELECT d.task_id, d.case_no, d.dept, coalesce(d.specialist, ''), d.item_code, d.state,"
+        " coalesce(to_char(d.due_on, 'YYYY-MM-DD'), ''), coalesce(d.paused_kind, ''), coalesce(d.pending_year, 0),"
+        " coalesce((SELECT level FROM reminders r WHERE r.task_id = d.task_id AND r.due_on = d.due_on"
+        "           AND r.kind = 'escalation' ORDER BY array_position("
+        "             ARRAY['dept_head', 'leader', 'office'], r.level) DESC LIMIT 1), '')"
+        " FROM deadlines d"
+        " WHERE d.kind = 'item' AND d.state NOT IN " FINAL
+        "  AND ($2::text IS NULL OR d.dept = $2)"
+        "  AND (d.due_on <= $1::date OR d.paused_kind IS NOT NULL OR d.pending_year IS NOT NULL)"
+        " ORDER BY d.dept, d.specialist, d.due_on NULLS LAST, d.task_id LIMIT 5000", 2, p);
+    if (!res) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    size_t n = (size_t)PQntuples(res);
+    rows = calloc(n + 1, sizeof *rows);
+    ptrs = calloc(n + 1, sizeof *ptrs);
+    if (!rows || !ptrs) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Bangdai__BoardRow *b = &rows[i];
+        int r = (int)i;
+        bangdai__board_row__init(b);
+        b->task_id = PQgetvalue(res, r, 0);
+        b->case_no = PQgetvalue(res, r, 1);
+        b->dept = PQgetvalue(res, r, 2);
+        b->specialist = PQgetvalue(res, r, 3);
+        b->item_code = PQgetvalue(res, r, 4);
+        b->state = PQgetvalue(res, r, 5);
+        b->due_date = PQgetvalue(res, r, 6);
+        b->paused_kind = PQgetvalue(res, r, 7);
+        b->pending_year = atoi(PQgetvalue(res, r, 8));
+        b->level = PQgetvalue(res, r, 9);
+        bd_day due;
+        if (b->paused_kind[0])
+            b->section = "paused";
+        else if (b->pending_year)
+            b->section = "pending";
+        else if (!date_parse(b->due_date, &due)) {
+            b->overdue_days = due < today ? workdays_between(&cfg->calendar, due, today)
+                                          : -workdays_between(&cfg->calendar, today, due);
+            b->section = due < today ? "overdue" : "due_soon";
+        } else {
+            b->section = "pending";
+        }
+        ptrs[i] = b;
+    }
+    Bangdai__BoardReply rep = BANGDAI__BOARD_REPLY__INIT;
+    rep.today = td;
+    rep.rows = ptrs;
+    rep.n_rows = n;
+    rep.warn_days = (uint32_t)cfg->reminders.warn_days;
+    if (service_reply(svc, MSG_BOARD_REPLY, NULL, &rep.base))
+        rc = SERVICE_RETRY;
+out:
+    free(rows);
+    free(ptrs);
+    PQclear(res);
+    protobuf_c_message_free_unpacked(&br->base, NULL);
+    return rc;
+}
