@@ -36,7 +36,8 @@
 #            must stay flat as they grow: the router's pick (the workload of
 #            a department), a page of a department's task list (the first
 #            and one in the middle), the tracker's due scan (the next 1 000
-#            due, and all due by tomorrow), each the median of 9 runs of the
+#            due, and all due by tomorrow), the reminder scan (a batch of
+#            1 000 due for a look), each the median of 9 runs of the
 #            daemon's own statement, with its plan (EXPLAIN) in the table;
 #            then a closed loop K = 1 again with the N tasks in place.
 # Exit status: 0 when every count check passed; 1 when one failed; 2 usage or
@@ -325,6 +326,9 @@ INSERT INTO router.specialist_load AS l (dept, specialist_id, open_tasks)
 INSERT INTO tracker.deadlines (task_id, case_no, item_code, dept, specialist, state, started_on, promised_days, due_on, kind)
   SELECT task_id, case_no, item_code, dept, specialist_id, state, current_date, 20, due_on, 'item'
   FROM router.tasks WHERE task_id LIKE 'SCALE-%';
+-- As the reminder scan leaves them: each row's next look on its warning
+-- day (here 3 days before it is due).
+UPDATE tracker.deadlines SET remind_next = due_on - 3 WHERE task_id LIKE 'SCALE-%';
 COMMIT;
 VACUUM ANALYZE router.tasks;
 VACUUM ANALYZE tracker.deadlines;
@@ -350,6 +354,15 @@ SQL
        WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED') AND due_on <= \$1::date ORDER BY due_on"
   probe "due scan: the next 1000 due" "$DUE LIMIT 1000" "(current_date + 400)"
   probe "due scan: all due by tomorrow ($(sql "SELECT count(*) FROM tracker.deadlines WHERE due_on <= current_date + 1"))" "$DUE" "(current_date + 1)"
+  # The reminder scan itself (services/tracker/tracker_remind.c, scan_work):
+  # a batch of the deadlines due for a look today, claimed.
+  SCAN="SELECT task_id, case_no, item_code, dept, coalesce(specialist, ''), to_char(due_on, 'YYYY-MM-DD')
+        FROM tracker.deadlines
+        WHERE remind_next <= \$1::date AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')
+          AND kind = 'item' AND due_on IS NOT NULL AND paused_kind IS NULL
+        ORDER BY remind_next, task_id LIMIT \$2::int FOR UPDATE SKIP LOCKED"
+  probe "reminder scan: 1000 due for a look ($(sql "SELECT count(*) FROM tracker.deadlines WHERE remind_next <= current_date") in all)" \
+    "$SCAN" "(current_date, 1000)"
   run_bench "scale-closed-1" --closed 1 --duration "$PHASE_S"
   { echo "scale: $SCALE more open tasks (router.tasks, tracker.deadlines; $open_big open in $big), added in $(( (s1 - s0) / 1000 )) s"
     echo "  statement (median of 9, generic plan)             time   plan"

@@ -22,7 +22,7 @@ CREATE TRIGGER deadlines_remind_next BEFORE INSERT OR UPDATE OF due_on ON tracke
 UPDATE tracker.deadlines SET remind_next = due_on - 60 WHERE due_on IS NOT NULL;
 
 CREATE INDEX deadlines_remind
-  ON tracker.deadlines (remind_next)
+  ON tracker.deadlines (remind_next, task_id)
   WHERE remind_next IS NOT NULL AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED');
 
 -- Each reminder once: a warning and a due-day reminder per due date, an

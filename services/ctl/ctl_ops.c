@@ -103,6 +103,16 @@ static void json_str(const char *s)
     putchar('"');
 }
 
+/* ,"key":"value" (or null for an empty value); no comma when first. */
+static void json_kv(const char *key, const char *value, bool first)
+{
+    printf("%s\"%s\":", first ? "" : ",", key);
+    if (value && value[0])
+        json_str(value);
+    else
+        printf("null");
+}
+
 int ctl_board(struct cli *cli)
 {
     /* board [--dept CODE] [--json] */
@@ -125,35 +135,18 @@ int ctl_board(struct cli *cli)
         printf("{\"today\":\"%s\",\"warn_days\":%u,\"tasks\":[", r->today, r->warn_days);
         for (size_t i = 0; i < r->n_rows; i++) {
             const Bangdai__BoardRow *t = r->rows[i];
-            printf("%s{\"section\":", i ? "," : "");
-            json_str(t->section);
-            printf(",\"task\":");
-            json_str(t->task_id);
-            printf(",\"case\":");
-            json_str(t->case_no);
-            printf(",\"dept\":");
-            json_str(t->dept);
-            printf(",\"specialist\":");
-            json_str(t->specialist);
-            printf(",\"item\":");
-            json_str(t->item_code);
-            printf(",\"state\":");
-            json_str(t->state);
-            printf(",\"due\":");
-            if (t->due_date[0])
-                json_str(t->due_date);
-            else
-                printf("null");
-            printf(",\"overdue_days\":%d,\"escalated_to\":", t->overdue_days);
-            if (t->level[0])
-                json_str(t->level);
-            else
-                printf("null");
-            printf(",\"paused\":");
-            if (t->paused_kind[0])
-                json_str(t->paused_kind);
-            else
-                printf("null");
+            printf("%s{", i ? "," : "");
+            json_kv("section", t->section, true);
+            json_kv("task", t->task_id, false);
+            json_kv("case", t->case_no, false);
+            json_kv("dept", t->dept, false);
+            json_kv("specialist", t->specialist, false);
+            json_kv("item", t->item_code, false);
+            json_kv("state", t->state, false);
+            json_kv("due", t->due_date, false);
+            printf(",\"overdue_days\":%d", t->overdue_days);
+            json_kv("escalated_to", t->level, false);
+            json_kv("paused", t->paused_kind, false);
             printf(",\"pending_year\":");
             if (t->pending_year)
                 printf("%d", t->pending_year);
