@@ -99,6 +99,10 @@ static void print_status(const Bangdai__StatusReply *s)
             printf("(pending) %s: %s, which the State Council has not published yet\n", s->tasks[i]->task_id,
                    cli_due_text(s->tasks[i]->due_date, s->tasks[i]->due_pending_year, due));
         }
+    for (size_t i = 0; i < s->n_tasks; i++)
+        if (s->tasks[i]->reminders_sent)
+            printf("(chased) %s: %d reminder%s sent to the department (催办, 督办; see the log)\n",
+                   s->tasks[i]->task_id, s->tasks[i]->reminders_sent, s->tasks[i]->reminders_sent == 1 ? "" : "s");
     if (s->n_log > 0) {
         printf("\nLOG\n");
         for (size_t i = 0; i < s->n_log; i++) {

@@ -46,8 +46,10 @@ int intake_status(struct service *svc, const struct service_msg *m)
     t = db_exec(db, "intake.status_tasks",
                 "SELECT task_id, coalesce(item_code, ''), dept, coalesce(specialist, ''), state,"
                 " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us, kind,"
-                " coalesce(due_pending_year, 0)"
-                " FROM case_tasks WHERE case_no = $1"
+                " coalesce(due_pending_year, 0),"
+                " (SELECT count(*) FROM case_log l WHERE l.case_no = t.case_no AND l.task_id = t.task_id"
+                "   AND l.kind = 'reminder')"
+                " FROM case_tasks t WHERE case_no = $1"
                 " ORDER BY CASE kind WHEN 'item' THEN 0 WHEN 'coordination' THEN 1 ELSE 2 END,"
                 " length(task_id), task_id", 1, p);
     if (!t)
@@ -88,6 +90,7 @@ int intake_status(struct service *svc, const struct service_msg *m)
         ts->updated_at_us = atoll(PQgetvalue(t, (int)i, 7));
         ts->kind = PQgetvalue(t, (int)i, 8);
         ts->due_pending_year = atoi(PQgetvalue(t, (int)i, 9));
+        ts->reminders_sent = atoi(PQgetvalue(t, (int)i, 10));
         tptr[i] = ts;
     }
     rep.n_tasks = n;

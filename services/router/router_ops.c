@@ -241,10 +241,24 @@ int router_reminder(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", r->task_id);
     else if (!r->kind[0] || !r->text[0])
         rc = service_refuse(svc, ERR_INVALID, "kind", "a reminder needs a kind and a text");
-    else
-        rc = router_notice(svc, r->task_id, r->case_no, PQgetvalue(res, 0, 0),
-                           strcmp(r->kind, "escalation") == 0 ? log_fmt("escalation:%s", r->level) : r->kind,
-                           PQgetvalue(res, 0, 1), r->text);
+    else {
+        bool escalation = strcmp(r->kind, "escalation") == 0;
+        char kind[64], told[512];
+        snprintf(kind, sizeof kind, "%s%s%s", r->kind, escalation ? ":" : "", escalation ? r->level : "");
+        rc = router_notice(svc, r->task_id, r->case_no, PQgetvalue(res, 0, 0), kind, PQgetvalue(res, 0, 1),
+                           r->text);
+        /* The unit sees that its matter is being chased, and by whom. */
+        if (escalation)
+            snprintf(told, sizeof told, "督办: %d working days overdue (due %s), raised to %s", r->overdue_days,
+                     r->due_date, r->holder);
+        else if (r->overdue_days)
+            snprintf(told, sizeof told, "催办: the department was reminded, %d working days overdue (due %s)",
+                     r->overdue_days, r->due_date);
+        else
+            snprintf(told, sizeof told, "催办: the department was reminded, due %s", r->due_date);
+        if (rc == SERVICE_OK)
+            rc = router_case_event(svc, r->case_no, r->task_id, PQgetvalue(res, 0, 0), "reminder", told, NULL);
+    }
     PQclear(res);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;

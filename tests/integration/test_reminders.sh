@@ -80,6 +80,11 @@ grep -q "\"event\":\"reminder.escalated\".*\"task\":\"$sg\".*level leader (政�
 "$BIN/bangdai-dept" spool --dept zjw --spool "$T/spool/zjw" | grep -q "^notice .*$sg .*escalation:dept_head .*县住房城乡建委负责人" \
   || fail "the escalation notice does not name the department's head"
 
+# The unit's status counts them and its log says each.
+wait_for "the unit's status counts the reminders" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q '^(chased) $sg: 7 reminders sent'"
+status "$c" | grep -q "reminder .*zjw .*督办: 3 working days overdue (due 2026-10-09), raised to 政务服务大厅分管领导" \
+  || fail "the unit's log does not show the escalation: $(status "$c")"
+
 # The board: the task overdue 3 working days, escalated to the leader.
 board=$("$BIN/bangdaictl" board) || fail "board: $board"
 echo "$board" | grep -q "^supervision board, 2026-10-13" || fail "board: $board"
