@@ -252,9 +252,9 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     } else {
         const char *p[4] = { tc->task_id, tc->state, tc->specialist[0] ? tc->specialist : NULL, at };
         PGresult *res = db_exec(db, "tracker.state",
-            "UPDATE deadlines SET state = $2, specialist = coalesce($3, specialist), updated_at = now(),"
-            " state_us = $4::bigint"
-            " WHERE task_id = $1 AND state_us <= $4::bigint RETURNING 1", 4, p);
+            "UPDATE deadlines d SET state = $2, specialist = coalesce($3, d.specialist), updated_at = now(),"
+            " state_us = $4::bigint FROM (SELECT state FROM deadlines WHERE task_id = $1) o"
+            " WHERE d.task_id = $1 AND d.state_us <= $4::bigint RETURNING o.state", 4, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -264,8 +264,11 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             rc = stale(svc, tc);
             goto out;
         }
+        /* A report in the state the task is already in (a reassignment)
+         * neither stops nor restarts the clock. */
+        bool moved = strcmp(PQgetvalue(res, 0, 0), tc->state) != 0;
         PQclear(res);
-        if (is_item && (rc = clock_change(svc, tc, item, st, today)) != SERVICE_OK)
+        if (is_item && (moved || tc->clock[0]) && (rc = clock_change(svc, tc, item, st, today)) != SERVICE_OK)
             goto out;
     }
 

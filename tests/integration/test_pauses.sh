@@ -74,6 +74,13 @@ wait_for "the clock stands for 补正" sql_is "2026-12-14 2026-12-21 supplement 
 wait_for "the unit is told it is paused" status_has "$c" \
   "^(paused) $t: clock paused since 2026-12-01 (supplement 补正: 消防设计文件不全), 1 working day paused so far"
 refused state "already paused (supplement" dept pause "$t" --dept zjw --kind expert_review --reason 专家评审
+# A new specialist keeps the clock as it is: still paused, nothing ended.
+from=$(sql "SELECT specialist_id FROM router.tasks WHERE task_id = '$t'")
+to=zjw-4; [ "$from" = zjw-4 ] && to=zjw-3
+"$BIN/bangdaictl" reassign "$t" --to "$to" --reason 专员外出 >/dev/null || fail "reassign refused"
+wait_for "the tracker knows the new specialist" sql_is "$to supplement" \
+  "SELECT specialist || ' ' || paused_kind FROM tracker.deadlines WHERE task_id = '$t'"
+grep -q '"event":"pause.already_paused"' "$T/tracker.log" && fail "a reassignment was taken for a second pause"
 refused state "runs again when the unit's materials come" dept resume "$t" --dept zjw
 
 # ---- Thursday 12-03: the materials come: 2 working days paused (01, 02) ------
