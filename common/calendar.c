@@ -233,6 +233,28 @@ int calendar_add_workdays(const struct calendar *cal, bd_day start, int n, bd_da
     return 0;
 }
 
+int calendar_count_workdays(const struct calendar *cal, bd_day from, bd_day to, int *n,
+                            int *missing_year)
+{
+    int count = 0;
+
+    if (to < from)
+        return count_fails(missing_year, 0);
+    for (bd_day day = from; day < to; day++) {
+        int w = calendar_is_workday(cal, day);
+
+        if (w < 0) {
+            int y;
+
+            date_to_ymd(day, &y, NULL, NULL);
+            return count_fails(missing_year, y);
+        }
+        count += w;
+    }
+    *n = count;
+    return 0;
+}
+
 void calendar_clear(struct calendar *cal)
 {
     if (!cal)

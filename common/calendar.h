@@ -90,6 +90,32 @@ __attribute__((warn_unused_result))
 int calendar_add_workdays(const struct calendar *cal, bd_day start, int n, bd_day *due,
                           const char **version, int *missing_year);
 
+/* The working days of a pause: the number of working days d with
+ * from <= d < to, written to *n. This is the one rule for every span the
+ * clock stands still (行政许可法 §45, 补正):
+ *
+ *   - A pause from day A (the day the clock stopped: 补正 requested, expert
+ *     review begun) to day B (the day it ran again: materials received,
+ *     review ended) counts the working days of [A, B): day A counts as
+ *     paused, day B as running. A pause ended on the day it began counts 0.
+ *   - A deadline is day N of the count above with N = the promised (or
+ *     statutory) working days plus the paused working days of every
+ *     pause, each counted at most up to the catalog's limit for its kind
+ *     (pause_limits; the days beyond run against the deadline).
+ *   - Only days after day 0 can be paused: day 0 is never counted, so the
+ *     caller clips A to the day after day 0 (tracker_deadline.c).
+ *
+ * Paused Monday 2026-12-07 and resumed Wednesday 12-09: 2 working days
+ * (07, 08). Paused Friday 2026-12-04, resumed Monday 12-07: 1 (the weekend
+ * does not count).
+ *
+ * Returns 0, or -1 when a day of the span is in a year the calendar lacks
+ * (*missing_year is that year, the first one met, *n unchanged) or when
+ * to < from (*missing_year = 0). */
+__attribute__((warn_unused_result))
+int calendar_count_workdays(const struct calendar *cal, bd_day from, bd_day to, int *n,
+                            int *missing_year);
+
 /* Frees what the calendar owns (years, lists, versions); leaves it empty. */
 void calendar_clear(struct calendar *cal);
 

@@ -444,11 +444,40 @@ static int parse_departments(struct ydoc *doc, const yaml_node_t *root, struct c
 
 /* ---- approval items --------------------------------------------------------- */
 
+/* pause_limits: {expert_review: 20, ...}: the most working days a pause of
+ * each kind counts against the item's deadline, where the law sets one
+ * (行政许可法 §45 lets the item's own law do so). */
+static int parse_pause_limits(struct ydoc *doc, const yaml_node_t *node, const char *path,
+                              struct cfg_item *it)
+{
+    static const char *const keys[] = {"expert_review", "hearing", "inspection", "appraisal", "supplement",
+                                       NULL};
+    char sub[YDOC_PATH_MAX];
+    yaml_node_t *sv;
+    if (ydoc_expect_map(doc, node, path, keys) < 0)
+        return -1;
+    if ((sv = ydoc_get(doc, node, "supplement")))
+        return ydoc_fail(doc, sv, ydoc_path_key(sub, path, "supplement"),
+                         "补正 is the unit's own time and has no limit; limits are for expert_review, "
+                         "hearing, inspection and appraisal");
+    for (const char *const *k = keys; *k; k++) {
+        yaml_node_t *v = ydoc_get(doc, node, *k);
+        enum pause_kind kind;
+        if (!v)
+            continue;
+        if (pause_kind_parse(*k, &kind) != 0)
+            return ydoc_fail(doc, v, path, "'%s' is not a kind of pause", *k);    /* keys[] and states.c disagree */
+        if (ydoc_int(doc, v, ydoc_path_key(sub, path, *k), 1, 250, &it->pause_limits[kind]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_item(struct ydoc *doc, const yaml_node_t *node, const char *path,
                       struct config *cfg, size_t index)
 {
     static const char *const keys[] = {"code", "name", "stage", "dept", "promised_days",
-                                       "statutory_days", "fee", "materials", NULL};
+                                       "statutory_days", "fee", "materials", "pause_limits", NULL};
     struct cfg_item *it = &cfg->items[index];
     yaml_node_t *v, *list;
     char sub[YDOC_PATH_MAX];
@@ -491,6 +520,10 @@ static int parse_item(struct ydoc *doc, const yaml_node_t *node, const char *pat
 
     if (ydoc_require(doc, node, path, "fee", &v) < 0 ||
         ydoc_bool(doc, v, ydoc_path_key(sub, path, "fee"), &it->fee) < 0)
+        return -1;
+
+    if ((v = ydoc_get(doc, node, "pause_limits")) &&
+        parse_pause_limits(doc, v, ydoc_path_key(sub, path, "pause_limits"), it) < 0)
         return -1;
 
     size_t n;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "calendar.h"
+#include "states.h"
 
 /* A span of days, both ends included. */
 struct cfg_period {
@@ -90,6 +91,10 @@ struct cfg_item {
     int promised_days;          /* 承诺时限, working days, 1 <= promised <= statutory */
     int statutory_days;         /* 法定时限, working days */
     bool fee;                   /* a statutory fee applies */
+    int pause_limits[PAUSE_KIND_COUNT];     /* pause_limits: the most working days a
+                                 * pause of each kind counts (行政许可法 §45),
+                                 * 0 when the catalog sets none; never for
+                                 * supplement (the unit's own time) */
     char **materials;           /* required materials, at least one */
     size_t n_materials;
 };

@@ -156,3 +156,31 @@ bool task_state_final(enum task_state s)
 {
     return s == TASK_APPROVED || s == TASK_REJECTED || s == TASK_CANCELLED || s == TASK_CLOSED;
 }
+
+static const char *const pause_names[PAUSE_KIND_COUNT][2] = {
+    [PAUSE_SUPPLEMENT] = { "supplement", "补正" },
+    [PAUSE_EXPERT_REVIEW] = { "expert_review", "专家评审" },
+    [PAUSE_HEARING] = { "hearing", "听证" },
+    [PAUSE_INSPECTION] = { "inspection", "检验检测检疫" },
+    [PAUSE_APPRAISAL] = { "appraisal", "鉴定" },
+};
+
+const char *pause_kind_name(enum pause_kind k)
+{
+    return (unsigned)k < PAUSE_KIND_COUNT ? pause_names[k][0] : NULL;
+}
+
+const char *pause_kind_label(enum pause_kind k)
+{
+    return (unsigned)k < PAUSE_KIND_COUNT ? pause_names[k][1] : NULL;
+}
+
+int pause_kind_parse(const char *text, enum pause_kind *out)
+{
+    for (int i = 0; text && i < PAUSE_KIND_COUNT; i++)
+        if (strcmp(text, pause_names[i][0]) == 0) {
+            *out = (enum pause_kind)i;
+            return 0;
+        }
+    return -1;
+}

@@ -46,6 +46,31 @@ enum task_kind {
     TASK_KIND_COUNT
 };
 
+/* Why a task's clock stands still (行政许可法 §45, and 补正). 补正 is the
+ * state SUPPLEMENT_REQUESTED; the others a department records with
+ * `bangdai-dept pause TASK --kind KIND` and ends with `resume`. The catalog
+ * may limit each of the four (items[].pause_limits); the unit's own time
+ * for 补正 has no limit. Adding a kind: here, names[] in states.c, the
+ * CHECK of tracker.pauses (deploy/sql), README.md (bangdai-dept pause). */
+enum pause_kind {
+    PAUSE_SUPPLEMENT,           /* 补正: the unit supplements its materials */
+    PAUSE_EXPERT_REVIEW,        /* 专家评审 */
+    PAUSE_HEARING,              /* 听证 */
+    PAUSE_INSPECTION,           /* 检验、检测、检疫 */
+    PAUSE_APPRAISAL,            /* 鉴定 */
+    PAUSE_KIND_COUNT
+};
+
+/* "supplement", "expert_review", "hearing", "inspection", "appraisal";
+ * NULL for an out-of-range value. */
+const char *pause_kind_name(enum pause_kind k);
+
+/* The kind's name for the unit: 补正, 专家评审, 听证, 检验检测检疫, 鉴定. */
+const char *pause_kind_label(enum pause_kind k);
+
+/* Parses a kind name. Returns 0 or -1. */
+int pause_kind_parse(const char *text, enum pause_kind *out);
+
 /* "ASSIGNED", ...; NULL for an out-of-range value. */
 const char *task_state_name(enum task_state s);
 

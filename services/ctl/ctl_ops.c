@@ -147,6 +147,8 @@ int ctl_board(struct cli *cli)
             printf(",\"overdue_days\":%d", t->overdue_days);
             json_kv("escalated_to", t->level, false);
             json_kv("paused", t->paused_kind, false);
+            json_kv("paused_since", t->paused_since, false);
+            json_kv("paused_reason", t->paused_reason, false);
             printf(",\"pending_year\":");
             if (t->pending_year)
                 printf("%d", t->pending_year);
@@ -172,14 +174,14 @@ int ctl_board(struct cli *cli)
                     printf("\n%-6s %-10s %-30s %-9s %-20s %-10s %s\n", "DEPT", "SPECIALIST", "TASK", "ITEM",
                            "STATE", "DUE", s == 0 ? "OVERDUE / ESCALATED TO" : s == 1 ? "LEFT" : s == 2 ? "WHY" : "YEAR");
                 }
-                char last[64];
+                char last[640];
                 if (s == 0)
                     snprintf(last, sizeof last, "%d working days%s%s", t->overdue_days, t->level[0] ? " / " : "",
                              t->level);
                 else if (s == 1)
                     snprintf(last, sizeof last, "%d working days", -t->overdue_days);
                 else if (s == 2)
-                    snprintf(last, sizeof last, "%s", t->paused_kind);
+                    snprintf(last, sizeof last, "%s since %s: %s", t->paused_kind, t->paused_since, t->paused_reason);
                 else
                     snprintf(last, sizeof last, "%d", t->pending_year);
                 printf("%-6s %-10s %-30s %-9s %-20s %-10s %s\n", t->dept, t->specialist, t->task_id,

@@ -8,6 +8,7 @@ struct dept_opts {
     const char *dept, *spool, *exec;
     const char *ref, *doc, *kind, *reason, *note;
     const char *when, *where, *materials, *missing, *id;      /* update */
+    const char *accepted_on;    /* update submitted, 帮办 item */
     const char *question, *answer, *text, *contact, *at, *invited, *topic, *decisions;  /* note */
     const char *specialist, *after;                          /* list */
     unsigned limit;
@@ -30,5 +31,10 @@ int dept_update(struct cli *cli, const struct dept_opts *o);
 
 /* One help-log entry of a 帮办 case (dept_update.c). */
 int dept_note(struct cli *cli, const struct dept_opts *o);
+
+/* pause TASK --kind KIND --reason TEXT, or resume TASK (resume true): the
+ * item's clock stops for an expert review, hearing, inspection or
+ * appraisal, or runs again (行政许可法 §45). */
+int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume);
 
 #endif

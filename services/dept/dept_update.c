@@ -24,6 +24,13 @@ static size_t split(char *buf, char **out, size_t max)
 
 static char *or_empty(const char *s) { return (char *)(s ? s : ""); }
 
+/* "YYYY-MM-DD)" closing the pause note of a list line. */
+static const char *paused_tail(const char *since, char buf[16])
+{
+    snprintf(buf, 16, "%.10s)", since);
+    return buf;
+}
+
 int dept_update(struct cli *cli, const struct dept_opts *o)
 {
     char buf[2048], *materials[64], done[256];
@@ -43,12 +50,32 @@ int dept_update(struct cli *cli, const struct dept_opts *o)
     u.when = or_empty(o->when);
     u.where = or_empty(o->where);
     u.missing = or_empty(o->missing);
+    u.accepted_on = or_empty(o->accepted_on);
     if (o->materials) {
         snprintf(buf, sizeof buf, "%s", o->materials);
         u.n_materials = split(buf, materials, 64);
         u.materials = materials;
     }
     snprintf(done, sizeof done, "%s %s", u.task_id, u.state);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
+}
+
+int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume)
+{
+    char done[256];
+    if (o->n_args != 1)
+        return cli_usage_error(cli, "%s takes TASK", resume ? "resume" : "pause");
+    if (!resume && (!o->kind || !o->reason))
+        return cli_usage_error(cli, "pause needs --kind (expert_review, hearing, inspection or appraisal) "
+                               "and --reason");
+    Bangdai__DeptUpdate u = BANGDAI__DEPT_UPDATE__INIT;
+    u.task_id = o->args[0];
+    u.state = (char *)(resume ? "resume" : "pause");
+    u.dept = (char *)o->dept;
+    u.pause_kind = or_empty(o->kind);
+    u.reason = or_empty(o->reason);
+    u.note = or_empty(o->note);
+    snprintf(done, sizeof done, "%s %s", u.task_id, resume ? "resumed" : "paused");
     return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
 }
 
@@ -88,7 +115,8 @@ int dept_list(struct cli *cli, const struct dept_opts *o)
     r.dept = (char *)o->dept;
     r.specialist = (char *)(o->specialist ? o->specialist : "");
     r.limit = o->limit;
-    printf("%-30s %-12s %-9s %-10s %-20s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "DUE");
+    printf("%-30s %-12s %-9s %-10s %-20s %-12s %s\n", "TASK", "KIND", "ITEM", "SPECIALIST", "STATE", "STATUTORY",
+           "DUE");
     do {
         Bangdai__TaskListReply *l;
         r.after = after ? after : "";
@@ -98,10 +126,16 @@ int dept_list(struct cli *cli, const struct dept_opts *o)
             break;
         for (size_t i = 0; i < l->n_tasks; i++) {
             const Bangdai__TaskInfo *t = l->tasks[i];
-            char due[64];
-            printf("%-30s %-12s %-9s %-10s %-20s %s\n", t->task_id, t->kind,
-                   t->item_code[0] ? t->item_code : "-", t->specialist, t->state,
-                   cli_due_text(t->due_date, t->due_pending_year, due));
+            char due[64], legal[32], tail[16];
+            if (t->statutory_pending_year)
+                snprintf(legal, sizeof legal, "pending %d", t->statutory_pending_year);
+            else
+                snprintf(legal, sizeof legal, "%s", t->statutory_due_date[0] ? t->statutory_due_date : "-");
+            printf("%-30s %-12s %-9s %-10s %-20s %-12s %s%s%s%s%s\n", t->task_id, t->kind,
+                   t->item_code[0] ? t->item_code : "-", t->specialist, t->state, legal,
+                   cli_due_text(t->due_date, t->due_pending_year, due),
+                   t->paused_kind[0] ? "  (paused: " : "", t->paused_kind,
+                   t->paused_kind[0] ? " since " : "", t->paused_kind[0] ? paused_tail(t->paused_since, tail) : "");
         }
         shown += l->n_tasks;
         total = l->open_total;

@@ -32,13 +32,22 @@ static const char usage[] =
     "        report progress; STATE and the fields it needs:\n"
     "          accepted    --when 'YYYY-MM-DD HH:MM' --where PLACE [--materials 'a,b,...']\n"
     "                      (上门受理; the materials received are checked against the item's list)\n"
-    "          submitted   --ref REF (the approval system's reference)\n"
+    "          submitted   --ref REF (the approval system's reference); a 帮办 item also\n"
+    "                      --accepted-on YYYY-MM-DD, the day the authority accepted the\n"
+    "                      unit's filing: its clock restarts from it\n"
     "          supplement  --missing TEXT (补正: what the unit must supply)\n"
     "          resupplied\n"
     "          approved    --doc NO [--kind paper|e_licence] (default paper)\n"
     "          rejected    --reason TEXT\n"
     "        --note TEXT adds a remark to any move. --id gives the report's id, so\n"
     "        that running the same command again is applied once.\n"
+    "  pause TASK --dept CODE --kind KIND --reason TEXT [--id UUID]\n"
+    "        the item's clock stops (行政许可法 §45): KIND is expert_review (专家评审),\n"
+    "        hearing (听证), inspection (检验检测检疫) or appraisal (鉴定); one pause\n"
+    "        at a time; the paused working days do not count, at most the catalog's\n"
+    "        limit for the kind (补正 pauses by itself: supplement ... resupplied)\n"
+    "  resume TASK --dept CODE [--id UUID]\n"
+    "        the clock runs again; the due dates move by the paused working days\n"
     "  note TASK KIND --dept CODE [--id UUID] [FIELDS]   (a 帮办 help log entry)\n"
     "          consultation --question TEXT --answer TEXT\n"
     "          guidance     --text TEXT\n"
@@ -57,7 +66,7 @@ int main(int argc, char **argv)
 {
     enum { O_DEPT = 256, O_SPOOL, O_EXEC, O_REF, O_DOC, O_KIND, O_REASON, O_NOTE, O_WHEN, O_WHERE,
            O_MATERIALS, O_MISSING, O_ID, O_QUESTION, O_ANSWER, O_TEXT, O_CONTACT, O_AT, O_INVITED,
-           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL };
+           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL, O_ACCEPTED_ON };
     static const struct option opts[] = {
         { "dept", required_argument, NULL, O_DEPT }, { "spool", required_argument, NULL, O_SPOOL },
         { "exec", required_argument, NULL, O_EXEC }, { "ref", required_argument, NULL, O_REF },
@@ -72,6 +81,7 @@ int main(int argc, char **argv)
         { "topic", required_argument, NULL, O_TOPIC }, { "decisions", required_argument, NULL, O_DECISIONS },
         { "specialist", required_argument, NULL, O_SPECIALIST }, { "limit", required_argument, NULL, O_LIMIT },
         { "after", required_argument, NULL, O_AFTER }, { "all", no_argument, NULL, O_ALL },
+        { "accepted-on", required_argument, NULL, O_ACCEPTED_ON },
         { NULL, 0, NULL, 0 },
     };
     struct cli cli = { .program = "bangdai-dept", .usage = usage };
@@ -118,6 +128,7 @@ int main(int argc, char **argv)
         }
         case O_AFTER: o.after = optarg; break;
         case O_ALL: o.all = true; break;
+        case O_ACCEPTED_ON: o.accepted_on = optarg; break;
         default: rc = cli_usage_error(&cli, "bad option"); goto out;
         }
     }
@@ -141,6 +152,10 @@ int main(int argc, char **argv)
         rc = dept_spool(&cli, &o);
     else if (strcmp(cli.argv[0], "update") == 0)
         rc = dept_update(&cli, &o);
+    else if (strcmp(cli.argv[0], "pause") == 0)
+        rc = dept_pause(&cli, &o, false);
+    else if (strcmp(cli.argv[0], "resume") == 0)
+        rc = dept_pause(&cli, &o, true);
     else if (strcmp(cli.argv[0], "note") == 0)
         rc = dept_note(&cli, &o);
     else

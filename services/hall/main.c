@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "states.h"
 #include "envelope.h"
 #include "hall.h"
 
@@ -81,13 +82,15 @@ static void print_status(const Bangdai__StatusReply *s)
     printf("submitted %s\n", when);
     if (s->lead_specialist[0])
         printf("lead      %s %s\n", s->lead_specialist, s->lead_name);
-    printf("\n%-30s %-12s %-9s %-6s %-10s %-20s %-10s %s\n", "TASK", "KIND", "ITEM", "DEPT", "SPECIALIST",
-           "STATE", "DUE", "RESULT");
+    /* DUE is the promised date (承诺时限), STATUTORY the legal one (法定时限). */
+    printf("\n%-30s %-12s %-9s %-6s %-10s %-20s %-10s %-10s %s\n", "TASK", "KIND", "ITEM", "DEPT", "SPECIALIST",
+           "STATE", "DUE", "STATUTORY", "RESULT");
     for (size_t i = 0; i < s->n_tasks; i++) {
         const Bangdai__TaskStatus *t = s->tasks[i];
-        printf("%-30s %-12s %-9s %-6s %-10s %-20s %-10s %s\n", t->task_id, t->kind[0] ? t->kind : "item",
+        printf("%-30s %-12s %-9s %-6s %-10s %-20s %-10s %-10s %s\n", t->task_id, t->kind[0] ? t->kind : "item",
                t->item_code[0] ? t->item_code : "-", t->dept, t->specialist[0] ? t->specialist : "-", t->state,
                t->due_pending_year ? "pending" : t->due_date[0] ? t->due_date : "-",
+               t->statutory_pending_year ? "pending" : t->statutory_due_date[0] ? t->statutory_due_date : "-",
                t->result_doc[0] ? t->result_doc : "-");
     }
     if (s->n_tasks == 0)
@@ -103,6 +106,20 @@ static void print_status(const Bangdai__StatusReply *s)
         if (s->tasks[i]->reminders_sent)
             printf("(chased) %s: %d reminder%s sent to the department (催办, 督办; see the log)\n",
                    s->tasks[i]->task_id, s->tasks[i]->reminders_sent, s->tasks[i]->reminders_sent == 1 ? "" : "s");
+    /* The clock stands still (行政许可法 §45, 补正): since when and why; and
+     * how far the pauses moved the dates. */
+    for (size_t i = 0; i < s->n_tasks; i++) {
+        const Bangdai__TaskStatus *t = s->tasks[i];
+        enum pause_kind k;
+        if (t->paused_kind[0])
+            printf("(paused) %s: clock paused since %s (%s %s: %s), %d working day%s paused so far; the due "
+                   "dates move by the paused working days\n", t->task_id, t->paused_since, t->paused_kind,
+                   pause_kind_parse(t->paused_kind, &k) ? "" : pause_kind_label(k), t->paused_reason,
+                   t->paused_days, t->paused_days == 1 ? "" : "s");
+        else if (t->paused_days > 0)
+            printf("(paused) %s: the clock runs; %d working day%s paused in all, the due dates moved by them\n",
+                   t->task_id, t->paused_days, t->paused_days == 1 ? "" : "s");
+    }
     if (s->n_log > 0) {
         printf("\nLOG\n");
         for (size_t i = 0; i < s->n_log; i++) {

@@ -16,6 +16,21 @@
 #include "log.h"
 #include "validate.h"
 
+/* The working days a task's clock has stood still so far: the counted
+ * days of its ended pauses (the tracker's) and, while one is open, its
+ * working days from `since` up to and including today (a year the
+ * calendar lacks counts nothing: the tracker says so). */
+static int paused_so_far(const struct config *cfg, int ended, const char *since)
+{
+    bd_day from;
+    int n = 0;
+    if (!since[0] || date_parse(since, &from))
+        return ended;
+    if (calendar_count_workdays(&cfg->calendar, from, date_from_unix_us(business_now_us()) + 1, &n, NULL))
+        n = 0;
+    return ended + n;
+}
+
 int intake_status(struct service *svc, const struct service_msg *m)
 {
     Bangdai__StatusRequest *r = service_decode(svc, m, &bangdai__status_request__descriptor);
@@ -46,7 +61,9 @@ int intake_status(struct service *svc, const struct service_msg *m)
     t = db_exec(db, "intake.status_tasks",
                 "SELECT task_id, coalesce(item_code, ''), dept, coalesce(specialist, ''), state,"
                 " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(result_doc, ''), updated_us, kind,"
-                " coalesce(due_pending_year, 0),"
+                " coalesce(due_pending_year, 0), coalesce(to_char(statutory_due_date, 'YYYY-MM-DD'), ''),"
+                " coalesce(statutory_pending_year, 0), coalesce(paused_kind, ''), coalesce(paused_reason, ''),"
+                " coalesce(to_char(paused_since, 'YYYY-MM-DD'), ''), paused_days,"
                 " (SELECT count(*) FROM case_log l WHERE l.case_no = t.case_no AND l.task_id = t.task_id"
                 "   AND l.kind = 'reminder')"
                 " FROM case_tasks t WHERE case_no = $1"
@@ -90,7 +107,13 @@ int intake_status(struct service *svc, const struct service_msg *m)
         ts->updated_at_us = atoll(PQgetvalue(t, (int)i, 7));
         ts->kind = PQgetvalue(t, (int)i, 8);
         ts->due_pending_year = atoi(PQgetvalue(t, (int)i, 9));
-        ts->reminders_sent = atoi(PQgetvalue(t, (int)i, 10));
+        ts->statutory_due_date = PQgetvalue(t, (int)i, 10);
+        ts->statutory_pending_year = atoi(PQgetvalue(t, (int)i, 11));
+        ts->paused_kind = PQgetvalue(t, (int)i, 12);
+        ts->paused_reason = PQgetvalue(t, (int)i, 13);
+        ts->paused_since = PQgetvalue(t, (int)i, 14);
+        ts->paused_days = paused_so_far(service_config(svc), atoi(PQgetvalue(t, (int)i, 15)), ts->paused_since);
+        ts->reminders_sent = atoi(PQgetvalue(t, (int)i, 16));
         tptr[i] = ts;
     }
     rep.n_tasks = n;
@@ -151,16 +174,39 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                 goto out;
             }
         }
-        char pending[16];
+        char pending[16], spending[16], pdays[16];
         snprintf(pending, sizeof pending, "%d", p->due_pending_year);
+        snprintf(spending, sizeof spending, "%d", p->statutory_pending_year);
+        snprintf(pdays, sizeof pdays, "%d", p->paused_days);
+        bd_day sday;
+        if ((p->statutory_due_date[0] && date_parse(p->statutory_due_date, &sday))
+            || (p->paused_since[0] && date_parse(p->paused_since, &sday))) {
+            rc = service_refuse(svc, ERR_INVALID, p->paused_since[0] ? "paused_since" : "statutory_due_date",
+                                "not a date YYYY-MM-DD");
+            goto out;
+        }
+        if (p->statutory_pending_year && (p->statutory_due_date[0] || p->statutory_pending_year < 1970
+                                          || p->statutory_pending_year > 9999)) {
+            rc = service_refuse(svc, ERR_INVALID, "statutory_pending_year", "%d is not a year a due date can wait for",
+                                p->statutory_pending_year);
+            goto out;
+        }
+        if (p->paused_days < 0 || (p->paused_kind[0] && validate_text(p->paused_kind, 32) < 0)
+            || !p->paused_kind[0] != !p->paused_since[0]) {
+            rc = service_refuse(svc, ERR_INVALID, "paused_kind", "a pause has a kind, a day, a reason and a number of "
+                                "days not below 0");
+            goto out;
+        }
         if (p->due_pending_year && (p->due_date[0] || p->due_pending_year < 1970 || p->due_pending_year > 9999)) {
             rc = service_refuse(svc, ERR_INVALID, "due_pending_year", "%d is not a year a due date can wait for%s",
                                 p->due_pending_year, p->due_date[0] ? " (the report has a due date)" : "");
             goto out;
         }
-        const char *tp[12] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
+        const char *tp[18] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
                                p->state, nz(p->due_date), nz(p->result_doc), at, kind,
-                               p->sets_due ? "t" : "f", p->due_pending_year ? pending : NULL };
+                               p->sets_due ? "t" : "f", p->due_pending_year ? pending : NULL,
+                               nz(p->statutory_due_date), p->statutory_pending_year ? spending : NULL,
+                               nz(p->paused_kind), nz(p->paused_reason), nz(p->paused_since), pdays };
         /* One statement: the case must exist; the task is stored, but only
          * a newer report changes it (an older one arriving late is
          * dropped); the case is in progress from its first task report. */
@@ -169,8 +215,10 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       " u AS (UPDATE cases SET state = 'IN_PROGRESS', updated_at = now()"
                       "       WHERE case_no = $2 AND state = 'SUBMITTED'),"
                       " t AS (INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
-                      "        due_date, result_doc, updated_us, kind, due_pending_year)"
-                      "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10, $12::int FROM c"
+                      "        due_date, result_doc, updated_us, kind, due_pending_year, statutory_due_date,"
+                      "        statutory_pending_year, paused_kind, paused_reason, paused_since, paused_days)"
+                      "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10, $12::int, $13::date,"
+                      "              $14::int, $15, $16, $17::date, $18::int FROM c"
                       "       ON CONFLICT (task_id) DO UPDATE SET"
                       "        specialist = coalesce(EXCLUDED.specialist, t.specialist),"
                       "        state = EXCLUDED.state,"
@@ -179,10 +227,18 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       "        due_date = CASE WHEN $11::bool THEN EXCLUDED.due_date ELSE t.due_date END,"
                       "        due_pending_year = CASE WHEN $11::bool THEN EXCLUDED.due_pending_year"
                       "                           ELSE t.due_pending_year END,"
+                      "        statutory_due_date = CASE WHEN $11::bool THEN EXCLUDED.statutory_due_date"
+                      "                             ELSE t.statutory_due_date END,"
+                      "        statutory_pending_year = CASE WHEN $11::bool THEN EXCLUDED.statutory_pending_year"
+                      "                                 ELSE t.statutory_pending_year END,"
+                      "        paused_kind = CASE WHEN $11::bool THEN EXCLUDED.paused_kind ELSE t.paused_kind END,"
+                      "        paused_reason = CASE WHEN $11::bool THEN EXCLUDED.paused_reason ELSE t.paused_reason END,"
+                      "        paused_since = CASE WHEN $11::bool THEN EXCLUDED.paused_since ELSE t.paused_since END,"
+                      "        paused_days = CASE WHEN $11::bool THEN EXCLUDED.paused_days ELSE t.paused_days END,"
                       "        result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
                       "        updated_us = EXCLUDED.updated_us"
                       "       WHERE t.updated_us <= EXCLUDED.updated_us)"
-                      " SELECT count(*) FROM c", 12, tp);
+                      " SELECT count(*) FROM c", 18, tp);
     } else {
         res = db_exec(db, "intake.progress_case", "SELECT count(*) FROM cases WHERE case_no = $1", 1, cp);
     }

@@ -25,6 +25,28 @@ int router_acked(struct service *svc, const char *msg_id, const char *dest, cons
 int router_move(struct service *svc, const char *task_id, const char *to_name,
                 const char *actor, const Bangdai__DeptUpdate *data);
 
+/* The task row as router_move and router_task_tell read it: task_id,
+ * case_no, item_code, dept, specialist_id, kind, item count, delivery (0-7),
+ * state, service_type, assign_msg_id, assigned day (8-11), paused_kind,
+ * paused_since (12-13, "" while the clock runs). Caller PQclears; NULL
+ * when the statement failed (router_tasks.c). */
+PGresult *router_task_load(struct service *svc, const char *task_id, bool for_update);
+
+/* Tells the tracker the task of row `row` of t (as router_task_load) is
+ * in state, with data's fields; clock "pause" or "resume" for a pause
+ * (NULL for a move). Returns SERVICE_OK or SERVICE_RETRY (router_tasks.c). */
+int router_task_tell(struct service *svc, const PGresult *t, int row, const char *state,
+                     const Bangdai__DeptUpdate *data, const char *clock);
+
+/* An agent's pause (resume false) or resume of an item task's clock
+ * (行政许可法 §45): checked (an open item task whose clock has started, one
+ * pause at a time, a kind and a reason; a resume only of an open pause),
+ * recorded in the task's history and told to the tracker. The caller has
+ * checked the department owns the task. Returns SERVICE_OK, SERVICE_REFUSE
+ * or SERVICE_RETRY (router_pause.c). */
+int router_pause(struct service *svc, const char *task_id, const char *actor, const Bangdai__DeptUpdate *u,
+                 bool resume);
+
 /* Sends TaskAssigned for task_id (as stored) to its department's agent and
  * stores the message id as the task's assignment (router_tasks.c). */
 int router_send_task(struct service *svc, const char *task_id, const char *previous,

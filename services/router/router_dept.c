@@ -157,15 +157,23 @@ int router_dept_update(struct service *svc, const struct service_msg *m)
     const char *dept = router_peer_dept(m, u->dept);
     enum task_state to;
     int rc = own_task(svc, u->task_id, dept, NULL);
+    bool pause = strcmp(u->state, "pause") == 0, resume = strcmp(u->state, "resume") == 0;
+    if (rc == SERVICE_OK && (pause || resume)) {
+        char actor[160];
+        snprintf(actor, sizeof actor, "%s", m->peer ? m->peer->name : log_fmt("dept:%s", dept));
+        rc = router_pause(svc, u->task_id, actor, u, resume);
+        goto out;
+    }
     if (rc == SERVICE_OK && task_state_parse_word(u->state, &to))
         rc = service_refuse(svc, ERR_INVALID, "state",
                             "'%.40s' is not a move an agent reports: accepted, submitted, supplement,"
-                            " resupplied, approved or rejected", u->state);
+                            " resupplied, approved or rejected (or pause, resume)", u->state);
     if (rc == SERVICE_OK) {
         char actor[160];
         snprintf(actor, sizeof actor, "%s", m->peer ? m->peer->name : log_fmt("dept:%s", dept));
         rc = router_move(svc, u->task_id, task_state_name(to), actor, u);
     }
+out:
     protobuf_c_message_free_unpacked(&u->base, NULL);
     return rc;
 }
@@ -306,7 +314,9 @@ int router_task_list(struct service *svc, const struct service_msg *m)
         "SELECT task_id, case_no, kind, coalesce(item_code, ''), specialist_id, state,"
         " coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
         " coalesce(to_char(due_on, 'YYYY-MM-DD'), 'infinity') || '|' || task_id,"
-        " coalesce(due_pending_year, 0)"
+        " coalesce(due_pending_year, 0), coalesce(to_char(statutory_due_on, 'YYYY-MM-DD'), ''),"
+        " coalesce(statutory_pending_year, 0), coalesce(paused_kind, ''),"
+        " coalesce(to_char(paused_since, 'YYYY-MM-DD'), '')"
         " FROM tasks"
         " WHERE dept = $1 AND state NOT IN " FINAL_STATES
         "  AND ($2::text IS NULL OR specialist_id = $2)"
@@ -336,6 +346,10 @@ int router_task_list(struct service *svc, const struct service_msg *m)
         infos[i].state = PQgetvalue(res, (int)i, 5);
         infos[i].due_date = PQgetvalue(res, (int)i, 6);
         infos[i].due_pending_year = atoi(PQgetvalue(res, (int)i, 8));
+        infos[i].statutory_due_date = PQgetvalue(res, (int)i, 9);
+        infos[i].statutory_pending_year = atoi(PQgetvalue(res, (int)i, 10));
+        infos[i].paused_kind = PQgetvalue(res, (int)i, 11);
+        infos[i].paused_since = PQgetvalue(res, (int)i, 12);
         ptrs[i] = &infos[i];
     }
     Bangdai__TaskListReply rep = BANGDAI__TASK_LIST_REPLY__INIT;

@@ -191,18 +191,28 @@ int router_due_date(struct service *svc, const struct service_msg *m)
         return SERVICE_REFUSE;
     bd_day day;
     int rc = SERVICE_OK;
-    char pending[16];
+    char pending[16], spending[16];
     snprintf(pending, sizeof pending, "%d", d->pending_year);
+    snprintf(spending, sizeof spending, "%d", d->statutory_pending_year);
     if (d->due_date[0] && date_parse(d->due_date, &day)) {
         rc = service_refuse(svc, ERR_INVALID, "due_date", "'%.20s' is not a date", d->due_date);
+    } else if (d->statutory_due_date[0] && date_parse(d->statutory_due_date, &day)) {
+        rc = service_refuse(svc, ERR_INVALID, "statutory_due_date", "'%.20s' is not a date", d->statutory_due_date);
+    } else if (d->statutory_pending_year
+               && (d->statutory_due_date[0] || d->statutory_pending_year < 1970 || d->statutory_pending_year > 9999)) {
+        rc = service_refuse(svc, ERR_INVALID, "statutory_pending_year", "%d is not a year a due date can wait for",
+                            d->statutory_pending_year);
     } else if (d->pending_year && (d->due_date[0] || d->pending_year < 1970 || d->pending_year > 9999)) {
         rc = service_refuse(svc, ERR_INVALID, "pending_year", "%d is not a year a due date can wait for%s",
                             d->pending_year, d->due_date[0] ? " (there is a due date)" : "");
     } else {
-        const char *p[3] = { d->task_id, d->due_date[0] ? d->due_date : NULL, d->pending_year ? pending : NULL };
+        const char *p[5] = { d->task_id, d->due_date[0] ? d->due_date : NULL, d->pending_year ? pending : NULL,
+                             d->statutory_due_date[0] ? d->statutory_due_date : NULL,
+                             d->statutory_pending_year ? spending : NULL };
         PGresult *res = db_exec(service_db(svc), "router.due",
-                   "UPDATE tasks SET due_on = $2::date, due_pending_year = $3::int WHERE task_id = $1"
-                   " RETURNING dept, specialist_id", 3, p);
+                   "UPDATE tasks SET due_on = $2::date, due_pending_year = $3::int, statutory_due_on = $4::date,"
+                   " statutory_pending_year = $5::int WHERE task_id = $1"
+                   " RETURNING dept, specialist_id", 5, p);
         if (!res)
             rc = SERVICE_RETRY;
         /* A revised calendar moved it: the specialist is told. */

@@ -144,8 +144,8 @@ int router_case_event(struct service *svc, const char *case_no, const char *task
     return service_emit(svc, "intake", MSG_CASE_EVENT, case_no, &e.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
 }
 
-static int tell_tracker(struct service *svc, PGresult *t, int row, const char *state,
-                        const Bangdai__DeptUpdate *data)
+int router_task_tell(struct service *svc, const PGresult *t, int row, const char *state,
+                     const Bangdai__DeptUpdate *data, const char *clock)
 {
     /* t holds: task_id, case_no, item_code, dept, specialist_id, kind, task_count, delivery */
     Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
@@ -160,14 +160,22 @@ static int tell_tracker(struct service *svc, PGresult *t, int row, const char *s
     tc.state = (char *)state;
     tc.at_us = business_now_us();
     char day[11] = "";
+    tc.clock = (char *)(clock ? clock : "");
     if (data) {
         tc.result_doc = data->result_doc;
         tc.result_kind = data->result_kind;
         tc.reference = data->reference;
         tc.reason = data->reason;
-        /* check_fields made sure `when` starts with a date. */
-        snprintf(day, sizeof day, "%s", data->when);
+        /* The clock's start: check_fields made sure `when` starts with a
+         * date on acceptance, and that accepted_on is one on a 帮办 item's
+         * submission (and given nowhere else). */
+        if (strcmp(state, "ACCEPTED_ONSITE") == 0)
+            snprintf(day, sizeof day, "%s", data->when);
+        else if (strcmp(state, "SUBMITTED") == 0)
+            snprintf(day, sizeof day, "%s", data->accepted_on);
         tc.accepted_on = day;
+        tc.pause_kind = data->pause_kind;
+        tc.pause_reason = clock ? data->reason : data->missing;
     }
     return service_emit(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
 }
@@ -177,9 +185,10 @@ static int tell_tracker(struct service *svc, PGresult *t, int row, const char *s
     "t.task_id, t.case_no, coalesce(t.item_code, ''), t.dept, t.specialist_id, t.kind," \
     " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'), c.delivery," \
     " t.state, c.service_type, t.assign_msg_id," \
-    " to_char(coalesce(t.assigned_on, ((t.created_at AT TIME ZONE 'UTC') + interval '8 hours')::date), 'YYYY-MM-DD')"
+    " to_char(coalesce(t.assigned_on, ((t.created_at AT TIME ZONE 'UTC') + interval '8 hours')::date), 'YYYY-MM-DD')," \
+    " coalesce(t.paused_kind, ''), coalesce(to_char(t.paused_since, 'YYYY-MM-DD'), '')"
 
-static PGresult *load_task(struct service *svc, const char *task_id, bool for_update)
+PGresult *router_task_load(struct service *svc, const char *task_id, bool for_update)
 {
     const char *p[1] = { task_id };
     return db_exec(service_db(svc), "router.task",
@@ -191,8 +200,8 @@ static PGresult *load_task(struct service *svc, const char *task_id, bool for_up
 
 int router_tell_tracker(struct service *svc, const char *task_id)
 {
-    PGresult *t = load_task(svc, task_id, false);
-    int rc = t && PQntuples(t) == 1 ? tell_tracker(svc, t, 0, PQgetvalue(t, 0, 8), NULL) : SERVICE_RETRY;
+    PGresult *t = router_task_load(svc, task_id, false);
+    int rc = t && PQntuples(t) == 1 ? router_task_tell(svc, t, 0, PQgetvalue(t, 0, 8), NULL, NULL) : SERVICE_RETRY;
     PQclear(t);
     return rc;
 }
@@ -524,23 +533,80 @@ static int check_fields(struct service *svc, enum task_state from, enum task_sta
 }
 
 /* The day of 受理 a specialist reports (the start of `when`, checked by
- * check_fields) is the clock's day 0: it cannot be before the task was
- * assigned (column 11 of t, the router's day of the assignment) nor after
- * today, which would give an overdue deadline or none. */
-static int check_accepted_day(struct service *svc, const PGresult *t, const char *when)
+ * check_fields; for a 帮办 item the day the authority accepted the unit's
+ * filing, `accepted_on`) is the clock's day 0: it cannot be before the task
+ * was assigned (column 11 of t, the router's day of the assignment) nor
+ * after today, which would give an overdue deadline or none. field names
+ * the field it came in. */
+static int check_accepted_day(struct service *svc, const PGresult *t, const char *when, const char *field)
 {
     bd_day day, assigned, today = date_from_unix_us(business_now_us());
     char date[11], text[11];
     snprintf(date, sizeof date, "%s", when);
     if (date_parse(date, &day) || date_parse(PQgetvalue(t, 0, 11), &assigned))
-        return service_refuse(svc, ERR_INVALID, "when", "'%.40s' does not start with a date YYYY-MM-DD", when);
+        return service_refuse(svc, ERR_INVALID, field, "'%.40s' does not start with a date YYYY-MM-DD", when);
     if (day < assigned)
-        return service_refuse(svc, ERR_INVALID, "when", "%s is before the task was assigned (%s): the "
+        return service_refuse(svc, ERR_INVALID, field, "%s is before the task was assigned (%s): the "
                               "day of 受理 is on or after it", date, PQgetvalue(t, 0, 11));
     date_format(today, text);
     if (day > today)
-        return service_refuse(svc, ERR_INVALID, "when", "%s is after today (%s): report 受理 once it has happened",
+        return service_refuse(svc, ERR_INVALID, field, "%s is after today (%s): report 受理 once it has happened",
                               date, text);
+    return SERVICE_OK;
+}
+
+/* 帮办 items restart their clock on SUBMITTED from the day the authority
+ * accepted the unit's own filing, which must come with it (accepted_on,
+ * exactly YYYY-MM-DD); no other move carries that day. */
+static int check_authority_day(struct service *svc, const PGresult *t, enum task_kind kind,
+                               enum task_state to, const Bangdai__DeptUpdate *d)
+{
+    bool wanted = kind == KIND_HELP_ITEM && to == TASK_SUBMITTED;
+    const char *day = d ? d->accepted_on : "";
+    bd_day parsed;
+    if (!wanted && day[0])
+        return service_refuse(svc, ERR_INVALID, "accepted_on", "only a 帮办 item's submission carries the day "
+                              "the authority accepted the filing; %s reports 受理 with accepted --when",
+                              kind == KIND_AGENCY_ITEM ? "a 代办 item" : "this task");
+    if (!wanted)
+        return SERVICE_OK;
+    if (!day[0])
+        return service_refuse(svc, ERR_INVALID, "accepted_on", "a 帮办 item's submission needs the day the "
+                              "authority accepted the unit's filing (--accepted-on YYYY-MM-DD): its clock "
+                              "restarts from it");
+    if (strlen(day) != 10 || date_parse(day, &parsed))
+        return service_refuse(svc, ERR_INVALID, "accepted_on", "'%.40s' is not a date YYYY-MM-DD", day);
+    return check_accepted_day(svc, t, day, "accepted_on");
+}
+
+/* What a move does to the router's view of the clock: 补正 stops it (not
+ * while a department's pause is open: one pause at a time), the unit's
+ * materials and a decision end the pause. */
+static int move_clock(struct service *svc, const PGresult *t, const char *task_id, enum task_state to,
+                      const Bangdai__DeptUpdate *d)
+{
+    const char *paused = PQgetvalue(t, 0, 12);
+    if (to == TASK_SUPPLEMENT_REQUESTED && paused[0])
+        return service_refuse(svc, ERR_CONFLICT, "state", "task %s is paused (%s since %s): one pause at a "
+                              "time; resume it before asking for 补正", task_id, paused, PQgetvalue(t, 0, 13));
+    char today[11];
+    date_format(date_from_unix_us(business_now_us()), today);
+    const char *p[4] = { task_id, to == TASK_SUPPLEMENT_REQUESTED ? "supplement" : NULL, today,
+                         d && d->missing[0] ? d->missing : NULL };
+    if (to == TASK_SUPPLEMENT_REQUESTED)
+        return db_run(service_db(svc), "router.pause_supplement",
+                      "UPDATE tasks SET paused_kind = $2, paused_since = $3::date, paused_reason = $4"
+                      " WHERE task_id = $1", 4, p) ? SERVICE_RETRY : SERVICE_OK;
+    if (paused[0] && (to == TASK_SUPPLEMENT_RECEIVED || task_state_final(to)))
+        return db_run(service_db(svc), "router.pause_end",
+                      "UPDATE tasks SET paused_kind = NULL, paused_since = NULL, paused_reason = NULL"
+                      " WHERE task_id = $1", 1, p) ? SERVICE_RETRY : SERVICE_OK;
+    if (to == TASK_SUBMITTED && d && d->accepted_on[0]) {
+        const char *a[2] = { task_id, d->accepted_on };
+        return db_run(service_db(svc), "router.authority_accepted",
+                      "UPDATE tasks SET authority_accepted_on = $2::date WHERE task_id = $1", 2, a)
+                   ? SERVICE_RETRY : SERVICE_OK;
+    }
     return SERVICE_OK;
 }
 
@@ -574,7 +640,7 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
     PGconn *db = service_db(svc);
     enum task_state from, to;
     enum task_kind kind;
-    PGresult *t = load_task(svc, task_id, true);
+    PGresult *t = router_task_load(svc, task_id, true);
     char *received = NULL, *missing = NULL;
     if (!t)
         return SERVICE_RETRY;
@@ -599,7 +665,11 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
     }
     if ((rc = check_fields(svc, from, to, task_id, data)) != SERVICE_OK)
         goto out;
-    if (to == TASK_ACCEPTED_ONSITE && (rc = check_accepted_day(svc, t, data->when)) != SERVICE_OK)
+    if (to == TASK_ACCEPTED_ONSITE && (rc = check_accepted_day(svc, t, data->when, "when")) != SERVICE_OK)
+        goto out;
+    if ((rc = check_authority_day(svc, t, kind, to, data)) != SERVICE_OK)
+        goto out;
+    if ((rc = move_clock(svc, t, task_id, to, data)) != SERVICE_OK)
         goto out;
 
     /* On-site acceptance: the materials taken in against the item's list. */
@@ -668,7 +738,7 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
     }
     log_info("task.moved", .case_no = PQgetvalue(t, 0, 1), .task = task_id, .dept = PQgetvalue(t, 0, 3),
              .detail = log_fmt("%s -> %s by %s", task_state_name(from), task_state_name(to), actor));
-    if ((rc = tell_tracker(svc, t, 0, task_state_name(to), data)) != SERVICE_OK)
+    if ((rc = router_task_tell(svc, t, 0, task_state_name(to), data, NULL)) != SERVICE_OK)
         goto out;
     if (kind == KIND_AGENCY_ITEM || kind == KIND_HELP_ITEM)
         if (task_state_final(to))
@@ -703,7 +773,7 @@ int router_acked(struct service *svc, const char *msg_id, const char *dest, cons
     if (PQntuples(t) == 1) {
         log_info("task.moved", .case_no = PQgetvalue(t, 0, 1), .task = PQgetvalue(t, 0, 0),
                  .dept = PQgetvalue(t, 0, 3), .detail = log_fmt("ASSIGNED -> RECEIVED by %s", dest));
-        rc = tell_tracker(svc, t, 0, "RECEIVED", NULL);
+        rc = router_task_tell(svc, t, 0, "RECEIVED", NULL, NULL);
     }
     PQclear(t);
     return rc;

@@ -25,6 +25,36 @@ void tracker_remind_tick(struct service *svc);
 
 /* BoardRequest from hall management: the supervision board. */
 int tracker_board(struct service *svc, const struct service_msg *m);
+/* A task's due dates from its clock's start: the promised (and, when
+ * statutory > 0, the statutory) limit plus the working days of its ended
+ * pauses, each at most its kind's limit (tracker_pause.c, the rule in
+ * common/calendar.h). A date that needs a year cal lacks is pending: its
+ * text stays "" and the year is given. version is borrowed from cal.
+ * Returns 0, or -1 when the pauses could not be read (SERVICE_RETRY). */
+struct tracker_due {
+    char due[11];
+    const char *version;
+    int pending_year;
+    char statutory_due[11];
+    int statutory_pending_year;
+    int paused_days;            /* the counted working days of the ended pauses */
+};
+int tracker_due(struct service *svc, const struct calendar *cal, const char *task_id, bd_day start,
+                int promised, int statutory, struct tracker_due *out);
+
+/* The clock of tc's task stops on day for kind (supplement, expert_review,
+ * ...) with reason; limit > 0 is the catalog's limit for the kind. A task
+ * already paused keeps its open pause (logged). Returns SERVICE_OK or
+ * SERVICE_RETRY (tracker_pause.c). */
+int tracker_pause_start(struct service *svc, const Bangdai__TaskChanged *tc, const char *kind,
+                        const char *reason, bd_day day, int limit);
+
+/* The open pause of tc's task ends on day: its working days are counted
+ * (capped by its limit, pause.over_limit beyond it), both due dates move
+ * and the router is told (DueDate). decided: the task was decided while
+ * paused, the pause only ends. A task not paused changes nothing. Returns
+ * SERVICE_OK or SERVICE_RETRY. */
+int tracker_pause_end(struct service *svc, const Bangdai__TaskChanged *tc, bd_day day, bool decided);
 
 /* Once a working day: warns (calendar.missing_year) while open deadlines
  * wait for a year the calendar lacks. */

@@ -53,9 +53,10 @@ static char *versions_array(const struct calendar *cal)
 
 /* Tells the router and intake that the deadline of row r of res (the
  * columns of the query below) is now due (or pending_year). */
-static int tell_moved(struct service *svc, PGresult *res, int r, const char *due, int pending_year,
-                      const char *version, const char *was)
+static int tell_moved(struct service *svc, PGresult *res, int r, const struct tracker_due *nd, const char *was)
 {
+    const char *due = nd->due, *version = nd->version;
+    int pending_year = nd->pending_year;
     Bangdai__DueDate dd = BANGDAI__DUE_DATE__INIT;
     dd.task_id = PQgetvalue(res, r, 0);
     dd.case_no = PQgetvalue(res, r, 1);
@@ -63,6 +64,8 @@ static int tell_moved(struct service *svc, PGresult *res, int r, const char *due
     dd.calendar_version = (char *)(version ? version : "");
     dd.pending_year = pending_year;
     dd.moved_from = (char *)was;
+    dd.statutory_due_date = (char *)nd->statutory_due;
+    dd.statutory_pending_year = nd->statutory_pending_year;
     if (service_emit(svc, "router", MSG_DUE_DATE, dd.case_no, &dd.base, NULL))
         return SERVICE_RETRY;
     Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
@@ -76,6 +79,12 @@ static int tell_moved(struct service *svc, PGresult *res, int r, const char *due
     pr.due_date = (char *)due;
     pr.sets_due = true;
     pr.due_pending_year = pending_year;
+    pr.statutory_due_date = (char *)nd->statutory_due;
+    pr.statutory_pending_year = nd->statutory_pending_year;
+    pr.paused_kind = PQgetvalue(res, r, 13);
+    pr.paused_reason = PQgetvalue(res, r, 14);
+    pr.paused_since = PQgetvalue(res, r, 15);
+    pr.paused_days = nd->paused_days;
     /* The time of the state it reports, so that it neither hides a newer
      * state report nor is hidden by an older one. */
     pr.at_us = atoll(PQgetvalue(res, r, 11));
@@ -88,8 +97,7 @@ struct recompute {
     PGresult *res;
     Bangdai__CalendarTask *tasks;
     size_t listed;
-    char (*dues)[11];
-    const char **versions;
+    struct tracker_due *nds;    /* the new dates, one per row of res */
     int affected, moved;
 };
 
@@ -97,8 +105,7 @@ static void recompute_free(struct recompute *rc)
 {
     PQclear(rc->res);
     free(rc->tasks);
-    free(rc->dues);
-    free(rc->versions);
+    free(rc->nds);
     memset(rc, 0, sizeof *rc);
 }
 
@@ -116,10 +123,12 @@ static int recompute(struct service *svc, const struct calendar *cal, bool check
     out->res = db_exec(service_db(svc), "tracker.calendar_affected",
         "SELECT task_id, case_no, item_code, dept, coalesce(specialist, ''), state,"
         " to_char(started_on, 'YYYY-MM-DD'), promised_days, coalesce(to_char(due_on, 'YYYY-MM-DD'), ''),"
-        " coalesce(pending_year, 0), coalesce(calendar_version, ''), state_us"
+        " coalesce(pending_year, 0), coalesce(calendar_version, ''), state_us, coalesce(statutory_days, 0),"
+        " coalesce(paused_kind, ''), coalesce(paused_reason, ''), coalesce(to_char(paused_since, 'YYYY-MM-DD'), '')"
         " FROM deadlines"
         " WHERE kind = 'item' AND state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
-        "  AND (pending_year IS NOT NULL OR calendar_version IS NULL OR calendar_version <> ALL($1::text[]))"
+        "  AND (pending_year IS NOT NULL OR statutory_pending_year IS NOT NULL OR calendar_version IS NULL"
+        "       OR calendar_version <> ALL($1::text[]))"
         " ORDER BY task_id FOR UPDATE", 1, p);
     free(versions);
     if (!out->res)
@@ -129,24 +138,23 @@ static int recompute(struct service *svc, const struct calendar *cal, bool check
     out->affected = n;
     out->listed = (size_t)(n < LISTED_MAX ? n : LISTED_MAX);
     out->tasks = calloc(out->listed + 1, sizeof *out->tasks);
-    out->dues = calloc((size_t)n + 1, sizeof *out->dues);
-    out->versions = calloc((size_t)n + 1, sizeof *out->versions);
-    if (!out->tasks || !out->dues || !out->versions)
+    out->nds = calloc((size_t)n + 1, sizeof *out->nds);
+    if (!out->tasks || !out->nds)
         return SERVICE_RETRY;
     for (int r = 0; r < n && rc == SERVICE_OK; r++) {
-        bd_day start, due;
-        int missing = 0, pending = 0;
-        char *new_due = out->dues[r];
+        bd_day start;
+        struct tracker_due *nd = &out->nds[r];
         if (date_parse(PQgetvalue(res, r, 6), &start)) {
             log_error("deadline.corrupt", .task = PQgetvalue(res, r, 0), .detail = "started_on is not a date");
             continue;
         }
-        if (calendar_add_workdays(cal, start, atoi(PQgetvalue(res, r, 7)), &due, &out->versions[r], &missing) == 0)
-            date_format(due, new_due);
-        else
-            pending = missing;
+        /* With the pauses, each counted with the calendar as it is now. */
+        if (tracker_due(svc, cal, PQgetvalue(res, r, 0), start, atoi(PQgetvalue(res, r, 7)),
+                        atoi(PQgetvalue(res, r, 12)), nd))
+            return SERVICE_RETRY;
+        int pending = nd->pending_year;
         const char *old_due = PQgetvalue(res, r, 8), *old_version = PQgetvalue(res, r, 10);
-        const char *new_version = out->versions[r] ? out->versions[r] : "";
+        const char *new_version = nd->version ? nd->version : "";
         int old_pending = atoi(PQgetvalue(res, r, 9));
         if ((size_t)r < out->listed) {
             Bangdai__CalendarTask *t = &out->tasks[r];
@@ -157,21 +165,25 @@ static int recompute(struct service *svc, const struct calendar *cal, bool check
             t->old_due = (char *)old_due;
             t->old_pending_year = old_pending;
             t->old_version = (char *)old_version;
-            t->new_due = new_due;
+            t->new_due = nd->due;
             t->new_pending_year = pending;
             t->new_version = (char *)new_version;
         }
         if (check)
             continue;
-        char pend[16];
+        char pend[16], spend[16], pdays[16];
         snprintf(pend, sizeof pend, "%d", pending);
-        const char *u[4] = { PQgetvalue(res, r, 0), new_due[0] ? new_due : NULL, out->versions[r],
-                             pending ? pend : NULL };
+        snprintf(spend, sizeof spend, "%d", nd->statutory_pending_year);
+        snprintf(pdays, sizeof pdays, "%d", nd->paused_days);
+        const char *u[7] = { PQgetvalue(res, r, 0), nd->due[0] ? nd->due : NULL, nd->version,
+                             pending ? pend : NULL, nd->statutory_due[0] ? nd->statutory_due : NULL,
+                             nd->statutory_pending_year ? spend : NULL, pdays };
         if (db_run(service_db(svc), "tracker.recomputed",
                    "UPDATE deadlines SET due_on = $2::date, calendar_version = $3, pending_year = $4::int,"
-                   " updated_at = now() WHERE task_id = $1", 4, u))
+                   " statutory_due_on = $5::date, statutory_pending_year = $6::int, paused_days = $7::int,"
+                   " updated_at = now() WHERE task_id = $1", 7, u))
             return SERVICE_RETRY;
-        if (strcmp(old_due, new_due) == 0 && old_pending == pending)
+        if (strcmp(old_due, nd->due) == 0 && old_pending == pending)
             continue;
         char was[32], now[64];
         if (old_pending)
@@ -181,10 +193,10 @@ static int recompute(struct service *svc, const struct calendar *cal, bool check
         if (pending)
             snprintf(now, sizeof now, "pending the %d calendar", pending);
         else
-            snprintf(now, sizeof now, "%s (%s)", new_due, new_version);
+            snprintf(now, sizeof now, "%s (%s)", nd->due, new_version);
         log_info("deadline.recomputed", .case_no = PQgetvalue(res, r, 1), .task = PQgetvalue(res, r, 0),
                  .dept = PQgetvalue(res, r, 3), .detail = log_fmt("due %s -> %s", was, now));
-        rc = tell_moved(svc, res, r, new_due, pending, out->versions[r], was);
+        rc = tell_moved(svc, res, r, nd, was);
         out->moved++;
     }
     return rc;

@@ -1,8 +1,10 @@
 /* tracker_deadline.c - deadlines in working days.
  *
  * The clock starts when the task is assigned and starts again from the day
- * of on-site acceptance (上门受理), which is the 受理 the law counts from;
- * counting begins the day after. The deadline is kept with the version of
+ * of on-site acceptance (上门受理), which is the 受理 the law counts from
+ * (for a 帮办 item: from the day the authority accepted the unit's own
+ * filing, reported with SUBMITTED); counting begins the day after. It
+ * stands still during 补正 and a department's pauses (tracker_pause.c). The deadline is kept with the version of
  * the calendar it was computed with, because the State Council publishes
  * each year's holidays only the winter before.
  */
@@ -15,26 +17,90 @@
 #include "states.h"
 #include "tracker.h"
 
-/* Computes the due date of item from day `start` into due. Returns 0, or
- * the year whose calendar the deadline needs and the configuration lacks:
- * the due date is then pending (due ""), never guessed, and the tracker
- * says so once a working day (tracker_pending_warn). */
+/* The due dates of a task whose clock starts on `start`, with its ended
+ * pauses (tracker_due). A date that needs a year the configuration lacks
+ * is pending, never guessed, and the tracker says so once a working day
+ * (tracker_tick). Returns 0 or SERVICE_RETRY. */
 static int due_from(struct service *svc, const struct cfg_item *item, bd_day start,
-                    const char *case_no, const char *task_id, char due[11], const char **version)
+                    const char *case_no, const char *task_id, struct tracker_due *due)
 {
-    bd_day d;
-    int missing = 0;
-    due[0] = 0;
-    *version = NULL;
-    if (calendar_add_workdays(&service_config(svc)->calendar, start, item->promised_days, &d, version,
-                              &missing) == 0) {
-        date_format(d, due);
-        return 0;
+    if (tracker_due(svc, &service_config(svc)->calendar, task_id, start, item->promised_days,
+                    item->statutory_days, due))
+        return SERVICE_RETRY;
+    int missing = due->pending_year ? due->pending_year : due->statutory_pending_year;
+    if (missing)
+        log_warn("deadline.pending", .case_no = case_no, .task = task_id,
+                 .detail = log_fmt("the %sdeadline needs the %d calendar, which the configuration does not have: "
+                                   "due date pending until it is added (bangdaictl calendar apply)",
+                                   due->pending_year ? "" : "statutory ", missing));
+    return 0;
+}
+
+/* Tells intake the task's state with everything the tracker owns of it:
+ * both due dates and the pause (Progress with sets_due), read from the
+ * deadline as it now is. A companion task has no deadline row. */
+static int report(struct service *svc, const Bangdai__TaskChanged *tc, bool is_item)
+{
+    const char *p[1] = { tc->task_id };
+    PGresult *res = db_exec(service_db(svc), "tracker.report",
+        "SELECT coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), coalesce(pending_year, 0),"
+        " coalesce(to_char(statutory_due_on, 'YYYY-MM-DD'), ''), coalesce(statutory_pending_year, 0),"
+        " coalesce(paused_kind, ''), coalesce(paused_reason, ''),"
+        " coalesce(to_char(paused_since, 'YYYY-MM-DD'), ''), paused_days"
+        " FROM deadlines WHERE task_id = $1", 1, p);
+    if (!res)
+        return SERVICE_RETRY;
+    bool row = PQntuples(res) == 1;
+    Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
+    pr.task_id = tc->task_id;
+    pr.case_no = tc->case_no;
+    pr.item_code = tc->item_code;
+    pr.dept = tc->dept;
+    pr.specialist = tc->specialist;
+    pr.state = tc->state;
+    pr.sets_due = true;             /* the tracker owns the deadline */
+    if (row) {
+        pr.due_date = PQgetvalue(res, 0, 0);
+        pr.due_pending_year = atoi(PQgetvalue(res, 0, 1));
+        pr.statutory_due_date = PQgetvalue(res, 0, 2);
+        pr.statutory_pending_year = atoi(PQgetvalue(res, 0, 3));
+        pr.paused_kind = PQgetvalue(res, 0, 4);
+        pr.paused_reason = PQgetvalue(res, 0, 5);
+        pr.paused_since = PQgetvalue(res, 0, 6);
+        pr.paused_days = atoi(PQgetvalue(res, 0, 7));
     }
-    log_warn("deadline.pending", .case_no = case_no, .task = task_id,
-             .detail = log_fmt("the deadline needs the %d calendar, which the configuration does not have: "
-                               "due date pending until it is added (bangdaictl calendar apply)", missing));
-    return missing;
+    pr.result_doc = tc->result_doc;
+    pr.at_us = tc->at_us;
+    pr.kind = (char *)(is_item ? "item" : tc->kind);
+    int rc = service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+    PQclear(res);
+    return rc;
+}
+
+/* What the report does to the clock: stop it (补正, or a department's
+ * pause), run it again, or end an open pause with the decision. */
+static int clock_change(struct service *svc, const Bangdai__TaskChanged *tc, const struct cfg_item *item,
+                        enum task_state st, bd_day day)
+{
+    enum pause_kind kind;
+    if (strcmp(tc->clock, "pause") == 0) {
+        if (pause_kind_parse(tc->pause_kind, &kind) || kind == PAUSE_SUPPLEMENT)
+            return service_refuse(svc, ERR_INVALID, "pause_kind", "'%.40s' is not expert_review, hearing, "
+                                  "inspection or appraisal", tc->pause_kind);
+        return tracker_pause_start(svc, tc, tc->pause_kind, tc->pause_reason, day,
+                                   item ? item->pause_limits[kind] : 0);
+    }
+    if (strcmp(tc->clock, "resume") == 0)
+        return tracker_pause_end(svc, tc, day, false);
+    if (tc->clock[0])
+        return service_refuse(svc, ERR_INVALID, "clock", "'%.20s' is neither pause nor resume", tc->clock);
+    if (st == TASK_SUPPLEMENT_REQUESTED)
+        return tracker_pause_start(svc, tc, pause_kind_name(PAUSE_SUPPLEMENT), tc->pause_reason, day, 0);
+    if (st == TASK_SUPPLEMENT_RECEIVED)
+        return tracker_pause_end(svc, tc, day, false);
+    if (task_state_final(st))
+        return tracker_pause_end(svc, tc, day, true);
+    return SERVICE_OK;
 }
 
 /* The report changed nothing: either the tracker holds a newer state of the
@@ -68,9 +134,8 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     const struct cfg_item *item = config_item(service_config(svc), tc->item_code);
     enum task_state st;
     int rc = SERVICE_OK;
-    char due[11] = "", start[11], days[16], pending[16] = "";
-    const char *version = NULL;
-    int pending_year = 0;
+    char start[11], days[16], sdays[16], pending[16] = "", spending[16] = "";
+    struct tracker_due due = { 0 };
 
     if (!tc->task_id[0] || !tc->case_no[0]) {
         rc = service_refuse(svc, ERR_INVALID, "task_id", "task and case are required");
@@ -86,41 +151,62 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         goto out;
     }
     bd_day day0 = date_from_unix_us(tc->at_us ? tc->at_us : business_now_us());   /* the clock's day 0 */
+    bd_day today = day0;            /* the report's day: a pause's end or start */
     /* The law counts from the day of acceptance (受理), which the specialist
-     * reports; a report without it counts from the day it was made. */
-    if (st == TASK_ACCEPTED_ONSITE && tc->accepted_on[0] && date_parse(tc->accepted_on, &day0)) {
+     * reports; a report without it counts from the day it was made. A 帮办
+     * item restarts from the day the authority accepted the unit's own
+     * filing, reported with SUBMITTED. */
+    bool restart = is_item && (st == TASK_ACCEPTED_ONSITE || (st == TASK_SUBMITTED && tc->accepted_on[0]));
+    if (restart && tc->accepted_on[0] && date_parse(tc->accepted_on, &day0)) {
         rc = service_refuse(svc, ERR_INVALID, "accepted_on", "'%.20s' is not a date", tc->accepted_on);
         goto out;
     }
     date_format(day0, start);
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)(tc->at_us ? tc->at_us : business_now_us()));
-    if (is_item)
+    if (is_item) {
         snprintf(days, sizeof days, "%d", item->promised_days);
+        snprintf(sdays, sizeof sdays, "%d", item->statutory_days);
+    }
 
-    if (st == TASK_ASSIGNED || (is_item && st == TASK_ACCEPTED_ONSITE)) {
+    if (!tc->clock[0] && (st == TASK_ASSIGNED || restart)) {
         /* Coordination and help tasks accompany the case: no limit of their own. */
-        if (is_item && (pending_year = due_from(svc, item, day0, tc->case_no, tc->task_id, due, &version)))
-            snprintf(pending, sizeof pending, "%d", pending_year);
-        const char *p[13] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
-                              tc->state, start, is_item ? days : NULL, due[0] ? due : NULL, version,
-                              is_item ? "item" : tc->kind, at, pending[0] ? pending : NULL };
+        if (is_item && due_from(svc, item, day0, tc->case_no, tc->task_id, &due)) {
+            rc = SERVICE_RETRY;
+            goto out;
+        }
+        snprintf(pending, sizeof pending, "%d", due.pending_year);
+        snprintf(spending, sizeof spending, "%d", due.statutory_pending_year);
+        char pdays[16];
+        snprintf(pdays, sizeof pdays, "%d", due.paused_days);
+        const char *p[17] = { tc->task_id, tc->case_no, is_item ? tc->item_code : NULL, tc->dept, tc->specialist,
+                              tc->state, start, is_item ? days : NULL, due.due[0] ? due.due : NULL, due.version,
+                              is_item ? "item" : tc->kind, at, due.pending_year ? pending : NULL,
+                              is_item ? sdays : NULL, due.statutory_due[0] ? due.statutory_due : NULL,
+                              due.statutory_pending_year ? spending : NULL, pdays };
         /* A report in the state the task is already in is a reassignment:
          * a new specialist, the same clock. A move into on-site acceptance
          * starts the clock again from the day of 受理. */
         PGresult *res = db_exec(db, "tracker.clock",
             "INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
-            " started_on, promised_days, due_on, calendar_version, kind, state_us, pending_year)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11,$12::bigint,$13::int)"
+            " started_on, promised_days, due_on, calendar_version, kind, state_us, pending_year,"
+            " statutory_days, statutory_due_on, statutory_pending_year, paused_days)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7::date,$8::int,$9::date,$10,$11,$12::bigint,$13::int,"
+            "         $14::int,$15::date,$16::int,$17::int)"
             " ON CONFLICT (task_id) DO UPDATE SET state = $6, specialist = $5, updated_at = now(),"
             "  started_on = CASE WHEN d.state = $6 THEN d.started_on ELSE $7::date END,"
             "  due_on = CASE WHEN d.state = $6 THEN d.due_on ELSE $9::date END,"
             "  calendar_version = CASE WHEN d.state = $6 THEN d.calendar_version ELSE $10 END,"
             "  pending_year = CASE WHEN d.state = $6 THEN d.pending_year ELSE $13::int END,"
+            "  statutory_days = coalesce(d.statutory_days, $14::int),"
+            "  statutory_due_on = CASE WHEN d.state = $6 THEN d.statutory_due_on ELSE $15::date END,"
+            "  statutory_pending_year = CASE WHEN d.state = $6 THEN d.statutory_pending_year ELSE $16::int END,"
+            "  paused_days = CASE WHEN d.state = $6 THEN d.paused_days ELSE $17::int END,"
             "  state_us = $12::bigint"
             " WHERE d.state_us <= $12::bigint"
             " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), to_char(started_on, 'YYYY-MM-DD'),"
-            "  coalesce(pending_year, 0)", 13, p);
+            "  coalesce(pending_year, 0), coalesce(to_char(statutory_due_on, 'YYYY-MM-DD'), ''),"
+            "  coalesce(statutory_pending_year, 0)", 17, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -130,26 +216,34 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             rc = stale(svc, tc);
             goto out;
         }
-        snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
+        snprintf(due.due, sizeof due.due, "%s", PQgetvalue(res, 0, 0));
         snprintf(start, sizeof start, "%s", PQgetvalue(res, 0, 1));
-        pending_year = atoi(PQgetvalue(res, 0, 2));
+        due.pending_year = atoi(PQgetvalue(res, 0, 2));
+        snprintf(due.statutory_due, sizeof due.statutory_due, "%s", PQgetvalue(res, 0, 3));
+        due.statutory_pending_year = atoi(PQgetvalue(res, 0, 4));
         PQclear(res);
         if (is_item) {
-            char when[64];
-            if (due[0])
-                snprintf(when, sizeof when, "due %s", due);
+            char when[64], swhen[64];
+            if (due.due[0])
+                snprintf(when, sizeof when, "due %s", due.due);
             else
-                snprintf(when, sizeof when, "due date pending the %d calendar", pending_year);
+                snprintf(when, sizeof when, "due date pending the %d calendar", due.pending_year);
+            if (due.statutory_due[0])
+                snprintf(swhen, sizeof swhen, "%s", due.statutory_due);
+            else
+                snprintf(swhen, sizeof swhen, "pending the %d calendar", due.statutory_pending_year);
             log_info("deadline.set", .case_no = tc->case_no, .task = tc->task_id, .dept = tc->dept,
-                     .detail = log_fmt("%s: %d working days from %s, %s", tc->state, item->promised_days,
-                                       start, when));
-            /* The router keeps the due date for the department's task list. */
+                     .detail = log_fmt("%s: %d working days from %s, %s; statutory %d, %s", tc->state,
+                                       item->promised_days, start, when, item->statutory_days, swhen));
+            /* The router keeps the due dates for the department's task list. */
             Bangdai__DueDate dd = BANGDAI__DUE_DATE__INIT;
             dd.task_id = tc->task_id;
             dd.case_no = tc->case_no;
-            dd.due_date = due;
-            dd.calendar_version = (char *)(version ? version : "");
-            dd.pending_year = pending_year;
+            dd.due_date = due.due;
+            dd.calendar_version = (char *)(due.version ? due.version : "");
+            dd.pending_year = due.pending_year;
+            dd.statutory_due_date = due.statutory_due;
+            dd.statutory_pending_year = due.statutory_pending_year;
             if (service_emit(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base, NULL)) {
                 rc = SERVICE_RETRY;
                 goto out;
@@ -158,10 +252,9 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     } else {
         const char *p[4] = { tc->task_id, tc->state, tc->specialist[0] ? tc->specialist : NULL, at };
         PGresult *res = db_exec(db, "tracker.state",
-            "UPDATE deadlines SET state = $2, specialist = coalesce($3, specialist), updated_at = now(),"
-            " state_us = $4::bigint"
-            " WHERE task_id = $1 AND state_us <= $4::bigint"
-            " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), coalesce(pending_year, 0)", 4, p);
+            "UPDATE deadlines d SET state = $2, specialist = coalesce($3, d.specialist), updated_at = now(),"
+            " state_us = $4::bigint FROM (SELECT state FROM deadlines WHERE task_id = $1) o"
+            " WHERE d.task_id = $1 AND d.state_us <= $4::bigint RETURNING o.state", 4, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -171,28 +264,16 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             rc = stale(svc, tc);
             goto out;
         }
-        snprintf(due, sizeof due, "%s", PQgetvalue(res, 0, 0));
-        pending_year = atoi(PQgetvalue(res, 0, 1));
+        /* A report in the state the task is already in (a reassignment)
+         * neither stops nor restarts the clock. */
+        bool moved = strcmp(PQgetvalue(res, 0, 0), tc->state) != 0;
         PQclear(res);
+        if (is_item && (moved || tc->clock[0]) && (rc = clock_change(svc, tc, item, st, today)) != SERVICE_OK)
+            goto out;
     }
 
-    Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
-    pr.task_id = tc->task_id;
-    pr.case_no = tc->case_no;
-    pr.item_code = tc->item_code;
-    pr.dept = tc->dept;
-    pr.specialist = tc->specialist;
-    pr.state = tc->state;
-    pr.due_date = due;
-    pr.sets_due = true;             /* the tracker owns the deadline */
-    pr.due_pending_year = pending_year;
-    pr.result_doc = tc->result_doc;
-    pr.at_us = tc->at_us;
-    pr.kind = (char *)(is_item ? "item" : tc->kind);
-    if (service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL)) {
-        rc = SERVICE_RETRY;
+    if ((rc = report(svc, tc, is_item)) != SERVICE_OK)
         goto out;
-    }
     if (is_item && (st == TASK_APPROVED || st == TASK_REJECTED)) {
         Bangdai__TaskDecided td = BANGDAI__TASK_DECIDED__INIT;
         td.task_id = tc->task_id;

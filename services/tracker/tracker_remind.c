@@ -270,6 +270,7 @@ int tracker_board(struct service *svc, const struct service_msg *m)
     res = db_exec(service_db(svc), "tracker.board",
         "SELECT d.task_id, d.case_no, d.dept, coalesce(d.specialist, ''), d.item_code, d.state,"
         " coalesce(to_char(d.due_on, 'YYYY-MM-DD'), ''), coalesce(d.paused_kind, ''), coalesce(d.pending_year, 0),"
+        " coalesce(d.paused_reason, ''), coalesce(to_char(d.paused_since, 'YYYY-MM-DD'), ''),"
         " coalesce((SELECT level FROM reminders r WHERE r.task_id = d.task_id AND r.due_on = d.due_on"
         "           AND r.kind = 'escalation' ORDER BY array_position("
         "             ARRAY['dept_head', 'leader', 'office'], r.level) DESC LIMIT 1), '')"
@@ -302,7 +303,9 @@ int tracker_board(struct service *svc, const struct service_msg *m)
         b->due_date = PQgetvalue(res, r, 6);
         b->paused_kind = PQgetvalue(res, r, 7);
         b->pending_year = atoi(PQgetvalue(res, r, 8));
-        b->level = PQgetvalue(res, r, 9);
+        b->paused_reason = PQgetvalue(res, r, 9);
+        b->paused_since = PQgetvalue(res, r, 10);
+        b->level = PQgetvalue(res, r, 11);
         bd_day due;
         if (b->paused_kind[0])
             b->section = "paused";

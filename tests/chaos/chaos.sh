@@ -317,7 +317,9 @@ run_case() {   # run_case N LEDGER
           local -a extra=()
           case $b in
             accepted) extra=(--when "2026-11-30 09:30" --where "项目现场" --materials "项目备案证明") ;;
-            submitted) extra=(--ref "REF-$task") ;;
+            submitted) extra=(--ref "REF-$task")
+                       # A 帮办 item restarts its clock from the authority's 受理 of the filing.
+                       [ "$type" = help ] && extra+=(--accepted-on 2026-11-30) ;;
             supplement) extra=(--missing "补充材料") ;;
             approved) if [ $(( n % 2 )) = 0 ]; then extra=(--doc "500231$(printf '%06d' "$n")$a" --kind e_licence)
                       else extra=(--doc "500231$(printf '%06d' "$n")$a" --kind paper); fi ;;

@@ -85,7 +85,11 @@ wait_for "the help log in status" sh -c "'$BIN/bangdai-hall' status '$h' | grep 
 status "$h" | grep -q "咨询 问: 民办学校设置需要哪些材料?" || fail "the consultation is not in the status"
 status "$h" | grep -q "参会: 县教委、县规划自然资源局、县住房城乡建委" || fail "the meeting's invitees are not in the status"
 # The unit files by itself: a 帮办 item goes RECEIVED -> SUBMITTED.
-dept update "$item_jw" submitted --dept jw --ref "JW-2026-77" >/dev/null || fail "help item could not be submitted"
+dept update "$item_jw" submitted --dept jw --ref "JW-2026-77" 2>"$T/noday.err" \
+  && fail "a help item's submission without the authority's day of 受理 was accepted"
+grep -q "error: accepted_on: " "$T/noday.err" || fail "no accepted_on: $(cat "$T/noday.err")"
+dept update "$item_jw" submitted --dept jw --ref "JW-2026-77" --accepted-on "$TEST_DAY" >/dev/null \
+  || fail "help item could not be submitted"
 
 # ---- reassignment ----------------------------------------------------------
 sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" \

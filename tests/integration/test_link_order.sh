@@ -49,7 +49,8 @@ wait_for "the router found the tracker unreachable" logged_at_least 32 "$T/route
 # 3. The tracker comes back and T1 moves on at once: SUBMITTED and APPROVED
 #    are committed while the older ASSIGNED and RECEIVED are still waiting.
 start tracker
-dept update "$t1" submitted --dept "$dept_t1" --ref "LX-2026-0001" >/dev/null || fail "submit T1"
+dept update "$t1" submitted --dept "$dept_t1" --ref "LX-2026-0001" --accepted-on "$TEST_DAY" >/dev/null \
+  || fail "submit T1"
 dept update "$t1" approved --dept "$dept_t1" --doc "2026-LX-0001" --kind e_licence >/dev/null || fail "approve T1"
 
 # The tracker applies them in the order they were committed: its state is

@@ -623,6 +623,71 @@ static void test_sample_add_workdays(void **state)
     }
 }
 
+/* The working days of pause spans on the sample, [from, to) by the rule of
+ * calendar.h: the first day counts as paused, the last as running. */
+static void test_sample_count_workdays(void **state)
+{
+    static const struct {
+        const char *from, *to;
+        int want;                   /* -1: fails */
+        int missing;                /* then the year (0: to before from) */
+        const char *why;
+    } cases[] = {
+        { "2026-12-01", "2026-12-03", 2, 0, "Tue 12-01, Wed 12-02; Thu 12-03 runs" },
+        { "2026-12-07", "2026-12-09", 2, 0, "Mon 12-07, Tue 12-08" },
+        { "2026-12-07", "2026-12-07", 0, 0, "ended the day it began" },
+        { "2026-12-04", "2026-12-07", 1, 0, "Fri 12-04; the weekend does not count" },
+        { "2026-12-05", "2026-12-07", 0, 0, "a weekend only" },
+        { "2026-11-30", "2026-12-28", 20, 0, "four whole weeks" },
+        { "2026-09-30", "2026-10-09", 2, 0, "09-30, 10-08; 国庆 10-01..07 off; 10-09 runs (10-10 make-up)" },
+        { "2026-10-09", "2026-10-12", 2, 0, "Fri 10-09, make-up Sat 10-10" },
+        { "2024-02-02", "2024-02-05", 2, 0, "Fri 02-02, make-up Sun 02-04" },
+        { "2025-12-31", "2026-01-05", 2, 0, "Wed 12-31; 元旦 01-01..03 off; make-up Sun 01-04" },
+        { "2026-12-30", "2027-01-04", -1, 2027, "runs into 2027, not published" },
+        { "2022-12-30", "2023-01-03", -1, 2022, "starts in 2022, before the calendar" },
+        { "2026-12-09", "2026-12-07", -1, 0, "ends before it begins" },
+    };
+    const struct config *cfg = *state;
+
+    for (size_t i = 0; i < N_OF(cases); i++) {
+        int n = -12345, missing = -1;
+        int rc = calendar_count_workdays(&cfg->calendar, day_of(cases[i].from), day_of(cases[i].to), &n,
+                                         &missing);
+
+        if (cases[i].want >= 0 ? rc != 0 || n != cases[i].want : rc != -1 || missing != cases[i].missing)
+            print_error("[%s, %s) (%s): rc %d, n %d, missing %d\n", cases[i].from, cases[i].to, cases[i].why,
+                        rc, n, missing);
+        if (cases[i].want < 0) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(missing, cases[i].missing);
+            assert_int_equal(n, -12345);        /* *n unchanged */
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(n, cases[i].want);
+        assert_int_equal(missing, -1);
+    }
+}
+
+/* A pause moves a deadline by exactly its working days: the deadline of
+ * n + paused days equals counting n days with the paused span left out. */
+static void test_sample_pause_moves_deadline(void **state)
+{
+    const struct config *cfg = *state;
+    const struct calendar *cal = &cfg->calendar;
+    bd_day start = day_of("2026-11-30"), due;
+    int p1, p2;
+
+    /* 补正 12-01..12-03 (2) and expert review 12-07..12-09 (2): 10 working
+     * days from Monday 11-30 end on 12-14 unpaused, on 12-18 paused. */
+    assert_int_equal(calendar_count_workdays(cal, day_of("2026-12-01"), day_of("2026-12-03"), &p1, NULL), 0);
+    assert_int_equal(calendar_count_workdays(cal, day_of("2026-12-07"), day_of("2026-12-09"), &p2, NULL), 0);
+    assert_int_equal(calendar_add_workdays(cal, start, 10, &due, NULL, NULL), 0);
+    assert_int_equal(due, day_of("2026-12-14"));
+    assert_int_equal(calendar_add_workdays(cal, start, 10 + p1 + p2, &due, NULL, NULL), 0);
+    assert_int_equal(due, day_of("2026-12-18"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +704,8 @@ int main(void)
         cmocka_unit_test(test_sample_years),
         cmocka_unit_test(test_sample_is_workday),
         cmocka_unit_test(test_sample_add_workdays),
+        cmocka_unit_test(test_sample_count_workdays),
+        cmocka_unit_test(test_sample_pause_moves_deadline),
     };
     int failed = cmocka_run_group_tests_name("calendar", tests, setup_2026, teardown_2026);
 

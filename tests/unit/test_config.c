@@ -173,6 +173,15 @@ static void test_sample_loads(void **state)
     assert_string_equal(config_dept(cfg, "zjw")->name, "县住房城乡建委");
     assert_false(config_dept(cfg, "zjw")->zone);
 
+    /* 消防设计审查: an expert review counts at most 20 working days; no
+     * other limit is set, on it or on an item without pause_limits. */
+    const struct cfg_item *xf = config_item(cfg, "SG-XFSC");
+    assert_non_null(xf);
+    assert_int_equal(xf->pause_limits[PAUSE_EXPERT_REVIEW], 20);
+    assert_int_equal(xf->pause_limits[PAUSE_HEARING], 0);
+    assert_int_equal(xf->pause_limits[PAUSE_SUPPLEMENT], 0);
+    assert_int_equal(config_item(cfg, "SG-XK")->pause_limits[PAUSE_EXPERT_REVIEW], 0);
+
     /* The catalog covers the four stages. */
     assert_true(cfg->n_items >= 14);
     const char *stage_codes[] = {"land", "works", "construction", "completion"};
@@ -458,6 +467,16 @@ static const struct bad_case bad_cases[] = {
      "no department 'xyz'"},
     {"bad stage", 17, "    stage: planning", 17, "items[0].stage", "not one of"},
     {"bad bool", 21, "    fee: yes", 21, "items[0].fee", "not true or false"},
+    {"pause limit not a map", 21, "    fee: false\n    pause_limits: 20", 22, "items[0].pause_limits",
+     "expected a mapping"},
+    {"pause limit of an unknown kind", 21, "    fee: false\n    pause_limits: {expert_reveiw: 20}", 22,
+     "items[0].pause_limits.expert_reveiw", "unknown key"},
+    {"pause limit on 补正", 21, "    fee: false\n    pause_limits: {supplement: 5}", 22,
+     "items[0].pause_limits.supplement", "no limit"},
+    {"pause limit out of range", 21, "    fee: false\n    pause_limits: {hearing: 0}", 22,
+     "items[0].pause_limits.hearing", "out of range"},
+    {"pause limit not a number", 21, "    fee: false\n    pause_limits: {appraisal: 20d}", 22,
+     "items[0].pause_limits.appraisal", "not an integer"},
     {"no materials", 22, "    materials: []", 22, "items[0].materials", "at least one"},
     {"materials not a list", 22, "    materials: 备案信息表", 22, "items[0].materials",
      "expected a sequence"},

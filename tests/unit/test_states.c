@@ -146,6 +146,28 @@ static void test_names(void **state)
     assert_string_equal(task_kind_name(KIND_HELP_ITEM), "item");
 }
 
+/* The kinds of pause: names round-trip, each has a label for the unit,
+ * and nothing else parses. */
+static void test_pause_kinds(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "supplement", "expert_review", "hearing", "inspection", "appraisal" };
+    for (int k = 0; k < PAUSE_KIND_COUNT; k++) {
+        enum pause_kind got;
+        assert_string_equal(pause_kind_name((enum pause_kind)k), names[k]);
+        assert_int_equal(pause_kind_parse(names[k], &got), 0);
+        assert_int_equal(got, k);
+        assert_non_null(pause_kind_label((enum pause_kind)k));
+    }
+    enum pause_kind got = PAUSE_HEARING;
+    assert_int_equal(pause_kind_parse("Expert_review", &got), -1);
+    assert_int_equal(pause_kind_parse("", &got), -1);
+    assert_int_equal(pause_kind_parse(NULL, &got), -1);
+    assert_int_equal(got, PAUSE_HEARING);
+    assert_null(pause_kind_name(PAUSE_KIND_COUNT));
+    assert_string_equal(pause_kind_label(PAUSE_SUPPLEMENT), "补正");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_final_states_are_final),
         cmocka_unit_test(test_required_fields),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_pause_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
