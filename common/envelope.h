@@ -42,6 +42,9 @@
 #define MSG_CALENDAR_APPLY "CalendarApply"
 #define MSG_CALENDAR_REPLY "CalendarReply"
 #define MSG_CASE_EVENT     "CaseEvent"
+#define MSG_FEED_EVENT     "FeedEvent"
+#define MSG_FEED           "FeedRequest"
+#define MSG_FEED_REPLY     "FeedReply"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"
