@@ -156,3 +156,12 @@ bool task_state_final(enum task_state s)
 {
     return s == TASK_APPROVED || s == TASK_REJECTED || s == TASK_CANCELLED || s == TASK_CLOSED;
 }
+
+bool case_state_final(const char *state)
+{
+    static const char *const final[] = { "RETURN_VISIT_OPEN", "WITHDRAWN", "CLOSED" };
+    for (size_t i = 0; state && i < sizeof final / sizeof final[0]; i++)
+        if (strcmp(state, final[i]) == 0)
+            return true;
+    return false;
+}
