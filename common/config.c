@@ -128,10 +128,13 @@ static int parse_endpoints(struct ydoc *doc, const yaml_node_t *root, struct con
     const struct {
         const char *key;
         char **field;
+        bool optional;
     } table[] = {
-        {"intake", &e->intake},     {"router", &e->router},
-        {"router_dept", &e->router_dept}, {"tracker", &e->tracker},
-        {"delivery", &e->delivery}, {"evaluation", &e->evaluation},
+        {"intake", &e->intake, false},     {"router", &e->router, false},
+        {"router_dept", &e->router_dept, false}, {"tracker", &e->tracker, false},
+        {"delivery", &e->delivery, false}, {"evaluation", &e->evaluation, false},
+        /* Without it intake publishes no progress feed (older deployments). */
+        {"feed", &e->feed, true},
     };
     enum { N = sizeof table / sizeof table[0] };
     const char *keys[N + 1];
@@ -146,6 +149,8 @@ static int parse_endpoints(struct ydoc *doc, const yaml_node_t *root, struct con
         yaml_node_t *v;
         char sub[YDOC_PATH_MAX];
         ydoc_path_key(sub, "endpoints", table[i].key);
+        if (table[i].optional && !ydoc_get(doc, node, table[i].key))
+            continue;
         if (ydoc_require(doc, node, "endpoints", table[i].key, &v) < 0 ||
             ydoc_strdup(doc, v, sub, table[i].field) < 0)
             return -1;
@@ -155,7 +160,7 @@ static int parse_endpoints(struct ydoc *doc, const yaml_node_t *root, struct con
         /* Two daemons cannot bind one address; the second would only fail
          * at start, far from the typo. */
         for (size_t j = 0; j < i; j++)
-            if (strcmp(*table[j].field, *table[i].field) == 0)
+            if (*table[j].field && strcmp(*table[j].field, *table[i].field) == 0)
                 return ydoc_fail(doc, v, sub, "same address as endpoints.%s", table[j].key);
     }
     return 0;
@@ -1044,6 +1049,7 @@ void config_destroy(struct config **cfgp)
     free(cfg->endpoints.tracker);
     free(cfg->endpoints.delivery);
     free(cfg->endpoints.evaluation);
+    free(cfg->endpoints.feed);
     free(cfg->database.host);
     free(cfg->database.port);
     free(cfg->database.dbname);

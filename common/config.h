@@ -106,6 +106,7 @@ struct cfg_endpoints {
     char *tracker;              /* ROUTER: TaskChanged */
     char *delivery;             /* ROUTER: TaskDecided */
     char *evaluation;           /* ROUTER: ServiceEnded */
+    char *feed;                 /* PUB (intake): the progress feed; NULL when not configured */
 };
 
 struct cfg_database {

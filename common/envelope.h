@@ -45,6 +45,9 @@
 #define MSG_BOARD          "BoardRequest"
 #define MSG_BOARD_REPLY    "BoardReply"
 #define MSG_CASE_EVENT     "CaseEvent"
+#define MSG_FEED_EVENT     "FeedEvent"
+#define MSG_FEED           "FeedRequest"
+#define MSG_FEED_REPLY     "FeedReply"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"

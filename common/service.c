@@ -80,6 +80,15 @@ struct emitted {
     struct outbox_row row;      /* packed; seq once stored */
 };
 
+/* A frame for the PUB socket queued in the open transaction
+ * (service_publish), sent after its commit; kept in order like the
+ * emitted messages, and forgotten with them. */
+struct published {
+    char topic[64];
+    uint8_t *frame;
+    size_t len;
+};
+
 /* One message of a batch, from receipt to reply. */
 struct item {
     zframe_t *identity;         /* NULL on DEALER sockets */
@@ -117,6 +126,11 @@ struct service {
     struct emitted *em;         /* this transaction's appends, in order */
     size_t n_em, cap_em;
     size_t em_mark;             /* n_em when the current message's savepoint was set */
+    struct bound pub;           /* the PUB socket (def->feed); pub.sock NULL when none */
+    struct binding feed_binding;    /* its name, for the log lines of pub */
+    struct published *pq;       /* this transaction's frames for it, in order */
+    size_t n_pq, cap_pq;
+    size_t pq_mark;             /* n_pq when the current message's savepoint was set */
     void *state;
 };
 
@@ -248,6 +262,53 @@ int service_emit(struct service *svc, const char *dest, const char *type,
     if (d)
         d->pending_new++;
     return 0;
+}
+
+int service_publish(struct service *svc, const char *topic, const char *type,
+                    const char *case_no, const ProtobufCMessage *msg)
+{
+    if (!svc->pub.sock)
+        return 0;
+    if (strlen(topic) >= sizeof svc->pq->topic)
+        return SERVICE_RETRY;
+    void *v = array_grow(svc->pq, svc->n_pq, &svc->cap_pq, sizeof *svc->pq, 16);
+    if (!v)
+        return SERVICE_RETRY;
+    svc->pq = v;
+    struct published *p = &svc->pq[svc->n_pq];
+    const char *trace = svc->cur && svc->cur->env ? svc->cur->env->trace_id : NULL;
+    p->frame = envelope_pack(type, svc->def->name, case_no, trace, msg, &p->len, NULL);
+    if (!p->frame)
+        return SERVICE_RETRY;
+    snprintf(p->topic, sizeof p->topic, "%s", topic);
+    svc->n_pq++;
+    return 0;
+}
+
+bool service_publishes(struct service *svc) { return svc->pub.sock != NULL; }
+
+/* Forgets the frames queued after the first `mark`: rolled back. */
+static void published_truncate(struct service *svc, size_t mark)
+{
+    while (svc->n_pq > mark) {
+        struct published *p = &svc->pq[--svc->n_pq];
+        free(p->frame);
+        p->frame = NULL;
+    }
+}
+
+/* After the commit: what the transaction queued goes out, in order. A PUB
+ * never blocks; a frame a subscriber cannot take is dropped for it. */
+static void published_send(struct service *svc)
+{
+    void *s = svc->pub.sock ? zsock_resolve(svc->pub.sock) : NULL;
+    for (size_t i = 0; s && i < svc->n_pq; i++) {
+        struct published *p = &svc->pq[i];
+        if (zmq_send(s, p->topic, strlen(p->topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send(s, p->frame, p->len, ZMQ_DONTWAIT) < 0)
+            log_warn("feed.not_sent", .case_no = p->topic, .detail = zmq_strerror(zmq_errno()));
+    }
+    published_truncate(svc, 0);
 }
 
 /* Stores what the transaction emitted, in one statement. Returns 0 or -1. */
@@ -437,6 +498,27 @@ static int open_sockets(struct service *svc)
             log_warn("service.monitor_failed", .detail = log_fmt("%s: connection refusals will not be logged", b->name));
         svc->bound[svc->n_bound++] = (struct bound){ .b = b, .sock = s, .monitor = m };
         log_info("service.bound", .detail = log_fmt("%s at %s", b->name, ep));
+    }
+    const char *feed = def->feed ? sockets_endpoint(svc->cfg, def->feed) : NULL;
+    if (def->feed && !feed)
+        log_info("service.feed_off", .detail = log_fmt("no endpoints.%s in the configuration: "
+                                                       "nothing is published", def->feed));
+    if (feed) {
+        zsock_t *s = sockets_bind_pub(svc->cfg, feed);
+        if (!s) {
+            log_fatal("service.bind_failed", .detail = log_fmt("%s at %s: %s", def->feed, feed,
+                                                              zmq_strerror(zmq_errno())));
+            return -1;
+        }
+        /* A subscriber's key is checked like any client's: one not in the
+         * configuration fails its handshake, and is logged link.refused. */
+        zsock_t *m = sockets_monitor(s, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        if (!m)
+            log_warn("service.monitor_failed", .detail = log_fmt("%s: connection refusals will not be logged", def->feed));
+        svc->feed_binding = (struct binding){ .name = def->feed };
+        svc->pub = (struct bound){ .b = &svc->feed_binding, .sock = s, .monitor = m };
+        log_info("service.bound", .detail = log_fmt("%s at %s (PUB)", def->feed, feed));
     }
     for (const char *const *d = def->dests; d && *d; d++) {
         if (svc->n_dests == MAX_DESTS)
@@ -1024,10 +1106,13 @@ static int savepoint(struct service *svc, const char *verb)
     bool undo = strcmp(verb, "ROLLBACK TO SAVEPOINT m") == 0;
     /* What the message appended goes with its savepoint: it must neither be
      * sent nor stored. */
-    if (strcmp(verb, "SAVEPOINT m") == 0)
+    if (strcmp(verb, "SAVEPOINT m") == 0) {
         svc->em_mark = svc->n_em;
-    else if (undo)
+        svc->pq_mark = svc->n_pq;
+    } else if (undo) {
         emitted_truncate(svc, svc->em_mark);
+        published_truncate(svc, svc->pq_mark);
+    }
     if (svc->savepoints)
         return run_utility(svc->db, verb);
     if (!undo)
@@ -1170,6 +1255,7 @@ static int apply_one(struct service *svc, struct item *it)
 static void emitted_discard(struct service *svc)
 {
     emitted_truncate(svc, 0);
+    published_truncate(svc, 0);
     for (size_t i = 0; i < svc->n_ds; i++)
         svc->ds[i].pending_new = 0;
 }
@@ -1404,6 +1490,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
     }
     send_cumulative_acks(svc, sock, items, n);
     emitted_send(svc);
+    published_send(svc);
 done:
     for (int i = 0; i < max; i++)
         item_clear(&items[i]);
@@ -1506,7 +1593,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
              BANGDAI_VERSION, path, relay_pending(svc.db)));
     svc.kicked = true;
 
-    zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS + 1];
+    zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS + 2];
     int n_items = 0, mon_dest[MAX_DESTS], mon_bound[MAX_BOUND], n_mon_dest = 0;
     for (int i = 0; i < svc.n_bound; i++)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].sock), 0, ZMQ_POLLIN, 0 };
@@ -1523,6 +1610,11 @@ int service_main(int argc, char **argv, const struct service_def *def)
             mon_bound[m++] = i;
             items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.bound[i].monitor), 0, ZMQ_POLLIN, 0 };
         }
+    int pub_mon_item = -1;
+    if (svc.pub.monitor) {
+        pub_mon_item = n_items;
+        items[n_items++] = (zmq_pollitem_t){ zsock_resolve(svc.pub.monitor), 0, ZMQ_POLLIN, 0 };
+    }
     /* czmq's log lines, zauth's verdicts among them (security.c). */
     int zlog_item = -1;
     if (security_log_socket()) {
@@ -1550,6 +1642,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
                 on_monitor_event(&svc, &svc.dests[mon_dest[i - svc.n_bound - svc.n_dests]]);
             else if (i == zlog_item)
                 security_log_read();
+            else if (i == pub_mon_item)
+                on_bound_event(&svc.pub);
             else
                 on_bound_event(&svc.bound[mon_bound[i - first_mon_bound]]);
         }
@@ -1591,9 +1685,12 @@ out:
         sockets_monitor_stop(svc.dests[i].sock, &svc.dests[i].monitor);
         zsock_destroy(&svc.dests[i].sock);
     }
+    sockets_monitor_stop(svc.pub.sock, &svc.pub.monitor);
+    zsock_destroy(&svc.pub.sock);
     link_senders_destroy(&svc.senders);
     emitted_discard(&svc);
     free(svc.em);
+    free(svc.pq);
     free(svc.ds);
     security_end();
     PQfinish(svc.db);

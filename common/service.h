@@ -100,6 +100,11 @@ struct service_def {
     /* Optional. Called inside a transaction when an outbox row of this
      * daemon was acknowledged by its consumer. */
     int (*on_acked)(struct service *svc, const char *msg_id, const char *dest, const char *type);
+    /* Optional. The endpoint name of a PUB socket the daemon binds, where
+     * service_publish() sends (intake: "feed", the progress feed). A CURVE
+     * server like every bound socket; not bound when the configuration
+     * lacks the endpoint. */
+    const char *feed;
     int (*on_start)(struct service *svc);   /* optional, after connect and bind */
     void (*on_tick)(struct service *svc);   /* optional, about once a second */
     void (*on_stop)(struct service *svc);   /* optional */
@@ -130,6 +135,21 @@ __attribute__((warn_unused_result))
 int service_emit(struct service *svc, const char *dest, const char *type,
                  const char *case_no, const ProtobufCMessage *msg,
                  char id_out[UUID_STR_LEN]);
+
+/* Queues msg for the daemon's PUB socket (service_def.feed) as two frames:
+ * topic, then msg's Envelope. It goes out after the batch commits, in the
+ * order queued, and is forgotten with the message's savepoint or with the
+ * batch when either rolls back, so that no subscriber ever sees what was
+ * not committed. Best effort past that: a PUB drops for a subscriber whose
+ * queue is full (sockets.h, SOCKETS_FEED_HWM). For handlers (LINK and
+ * REQUEST) only. Returns 0 (also when the daemon has no feed bound) or
+ * SERVICE_RETRY. */
+__attribute__((warn_unused_result))
+int service_publish(struct service *svc, const char *topic, const char *type,
+                    const char *case_no, const ProtobufCMessage *msg);
+
+/* Whether the daemon's PUB socket is bound (service_def.feed configured). */
+bool service_publishes(struct service *svc);
 
 /* Sets the reply of a HANDLE_REQUEST handler (packed now; msg may be freed
  * after). Returns 0 or SERVICE_RETRY. */

@@ -26,7 +26,7 @@ struct endpoint_row {
     const char *value;
     const char *owner;
 };
-enum { N_ENDPOINTS = 6 };
+enum { N_ENDPOINTS = 7 };
 
 static void endpoint_table(const struct config *cfg, struct endpoint_row t[N_ENDPOINTS])
 {
@@ -37,6 +37,7 @@ static void endpoint_table(const struct config *cfg, struct endpoint_row t[N_END
     t[3] = (struct endpoint_row){ "tracker", e->tracker, "tracker" };
     t[4] = (struct endpoint_row){ "delivery", e->delivery, "delivery" };
     t[5] = (struct endpoint_row){ "evaluation", e->evaluation, "evaluation" };
+    t[6] = (struct endpoint_row){ "feed", e->feed, "intake" };
 }
 
 const char *sockets_endpoint(const struct config *cfg, const char *name)
@@ -96,6 +97,84 @@ zsock_t *sockets_bind_router(const struct config *cfg, const char *endpoint)
     zsock_set_router_handover(s, 1);
     if (zsock_bind(s, "%s", endpoint) < 0) {
         int e = zmq_errno();
+        zsock_destroy(&s);
+        errno = e;
+        return NULL;
+    }
+    return s;
+}
+
+zsock_t *sockets_bind_pub(const struct config *cfg, const char *endpoint)
+{
+    char err[1024];
+    zsock_t *s = zsock_new(ZMQ_PUB);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    zsock_set_maxmsgsize(s, cfg->link.max_frame_bytes);
+    zsock_set_heartbeat_ivl(s, cfg->link.heartbeat_ms);
+    zsock_set_heartbeat_timeout(s, cfg->link.heartbeat_ms * 3);
+    /* A PUB drops what a subscriber's full queue cannot take and never
+     * blocks the sender: a slow or stuck watcher costs intake nothing but
+     * this much memory per subscriber. Its gap shows in the events' seq. */
+    zsock_set_sndhwm(s, SOCKETS_FEED_HWM);
+    if (security_server_socket(s, cfg, err, sizeof err) != 0) {
+        log_error("security.unusable", .detail = log_fmt("%s: %s", endpoint, err));
+        zsock_destroy(&s);
+        errno = EACCES;
+        return NULL;
+    }
+    if (zsock_bind(s, "%s", endpoint) < 0) {
+        int e = zmq_errno();
+        zsock_destroy(&s);
+        errno = e;
+        return NULL;
+    }
+    return s;
+}
+
+zsock_t *sockets_connect_sub(const struct config *cfg, const char *endpoint, const char *topic,
+                             int events, zsock_t **monitor)
+{
+    char err[1024];
+    *monitor = NULL;
+    const char *owner = sockets_endpoint_owner(cfg, endpoint);
+    if (!owner) {
+        log_error("security.unusable",
+                  .detail = log_fmt("%s is none of the configuration's endpoints, so its server "
+                                    "key is unknown", endpoint));
+        errno = EINVAL;
+        return NULL;
+    }
+    zsock_t *s = zsock_new(ZMQ_SUB);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    zsock_set_maxmsgsize(s, cfg->link.max_frame_bytes);
+    zsock_set_heartbeat_ivl(s, cfg->link.heartbeat_ms);
+    zsock_set_heartbeat_timeout(s, cfg->link.heartbeat_ms * 3);
+    zsock_set_rcvhwm(s, SOCKETS_FEED_HWM);
+    zsock_set_reconnect_ivl(s, 100);
+    zsock_set_reconnect_ivl_max(s, 1000);
+    if (security_client_socket(s, cfg, owner, err, sizeof err) != 0) {
+        log_error("security.unusable", .detail = err);
+        zsock_destroy(&s);
+        errno = EACCES;
+        return NULL;
+    }
+    /* A topic is a prefix: the frame after it must be the case number
+     * exactly, which the subscriber checks (BD-...-00001 is a prefix of
+     * BD-...-000010 only if numbers grew a digit). */
+    zsock_set_subscribe(s, topic);
+    if (events && !(*monitor = sockets_monitor(s, events))) {
+        int e = zmq_errno();
+        zsock_destroy(&s);
+        errno = e;
+        return NULL;
+    }
+    if (zsock_connect(s, "%s", endpoint) < 0) {
+        int e = zmq_errno();
+        sockets_monitor_stop(s, monitor);
         zsock_destroy(&s);
         errno = e;
         return NULL;

@@ -22,12 +22,13 @@
 void sockets_init(void);
 
 /* The endpoint named `name` in the config ("intake", "router",
- * "router_dept", "tracker", "delivery", "evaluation"); NULL when unknown. */
+ * "router_dept", "tracker", "delivery", "evaluation", "feed"); NULL when
+ * unknown or not configured (feed is optional). */
 const char *sockets_endpoint(const struct config *cfg, const char *name);
 
-/* The daemon whose ROUTER binds the endpoint address (one of the config's
- * endpoints): "router" for endpoints.router and endpoints.router_dept, else
- * the endpoint's own name. Its key (security.keys) is the server key its
+/* The daemon whose socket binds the endpoint address (one of the config's
+ * endpoints): "router" for endpoints.router and endpoints.router_dept,
+ * "intake" for endpoints.feed, else the endpoint's own name. Its key (security.keys) is the server key its
  * clients expect. NULL for an address that is none of the endpoints. */
 const char *sockets_endpoint_owner(const struct config *cfg, const char *endpoint);
 
@@ -59,6 +60,25 @@ zsock_t *sockets_connect_dealer(const struct config *cfg, const char *endpoint,
  * (caller owns) or NULL, and then *monitor is NULL. */
 zsock_t *sockets_connect_watched(const struct config *cfg, const char *endpoint,
                                  const char *identity, int events, zsock_t **monitor);
+
+/* Messages a progress-feed socket queues per subscriber before a PUB
+ * drops (and a SUB stops reading): the feed never blocks its publisher. */
+#define SOCKETS_FEED_HWM 10000
+
+/* A PUB bound at endpoint (the progress feed), a CURVE server behind zauth
+ * like every bound socket (so security_start() must have run): any
+ * configured key may subscribe, since a PUB cannot tell its subscribers
+ * apart per message. High-water mark SOCKETS_FEED_HWM, then it drops.
+ * Returns the socket (caller owns) or NULL with zmq_errno() set. */
+zsock_t *sockets_bind_pub(const struct config *cfg, const char *endpoint);
+
+/* A SUB connected to endpoint (a CURVE client of the daemon that binds it,
+ * with the process's key), subscribed to topic; with events not 0 its
+ * connection events are watched from before the connect into *monitor
+ * (caller owns; sockets_monitor_stop). Returns the SUB (caller owns) or
+ * NULL, and then *monitor is NULL. */
+zsock_t *sockets_connect_sub(const struct config *cfg, const char *endpoint, const char *topic,
+                             int events, zsock_t **monitor);
 
 /* Watches the connection events of s: `events` is an OR of ZMQ_EVENT_*
  * bits (for instance ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED).

@@ -184,3 +184,12 @@ int pause_kind_parse(const char *text, enum pause_kind *out)
         }
     return -1;
 }
+
+bool case_state_final(const char *state)
+{
+    static const char *const final[] = { "RETURN_VISIT_OPEN", "WITHDRAWN", "CLOSED" };
+    for (size_t i = 0; state && i < sizeof final / sizeof final[0]; i++)
+        if (strcmp(state, final[i]) == 0)
+            return true;
+    return false;
+}

@@ -103,4 +103,12 @@ const char *const *task_required_fields(enum task_state to);
 
 bool task_state_final(enum task_state s);
 
+/* The states of a case as intake holds them: SUBMITTED, IN_PROGRESS (from
+ * its first task report), RETURN_VISIT_OPEN (every item delivered: the
+ * service has ended and evaluation calls the unit back), WITHDRAWN; CLOSED
+ * is kept for a case closed for good. Whether state is one of the final
+ * ones (RETURN_VISIT_OPEN, WITHDRAWN, CLOSED), after which no task of the
+ * case moves again. */
+bool case_state_final(const char *state);
+
 #endif

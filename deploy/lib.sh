@@ -107,18 +107,18 @@ bd_keys_init() {
 
 # bd_config_for OUT DBNAME KEYDIR [SED-ARGS...]: writes to OUT the sample
 # county's configuration (deploy/config/dianjiang.yaml) for a private run:
-# six consecutive free ports on 127.0.0.1 (below the ephemeral range
+# seven consecutive free ports on 127.0.0.1 (below the ephemeral range
 # 32768-60999, where outgoing connections get their ports), database DBNAME,
 # keys in KEYDIR, and any further sed arguments (-e 's#...#...#'). Sets BASE
-# (the endpoints are BASE+1 .. BASE+6). Returns non-zero when the file could
-# not be adapted.
+# (the endpoints are BASE+1 .. BASE+7, the seventh intake's progress feed).
+# Returns non-zero when the file could not be adapted.
 bd_config_for() {
   local out=$1 db=$2 keys=$3 attempt ok i; shift 3
   bd_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
   for attempt in $(seq 50); do
     BASE=$(( 20000 + (RANDOM % 1200) * 10 ))
     ok=1
-    for i in 1 2 3 4 5 6; do bd_port_free $((BASE + i)) || ok=0; done
+    for i in 1 2 3 4 5 6 7; do bd_port_free $((BASE + i)) || ok=0; done
     [ $ok = 1 ] && break
   done
   sed -e "s#tcp://127.0.0.1:7101#tcp://127.0.0.1:$((BASE + 1))#" \
@@ -127,9 +127,10 @@ bd_config_for() {
       -e "s#tcp://127.0.0.1:7104#tcp://127.0.0.1:$((BASE + 4))#" \
       -e "s#tcp://127.0.0.1:7105#tcp://127.0.0.1:$((BASE + 5))#" \
       -e "s#tcp://127.0.0.1:7106#tcp://127.0.0.1:$((BASE + 6))#" \
+      -e "s#tcp://127.0.0.1:7107#tcp://127.0.0.1:$((BASE + 7))#" \
       -e "s#^  dbname: bangdai#  dbname: $db#" \
       -e "s#^  certs_dir: .*#  certs_dir: $keys#" \
       "$@" "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$out" || return 1
   grep -q "dbname: $db\$" "$out" && grep -q "^  certs_dir: $keys\$" "$out" &&
-    grep -q "127.0.0.1:$((BASE + 6))" "$out"
+    grep -q "127.0.0.1:$((BASE + 7))" "$out"
 }

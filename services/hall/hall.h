@@ -15,4 +15,14 @@ int hall_application_load(const char *path, Bangdai__SubmitRequest *req,
                           Bangdai__Contact *contact, struct ydoc **doc,
                           char id_buf[37], char *err, size_t errlen);
 
+/* Prints a case's status as `bangdai-hall status` does (main.c). */
+void hall_print_status(const Bangdai__StatusReply *s);
+
+struct cli;
+
+/* `bangdai-hall watch CASE [--from-start] [--until-final]`: the case's
+ * status, then its progress feed live (hall_watch.c). Returns the exit
+ * status. */
+int hall_watch(struct cli *cli);
+
 #endif

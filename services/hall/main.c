@@ -18,13 +18,23 @@ static const char usage[] =
     "Commands:\n"
     "  submit FILE.yaml [--contact-phone NUMBER]\n"
     "                     submit an application (see deploy/examples/); prints the case\n"
-    "                     number. The file's request_id makes a resubmit return the same\n"
+    "                     number, and on stderr its expected completion (\"expected\n"
+    "                     completion 2026-12-18 (catalog promised days by stage)\"), so\n"
+    "                     that stdout is the case number alone for scripts. The file's\n"
+    "                     request_id makes a resubmit return the same\n"
     "                     case instead of a new one. --contact-phone gives the contact's\n"
     "                     mobile number in place of the file's (the samples carry a\n"
     "                     masked one, which intake refuses: nobody could call it).\n"
-    "  status CASE        the case, its lead specialist (主办专员), every task with its\n"
-    "                     state, specialist and due date, and the service log (帮办 help\n"
-    "                     log, reassignments, withdrawal)\n"
+    "  status CASE        the case, its expected completion, its lead specialist\n"
+    "                     (主办专员), every task with its state, specialist and due date,\n"
+    "                     and the service log (帮办 help log, reassignments, withdrawal)\n"
+    "  watch CASE [--from-start] [--until-final]\n"
+    "                     the case's status, then every change of it live from intake's\n"
+    "                     progress feed (endpoints.feed), one numbered line each (#seq);\n"
+    "                     a gap in the numbers or a reconnection prints the status again\n"
+    "                     (\"missed events: status again\"). --from-start first prints the\n"
+    "                     case's recorded events from #1; --until-final ends when the case\n"
+    "                     is final (return visit open, withdrawn). Ctrl-C ends it.\n"
     "  withdraw CASE --reason TEXT\n"
     "                     withdraw the application: every open task is cancelled and\n"
     "                     each department's agent is told\n\n"
@@ -35,6 +45,21 @@ static const char usage[] =
     "  -V, --version      the version\n\n"
     "Exit status: 0 done, 1 refused (the reason names the field), 2 usage or\n"
     "configuration error, 3 intake did not answer.\n";
+
+/* The expected completion given at submission: "2026-12-18 (catalog
+ * promised days by stage)", with the 90th-percentile date when it differs,
+ * or the year the count waits for. Nothing for a case submitted before
+ * intake counted it. */
+static void print_expected(FILE *out, const char *label, const char *completion, const char *latest,
+                           int pending_year, const char *basis)
+{
+    if (completion[0] && latest[0] && strcmp(completion, latest) != 0)
+        fprintf(out, "%s%s, at the latest %s (%s)\n", label, completion, latest, basis);
+    else if (completion[0])
+        fprintf(out, "%s%s (%s)\n", label, completion, basis);
+    else if (pending_year)
+        fprintf(out, "%spending the %d calendar (%s)\n", label, pending_year, basis);
+}
 
 static int submit(struct cli *cli)
 {
@@ -61,13 +86,15 @@ static int submit(struct cli *cli)
     if (rc != 0)
         return rc;
     printf("%s\n", r->case_no);
+    print_expected(stderr, "bangdai-hall: expected completion ", r->expected_completion, r->expected_latest, r->expected_pending_year,
+                   r->expected_basis);
     if (r->duplicate)
         fprintf(stderr, "%s: already submitted as %s; nothing new was created\n", cli->program, r->case_no);
     bangdai__submit_reply__free_unpacked(r, NULL);
     return 0;
 }
 
-static void print_status(const Bangdai__StatusReply *s)
+void hall_print_status(const Bangdai__StatusReply *s)
 {
     char when[32];
     time_t t = (time_t)(s->submitted_at_us / 1000000) + 8 * 3600;
@@ -82,6 +109,8 @@ static void print_status(const Bangdai__StatusReply *s)
     printf("submitted %s\n", when);
     if (s->lead_specialist[0])
         printf("lead      %s %s\n", s->lead_specialist, s->lead_name);
+    print_expected(stdout, "expected  ", s->expected_completion, s->expected_latest, s->expected_pending_year,
+                   s->expected_basis);
     /* DUE is the promised date (承诺时限), STATUTORY the legal one (法定时限). */
     printf("\n%-30s %-12s %-9s %-6s %-10s %-20s %-10s %-10s %s\n", "TASK", "KIND", "ITEM", "DEPT", "SPECIALIST",
            "STATE", "DUE", "STATUTORY", "RESULT");
@@ -143,7 +172,7 @@ static int status(struct cli *cli)
                          MSG_STATUS_REPLY, &bangdai__status_reply__descriptor, (ProtobufCMessage **)&s);
     if (rc != 0)
         return rc;
-    print_status(s);
+    hall_print_status(s);
     bangdai__status_reply__free_unpacked(s, NULL);
     return 0;
 }
@@ -174,6 +203,8 @@ int main(int argc, char **argv)
         rc = status(&cli);
     else if (strcmp(cli.argv[0], "withdraw") == 0)
         rc = withdraw(&cli);
+    else if (strcmp(cli.argv[0], "watch") == 0)
+        rc = hall_watch(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

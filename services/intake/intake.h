@@ -23,4 +23,33 @@ int intake_withdraw(struct service *svc, const struct service_msg *m);
  * reassignments, shown by status (intake_status.c). */
 int intake_case_event(struct service *svc, const struct service_msg *m);
 
+/* Numbers ev in its case (ev->seq), records it in feed_events and queues
+ * it for the progress feed, sent after the commit. ev->case_state is set
+ * from the case as this transaction leaves it; ev->at_us 0 means now.
+ * Returns SERVICE_OK or SERVICE_RETRY (intake_feed.c). */
+int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev);
+
+/* FeedRequest from the hall: a page of the feed's record of one case
+ * (intake_feed.c). */
+int intake_feed(struct service *svc, const struct service_msg *m);
+
+/* The expectation of a case given when it was submitted (intake_forecast.c). */
+struct intake_expected {
+    char completion[11];        /* YYYY-MM-DD, or "" while pending */
+    char latest[11];            /* the same with the 90th percentiles */
+    int pending_year;           /* not 0: completion needs this year's calendar */
+    char basis[200];
+};
+
+/* Counts the expected completion of a case of items (n catalog codes,
+ * items_literal the same as a PostgreSQL text array) submitted today (the
+ * business day) into *out. Returns SERVICE_OK or SERVICE_RETRY. */
+int intake_forecast(struct service *svc, char *const *items, size_t n, const char *items_literal,
+                    struct intake_expected *out);
+
+/* Records what a task report tells of how long its item took: its start
+ * (first report, or the day of 受理) and, when decided, the working days it
+ * took (intake_forecast.c). Returns SERVICE_OK or SERVICE_RETRY. */
+int intake_item_clock(struct service *svc, const Bangdai__Progress *p);
+
 #endif

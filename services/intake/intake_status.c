@@ -50,7 +50,10 @@ int intake_status(struct service *svc, const struct service_msg *m)
     c = db_exec(db, "intake.status_case",
                 "SELECT case_no, state, service_type, unit_name, project_name, project_code,"
                 " (extract(epoch from submitted_at) * 1000000)::bigint,"
-                " coalesce(lead_specialist, ''), coalesce(lead_name, '')"
+                " coalesce(lead_specialist, ''), coalesce(lead_name, ''),"
+                " coalesce(to_char(expected_completion, 'YYYY-MM-DD'), ''),"
+                " coalesce(to_char(expected_latest, 'YYYY-MM-DD'), ''), coalesce(expected_pending_year, 0),"
+                " coalesce(expected_basis, ''), feed_seq"
                 " FROM cases WHERE case_no = $1", 1, p);
     if (!c)
         goto out;
@@ -87,6 +90,11 @@ int intake_status(struct service *svc, const struct service_msg *m)
     rep.submitted_at_us = atoll(PQgetvalue(c, 0, 6));
     rep.lead_specialist = PQgetvalue(c, 0, 7);
     rep.lead_name = PQgetvalue(c, 0, 8);
+    rep.expected_completion = PQgetvalue(c, 0, 9);
+    rep.expected_latest = PQgetvalue(c, 0, 10);
+    rep.expected_pending_year = atoi(PQgetvalue(c, 0, 11));
+    rep.expected_basis = PQgetvalue(c, 0, 12);
+    rep.feed_seq = strtoull(PQgetvalue(c, 0, 13), NULL, 10);
     size_t n = (size_t)PQntuples(t);
     tasks = calloc(n + 1, sizeof *tasks);
     tptr = calloc(n + 1, sizeof *tptr);
@@ -157,6 +165,7 @@ int intake_progress(struct service *svc, const struct service_msg *m)
     PGconn *db = service_db(svc);
     char at[32];
     int rc = SERVICE_OK;
+    bool case_moved = false;
     snprintf(at, sizeof at, "%lld", (long long)p->at_us);
 
     const char *cp[1] = { p->case_no };
@@ -237,8 +246,11 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       "        paused_days = CASE WHEN $11::bool THEN EXCLUDED.paused_days ELSE t.paused_days END,"
                       "        result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
                       "        updated_us = EXCLUDED.updated_us"
-                      "       WHERE t.updated_us <= EXCLUDED.updated_us)"
-                      " SELECT count(*) FROM c", 18, tp);
+                      "       WHERE t.updated_us <= EXCLUDED.updated_us"
+                      "       RETURNING t.due_date, t.due_pending_year)"
+                      " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM t),"
+                      "  (SELECT coalesce(to_char(due_date, 'YYYY-MM-DD'), '') FROM t),"
+                      "  (SELECT coalesce(due_pending_year, 0) FROM t)", 18, tp);
     } else {
         res = db_exec(db, "intake.progress_case", "SELECT count(*) FROM cases WHERE case_no = $1", 1, cp);
     }
@@ -247,11 +259,24 @@ int intake_progress(struct service *svc, const struct service_msg *m)
         goto out;
     }
     int known = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    /* Whether the report changed the task (a late, older one does not),
+     * and the due date the task has after it: the feed shows what intake
+     * holds. */
+    bool task_changed = p->task_id[0] && PQnfields(res) > 1 && strcmp(PQgetvalue(res, 0, 1), "1") == 0;
+    char held_due[11] = "";
+    int held_pending = 0;
+    if (task_changed) {
+        snprintf(held_due, sizeof held_due, "%s", PQgetvalue(res, 0, 2));
+        held_pending = atoi(PQgetvalue(res, 0, 3));
+    }
     PQclear(res);
     if (!known) {
         rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", p->case_no);
         goto out;
     }
+    if (task_changed && strcmp(p->kind[0] ? p->kind : "item", "item") == 0 &&
+        (rc = intake_item_clock(svc, p)) != SERVICE_OK)
+        goto out;
     if (p->task_id[0])
         log_info("case.task_progress", .case_no = p->case_no, .task = p->task_id, .dept = p->dept,
                  .detail = log_fmt("%s%s%s", p->state, p->due_date[0] ? ", due " : "", p->due_date));
@@ -265,13 +290,31 @@ int intake_progress(struct service *svc, const struct service_msg *m)
             rc = SERVICE_RETRY;
             goto out;
         }
-        int moved = PQntuples(res) == 1;
+        case_moved = PQntuples(res) == 1;
         PQclear(res);
-        if (moved)
+        if (case_moved)
             log_info("case.state", .case_no = p->case_no, .detail = p->case_state);
         else
             log_warn("case.state_kept", .case_no = p->case_no,
                      .detail = log_fmt("WITHDRAWN kept; %s reported after the withdrawal", p->case_state));
+    }
+    if (task_changed || case_moved) {
+        Bangdai__FeedEvent ev = BANGDAI__FEED_EVENT__INIT;
+        ev.case_no = p->case_no;
+        ev.at_us = p->at_us;
+        ev.kind = task_changed ? "task" : "case";
+        if (task_changed) {
+            ev.task_id = p->task_id;
+            ev.task_kind = (char *)(p->kind[0] ? p->kind : "item");
+            ev.item_code = p->item_code;
+            ev.dept = p->dept;
+            ev.specialist = p->specialist;
+            ev.state = p->state;
+            ev.due_date = held_due;
+            ev.due_pending_year = held_pending;
+            ev.result_doc = p->result_doc;
+        }
+        rc = intake_feed_record(svc, &ev);
     }
 out:
     protobuf_c_message_free_unpacked(&p->base, NULL);
@@ -312,6 +355,17 @@ int intake_case_event(struct service *svc, const struct service_msg *m)
             goto out;
         }
     }
+    Bangdai__FeedEvent ev = BANGDAI__FEED_EVENT__INIT;
+    ev.case_no = e->case_no;
+    ev.at_us = atoll(at);
+    ev.kind = "log";
+    ev.task_id = e->task_id;
+    ev.dept = e->dept;
+    ev.specialist = e->specialist;
+    ev.log_kind = e->kind;
+    ev.text = e->text;
+    if ((rc = intake_feed_record(svc, &ev)) != SERVICE_OK)
+        goto out;
     log_info("case.event", .case_no = e->case_no, .task = nz(e->task_id), .dept = nz(e->dept), .detail = e->kind);
 out:
     protobuf_c_message_free_unpacked(&e->base, NULL);

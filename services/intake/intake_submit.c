@@ -90,11 +90,16 @@ static int check_request(struct service *svc, const Bangdai__SubmitRequest *r)
     return SERVICE_OK;
 }
 
-static int reply_case(struct service *svc, const char *case_no, bool duplicate)
+static int reply_case(struct service *svc, const char *case_no, bool duplicate,
+                      const struct intake_expected *x)
 {
     Bangdai__SubmitReply rep = BANGDAI__SUBMIT_REPLY__INIT;
     rep.case_no = (char *)case_no;
     rep.duplicate = duplicate;
+    rep.expected_completion = (char *)x->completion;
+    rep.expected_latest = (char *)x->latest;
+    rep.expected_pending_year = x->pending_year;
+    rep.expected_basis = (char *)x->basis;
     return service_reply(svc, MSG_SUBMIT_REPLY, case_no, &rep.base);
 }
 
@@ -130,18 +135,26 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     PQclear(res);
 
     items_literal(r, items, sizeof items);
-    const char *p[15] = {
+    struct intake_expected x;
+    char pending[16];
+    if (intake_forecast(svc, r->items, r->n_items, items, &x) != SERVICE_OK)
+        return SERVICE_RETRY;
+    snprintf(pending, sizeof pending, "%d", x.pending_year);
+    const char *p[19] = {
         case_no, r->request_id, r->service_type, r->unit->name, r->unit->credit_code,
         r->project->name, r->project->code, r->project->zone[0] ? r->project->zone : NULL,
         r->project->kind, r->project->location,
         r->contact->name, r->contact->phone, r->delivery,
-        r->channel, items,
+        r->channel, items, x.completion[0] ? x.completion : NULL, x.latest[0] ? x.latest : NULL,
+        x.pending_year ? pending : NULL, x.basis,
     };
     if (db_run(db, "intake.insert_case",
                "INSERT INTO cases (case_no, request_id, service_type, unit_name, credit_code,"
                " project_name, project_code, zone, kind, location, contact_name, contact_phone,"
-               " delivery, channel, items)"
-               " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)", 15, p))
+               " delivery, channel, items, expected_completion, expected_latest,"
+               " expected_pending_year, expected_basis)"
+               " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16::date,$17::date,"
+               " $18::int,$19)", 19, p))
         return SERVICE_RETRY;
 
     Bangdai__CaseOpened co = BANGDAI__CASE_OPENED__INIT;
@@ -157,9 +170,23 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     co.accepted_at_us = business_now_us();
     if (service_emit(svc, "router", MSG_CASE_OPENED, case_no, &co.base, NULL))
         return SERVICE_RETRY;
+
+    /* The feed's first event of the case: what was asked. */
+    char asked[2100];
+    size_t at = (size_t)snprintf(asked, sizeof asked, "%s, %zu items:", r->service_type, r->n_items);
+    for (size_t i = 0; i < r->n_items && at < sizeof asked; i++)
+        at += (size_t)snprintf(asked + at, sizeof asked - at, " %s", r->items[i]);
+    Bangdai__FeedEvent ev = BANGDAI__FEED_EVENT__INIT;
+    ev.case_no = case_no;
+    ev.at_us = co.accepted_at_us;
+    ev.kind = "submitted";
+    ev.text = asked;
+    if (intake_feed_record(svc, &ev) != SERVICE_OK)
+        return SERVICE_RETRY;
     log_info("case.opened", .case_no = case_no,
-             .detail = log_fmt("%s, %zu items, project %s", r->service_type, r->n_items, r->project->code));
-    return reply_case(svc, case_no, false);
+             .detail = log_fmt("%s, %zu items, project %s, expected %s", r->service_type, r->n_items,
+                               r->project->code, x.completion[0] ? x.completion : "pending"));
+    return reply_case(svc, case_no, false, &x);
 }
 
 /* The application as stored, column by column, in the order of
@@ -167,6 +194,11 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
 #define STORED_FIELDS \
     "service_type, unit_name, credit_code, project_name, project_code, coalesce(zone, ''), kind," \
     " coalesce(location, ''), contact_name, contact_phone, delivery, channel, array_to_string(items, ',')"
+
+/* After STORED_FIELDS: the expectation given at submission (columns 14-17). */
+#define STORED_EXPECTED \
+    "coalesce(to_char(expected_completion, 'YYYY-MM-DD'), ''), coalesce(to_char(expected_latest, 'YYYY-MM-DD'), '')," \
+    " coalesce(expected_pending_year, 0), coalesce(expected_basis, '')"
 
 /* The first field in which r differs from the stored application in row 0
  * of res (case_no, then STORED_FIELDS), or NULL when it is the same. */
@@ -204,7 +236,8 @@ int intake_submit(struct service *svc, const struct service_msg *m)
     if (rc == SERVICE_OK) {
         const char *p[1] = { r->request_id };
         PGresult *res = db_exec(service_db(svc), "intake.find_request",
-                                "SELECT case_no, " STORED_FIELDS " FROM cases WHERE request_id = $1", 1, p);
+                                "SELECT case_no, " STORED_FIELDS ", " STORED_EXPECTED
+                                " FROM cases WHERE request_id = $1", 1, p);
         const char *differs = res && PQntuples(res) == 1 ? differing_field(r, res) : NULL;
         if (!res) {
             rc = SERVICE_RETRY;
@@ -218,7 +251,11 @@ int intake_submit(struct service *svc, const struct service_msg *m)
         } else if (PQntuples(res) == 1) {
             /* The hall sent this application before: same answer, nothing new. */
             log_info("case.duplicate_submit", .case_no = PQgetvalue(res, 0, 0), .msg_id = r->request_id);
-            rc = reply_case(svc, PQgetvalue(res, 0, 0), true);
+            struct intake_expected x = { .pending_year = atoi(PQgetvalue(res, 0, 16)) };
+            snprintf(x.completion, sizeof x.completion, "%s", PQgetvalue(res, 0, 14));
+            snprintf(x.latest, sizeof x.latest, "%s", PQgetvalue(res, 0, 15));
+            snprintf(x.basis, sizeof x.basis, "%s", PQgetvalue(res, 0, 17));
+            rc = reply_case(svc, PQgetvalue(res, 0, 0), true, &x);
         } else {
             rc = store_case(svc, r);
         }
@@ -273,6 +310,14 @@ int intake_withdraw(struct service *svc, const struct service_msg *m)
                " updated_at = now() WHERE case_no = $1", 2, p) ||
         db_run(service_db(svc), "intake.withdraw_log",
                "INSERT INTO case_log (case_no, at, kind, text) VALUES ($1, now(), 'withdrawn', $2)", 2, p)) {
+        rc = SERVICE_RETRY;
+        goto out;
+    }
+    Bangdai__FeedEvent ev = BANGDAI__FEED_EVENT__INIT;
+    ev.case_no = w->case_no;
+    ev.kind = "withdrawn";
+    ev.text = w->reason;
+    if (intake_feed_record(svc, &ev) != SERVICE_OK) {
         rc = SERVICE_RETRY;
         goto out;
     }

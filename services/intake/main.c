@@ -1,6 +1,7 @@
 /* bangdai-intake - the front door: the hall's submits, queries and
  * withdrawals, and the progress that the later stages report back. Owns
- * projects and cases. */
+ * projects and cases, and publishes every change it records on the
+ * progress feed (intake_feed.c). */
 #include "intake.h"
 
 static const struct handler hall_handlers[] = {
@@ -9,6 +10,7 @@ static const struct handler hall_handlers[] = {
     { MSG_WITHDRAW, HANDLE_REQUEST, intake_withdraw, ROLE_HALL },
     { MSG_PROGRESS, HANDLE_LINK, intake_progress, ROLE_SERVICE },
     { MSG_CASE_EVENT, HANDLE_LINK, intake_case_event, ROLE_SERVICE },
+    { MSG_FEED, HANDLE_REQUEST, intake_feed, ROLE_HALL | ROLE_HALL_MANAGEMENT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -25,6 +27,7 @@ static const struct service_def intake = {
                "to the router; answers the hall's status queries and withdrawals.",
     .bindings = bindings,
     .dests = dests,
+    .feed = "feed",
 };
 
 int main(int argc, char **argv)

@@ -681,7 +681,7 @@ report() {
 }
 
 # ---- the rounds ----------------------------------------------------------------
-say "seed $SEED, $ROUNDS round(s) of $CASES cases, $WORKERS workers; ports $((BASE + 1))-$((BASE + 6)); in $T"
+say "seed $SEED, $ROUNDS round(s) of $CASES cases, $WORKERS workers; ports $((BASE + 1))-$((BASE + 7)); in $T"
 mkdir -p "$T/work"
 # Wait until every agent is connected before the load, so that the first
 # recovery measures a restart and not the start.

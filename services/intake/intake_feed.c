@@ -1,0 +1,158 @@
+/* intake_feed.c - the progress feed (docs/PROTOCOL.md, "The progress feed").
+ *
+ * Every change intake records of a case or one of its tasks (the submit,
+ * each Progress that changed something, each CaseEvent, the withdrawal)
+ * becomes a FeedEvent: numbered per case in the transaction that records
+ * the change (cases.feed_seq), kept in feed_events, and published on the
+ * PUB socket under the case number only after that transaction commits
+ * (service_publish). The PUB is best effort; the record is not: a watcher
+ * that missed events reads them again with a FeedRequest, or reads the case
+ * again with a StatusRequest, whose feed_seq says which events it includes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "intake.h"
+#include "log.h"
+#include "validate.h"
+
+#define FEED_PAGE_DEFAULT 100
+#define FEED_PAGE_MAX 500
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev)
+{
+    char at[24], pending[16];
+    snprintf(at, sizeof at, "%lld", (long long)(ev->at_us ? ev->at_us : business_now_us()));
+    snprintf(pending, sizeof pending, "%d", ev->due_pending_year);
+    const char *p[14] = { ev->case_no, at, ev->kind, nz(ev->task_id), nz(ev->task_kind),
+                          nz(ev->item_code), nz(ev->dept), nz(ev->specialist), nz(ev->state),
+                          nz(ev->due_date), ev->due_pending_year ? pending : NULL,
+                          nz(ev->result_doc), nz(ev->log_kind), nz(ev->text) };
+    /* The number comes from the case's row, which the update locks until
+     * the commit: two transactions (two intake processes) recording a
+     * change of one case number them one after the other. The case's state
+     * is read as this transaction leaves it. */
+    PGresult *res = db_exec(service_db(svc), "intake.feed_record",
+        "WITH s AS (UPDATE cases SET feed_seq = feed_seq + 1 WHERE case_no = $1 RETURNING feed_seq, state)"
+        " INSERT INTO feed_events (case_no, seq, at_us, kind, task_id, task_kind, item_code, dept,"
+        "  specialist, state, due_date, due_pending_year, result_doc, case_state, log_kind, text)"
+        " SELECT $1, s.feed_seq, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10::date, $11::int, $12,"
+        "  s.state, $13, $14 FROM s"
+        " RETURNING seq, case_state", 14, p);
+    if (!res)
+        return SERVICE_RETRY;
+    if (PQntuples(res) != 1) {
+        /* Every caller has just found the case. */
+        PQclear(res);
+        log_error("feed.no_case", .case_no = ev->case_no, .detail = ev->kind);
+        return SERVICE_RETRY;
+    }
+    char state[64];
+    ev->seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    snprintf(state, sizeof state, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    ev->at_us = atoll(at);
+    ev->case_state = state;
+    int rc = service_publish(svc, ev->case_no, MSG_FEED_EVENT, ev->case_no, &ev->base);
+    ev->case_state = "";
+    if (rc == 0)
+        log_debug("feed.recorded", .case_no = ev->case_no, .task = nz(ev->task_id),
+                  .detail = log_fmt("#%llu %s %s", (unsigned long long)ev->seq, ev->kind,
+                                    ev->state[0] ? ev->state : state));
+    return rc ? SERVICE_RETRY : SERVICE_OK;
+}
+
+/* The feed_events columns FeedReply carries, in the order of event_from. */
+#define EVENT_COLUMNS \
+    "seq, at_us, kind, coalesce(task_id, ''), coalesce(task_kind, ''), coalesce(item_code, '')," \
+    " coalesce(dept, ''), coalesce(specialist, ''), coalesce(state, '')," \
+    " coalesce(to_char(due_date, 'YYYY-MM-DD'), ''), coalesce(due_pending_year, 0)," \
+    " coalesce(result_doc, ''), case_state, coalesce(log_kind, ''), coalesce(text, '')"
+
+/* Row r of res (EVENT_COLUMNS) into ev, borrowing res's strings. */
+static void event_from(Bangdai__FeedEvent *ev, const char *case_no, PGresult *res, int r)
+{
+    int c = 0;
+    bangdai__feed_event__init(ev);
+    ev->case_no = (char *)case_no;
+    ev->seq = strtoull(PQgetvalue(res, r, c++), NULL, 10);
+    ev->at_us = atoll(PQgetvalue(res, r, c++));
+    ev->kind = PQgetvalue(res, r, c++);
+    ev->task_id = PQgetvalue(res, r, c++);
+    ev->task_kind = PQgetvalue(res, r, c++);
+    ev->item_code = PQgetvalue(res, r, c++);
+    ev->dept = PQgetvalue(res, r, c++);
+    ev->specialist = PQgetvalue(res, r, c++);
+    ev->state = PQgetvalue(res, r, c++);
+    ev->due_date = PQgetvalue(res, r, c++);
+    ev->due_pending_year = atoi(PQgetvalue(res, r, c++));
+    ev->result_doc = PQgetvalue(res, r, c++);
+    ev->case_state = PQgetvalue(res, r, c++);
+    ev->log_kind = PQgetvalue(res, r, c++);
+    ev->text = PQgetvalue(res, r, c++);
+}
+
+int intake_feed(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__FeedRequest *r = service_decode(svc, m, &bangdai__feed_request__descriptor);
+    if (!r)
+        return SERVICE_REFUSE;
+    int rc = SERVICE_RETRY;
+    PGresult *c = NULL, *e = NULL;
+    Bangdai__FeedEvent *events = NULL, **eptr = NULL;
+    char after[24], limit[16];
+
+    if (validate_text(r->case_no, 64)) {
+        rc = service_refuse(svc, ERR_INVALID, "case_no", "a case number is required");
+        goto out;
+    }
+    if (r->limit > FEED_PAGE_MAX) {
+        rc = service_refuse(svc, ERR_INVALID, "limit", "at most %d events a page", FEED_PAGE_MAX);
+        goto out;
+    }
+    if (r->after_seq > (uint64_t)INT64_MAX) {
+        rc = service_refuse(svc, ERR_INVALID, "after_seq", "out of range");
+        goto out;
+    }
+    snprintf(after, sizeof after, "%llu", (unsigned long long)r->after_seq);
+    snprintf(limit, sizeof limit, "%u", r->limit ? r->limit : FEED_PAGE_DEFAULT);
+    const char *p[3] = { r->case_no, after, limit };
+    c = db_exec(service_db(svc), "intake.feed_case", "SELECT feed_seq FROM cases WHERE case_no = $1", 1, p);
+    if (!c)
+        goto out;
+    if (PQntuples(c) == 0) {
+        rc = service_refuse(svc, ERR_NOT_FOUND, "case_no", "no case %.64s", r->case_no);
+        goto out;
+    }
+    e = db_exec(service_db(svc), "intake.feed_events",
+                "SELECT " EVENT_COLUMNS " FROM feed_events WHERE case_no = $1 AND seq > $2::bigint"
+                " ORDER BY seq LIMIT $3::int", 3, p);
+    if (!e)
+        goto out;
+    size_t n = (size_t)PQntuples(e);
+    events = calloc(n + 1, sizeof *events);
+    eptr = calloc(n + 1, sizeof *eptr);
+    if (!events || !eptr)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        event_from(&events[i], r->case_no, e, (int)i);
+        eptr[i] = &events[i];
+    }
+    Bangdai__FeedReply rep = BANGDAI__FEED_REPLY__INIT;
+    rep.case_no = r->case_no;
+    rep.n_events = n;
+    rep.events = eptr;
+    rep.last_seq = strtoull(PQgetvalue(c, 0, 0), NULL, 10);
+    rc = service_reply(svc, MSG_FEED_REPLY, r->case_no, &rep.base);
+out:
+    free(events);
+    free(eptr);
+    PQclear(c);
+    PQclear(e);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}
