@@ -111,8 +111,12 @@ for c in "${cases[@]}"; do
         if [ -z "$(tasks_of "$c" | awk '$2 == "help"')" ]; then
           dept update "$task" accepted --dept "$d" --when "$today 09:30" --where "项目现场" \
             --note "上门受理, forms filled for the unit"
+          dept update "$task" submitted --dept "$d" --ref "GC-${today//-/}-$n"
+        else
+          # 帮办: the unit filed it itself; the authority accepted it today,
+          # and the item's clock restarts from that day.
+          dept update "$task" submitted --dept "$d" --ref "GC-${today//-/}-$n" --accepted-on "$today"
         fi
-        dept update "$task" submitted --dept "$d" --ref "GC-${today//-/}-$n"
         dept update "$task" approved --dept "$d" --doc "DJ-${today:0:4}-$d-$n" --kind e_licence ;;
       help)
         dept note "$task" consultation --dept "$d" --question "需要准备哪些申报材料?" \
