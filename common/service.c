@@ -1518,6 +1518,7 @@ int service_work(struct service *svc, const char *what, int (*fn)(struct service
         raise(SIGKILL);
     }
     emitted_send(svc);
+    published_send(svc);
     return SERVICE_OK;
 }
 

@@ -181,8 +181,8 @@ void *service_decode(struct service *svc, const struct service_msg *m,
 
 /* Runs fn(svc, arg) in a transaction of its own, for work the daemon
  * starts itself (a scan on a timer, a reload): what fn emits with
- * service_emit is stored with the commit and sent after it, as a
- * handler's is. fn returns SERVICE_OK to commit; anything else rolls it
+ * service_emit is stored with the commit and sent after it, and what it
+ * publishes (service_publish) goes out after it, as a handler's do. fn returns SERVICE_OK to commit; anything else rolls it
  * all back (logged work.rolled_back unless SERVICE_REFUSE). Returns
  * SERVICE_OK, or fn's code, or SERVICE_RETRY when the database failed.
  * Not to be called from a handler. */
