@@ -81,7 +81,7 @@ static const char sql_tasks[] =
     " LEFT JOIN tracker.deadlines d ON d.task_id = t.task_id"
     " WHERE t.kind = 'item' AND (r.at AT TIME ZONE 'Asia/Shanghai')::date >= $1::date"
     "  AND (r.at AT TIME ZONE 'Asia/Shanghai')::date < $2::date"
-    " ORDER BY t.item_code, t.task_id";
+    " ORDER BY t.item_code COLLATE \"C\", t.task_id COLLATE \"C\"";
 
 static const char sql_ratings[] =
     "SELECT r.case_no, r.level, r.dept, r.specialist,"

@@ -385,6 +385,7 @@ static void chart_stack(const struct rtable *t, FILE *out)
         fprintf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"50\" height=\"%.1f\" class=\"l%d\"", x, y, h, (int)num(t, k, cs));
         data_attr(out, "month", month);
         data_attr(out, "level", rtable_get(t, k, (size_t)cl));
+        data_attr(out, "score", rtable_get(t, k, (size_t)cs));
         data_attr(out, "count", rtable_get(t, k, (size_t)cc));
         fputs("><title>", out);
         html_text(rtable_get(t, k, (size_t)cl), out);
