@@ -26,4 +26,8 @@ int ctl_calendar(struct cli *cli);
 /* board [--dept CODE] [--json]: the supervision board, from the tracker. */
 int ctl_board(struct cli *cli);
 
+/* report assessment|bready|summary --period P [--format F]: the figures of
+ * a period from the stored events, read-only (ctl_report.c). */
+int ctl_report(struct cli *cli);
+
 #endif

@@ -48,7 +48,14 @@ static const char usage[] =
     "                           the supervision board: overdue tasks (working days\n"
     "                           overdue, the level escalated to), tasks due within the\n"
     "                           warning days, paused tasks and why, tasks whose due date\n"
-    "                           waits for a calendar year; by department and specialist\n\n"
+    "                           waits for a calendar year; by department and specialist\n"
+    "  report assessment|bready|summary --period P [--format F]\n"
+    "                           the figures of a period (P: 2026-Q3, 2026-09 or 2026)\n"
+    "                           from the stored events, read-only: assessment per\n"
+    "                           specialist and department; bready (B-READY: days from\n"
+    "                           application to result net of pauses, shares, fees);\n"
+    "                           summary (Markdown, for the special-group office).\n"
+    "                           F: table (default; md for summary), csv, json, html\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key of security.keys to speak with (default ops)\n"
@@ -75,6 +82,8 @@ int main(int argc, char **argv)
         rc = ctl_calendar(&cli);
     else if (strcmp(cli.argv[0], "board") == 0)
         rc = ctl_board(&cli);
+    else if (strcmp(cli.argv[0], "report") == 0)
+        rc = ctl_report(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);
