@@ -26,4 +26,13 @@ int ctl_calendar(struct cli *cli);
 /* board [--dept CODE] [--json]: the supervision board, from the tracker. */
 int ctl_board(struct cli *cli);
 
+/* visit list | visit record CASE --rating LEVEL [--comment TEXT]: the
+ * return visits, from and to bangdai-evaluation (ctl_eval.c). */
+int ctl_visit(struct cli *cli);
+
+/* rectify list [--dept CODE] [--all] | verify ID --finding TEXT |
+ * feedback ID --text TEXT | decide ID --uphold|--reject --reason TEXT
+ * (ctl_eval.c). */
+int ctl_rectify(struct cli *cli);
+
 #endif
