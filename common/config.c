@@ -217,6 +217,7 @@ static const struct tunable {
     {"link", "window", offsetof(struct config, link.window), 500, 1, 100000},
     {"link", "defer_limit_s", offsetof(struct config, link.defer_limit_s), 300, 1, 7 * 86400},
     {"evaluation", "return_visit_days", offsetof(struct config, return_visit_days), 5, 1, 60},
+    {"evaluation", "rectify_days", offsetof(struct config, rectify_days), 15, 1, 120},
 };
 enum { N_TUNABLES = sizeof tunables / sizeof tunables[0] };
 
@@ -228,16 +229,18 @@ static int *tunable_field(struct config *cfg, const struct tunable *t)
 /* Reads the optional section of tunables named section; absent keys keep
  * their defaults. */
 static int parse_tunables(struct ydoc *doc, const yaml_node_t *root, struct config *cfg,
-                          const char *section)
+                          const char *section, const char *extra_key)
 {
     yaml_node_t *node = ydoc_get(doc, root, section);
     if (!node)
         return 0;
-    const char *keys[N_TUNABLES + 1];
+    const char *keys[N_TUNABLES + 2];
     size_t n = 0;
     for (size_t i = 0; i < N_TUNABLES; i++)
         if (strcmp(tunables[i].section, section) == 0)
             keys[n++] = tunables[i].key;
+    if (extra_key)
+        keys[n++] = extra_key;
     keys[n] = NULL;
     if (ydoc_expect_map(doc, node, section, keys) < 0)
         return -1;
@@ -250,9 +253,24 @@ static int parse_tunables(struct ydoc *doc, const yaml_node_t *root, struct conf
     return 0;
 }
 
+/* The evaluation section: its tunables and per_item_rating (optional,
+ * default true): whether the unit may rate each item (一事一评) besides the
+ * whole service. */
+static int parse_evaluation(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
+{
+    cfg->per_item_rating = true;
+    if (parse_tunables(doc, root, cfg, "evaluation", "per_item_rating") < 0)
+        return -1;
+    yaml_node_t *node = ydoc_get(doc, root, "evaluation"), *v;
+    if (node && (v = ydoc_get(doc, node, "per_item_rating")) &&
+        ydoc_bool(doc, v, "evaluation.per_item_rating", &cfg->per_item_rating) < 0)
+        return -1;
+    return 0;
+}
+
 static int parse_link(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
 {
-    if (parse_tunables(doc, root, cfg, "link") < 0)
+    if (parse_tunables(doc, root, cfg, "link", NULL) < 0)
         return -1;
     /* Bounds between keys do not fit the table. */
     const struct cfg_link *l = &cfg->link;
@@ -999,7 +1017,7 @@ static int parse_root(struct ydoc *doc, struct config *cfg)
     /* security comes after departments: a department key names one. */
     if (ydoc_expect_map(doc, root, "", keys) < 0 || parse_county(doc, root, cfg) < 0 ||
         parse_endpoints(doc, root, cfg) < 0 || parse_database(doc, root, cfg) < 0 ||
-        parse_link(doc, root, cfg) < 0 || parse_tunables(doc, root, cfg, "evaluation") < 0 ||
+        parse_link(doc, root, cfg) < 0 || parse_evaluation(doc, root, cfg) < 0 ||
         parse_routing(doc, root, cfg) < 0 || parse_departments(doc, root, cfg) < 0 ||
         parse_security(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
         parse_calendar(doc, root, cfg) < 0 || parse_reminders(doc, root, cfg) < 0)

@@ -153,6 +153,8 @@ struct config {
     size_t n_items;
     struct calendar calendar;
     int return_visit_days;      /* working days to make the return visit, default 5 */
+    int rectify_days;           /* working days to rectify a 差评, default 15 */
+    bool per_item_rating;       /* the unit may rate each item (一事一评), default true */
     struct cfg_security security;
     char *lead_rule;            /* routing.lead: "earliest_stage" (default) or "first_item" */
     struct cfg_reminders reminders;

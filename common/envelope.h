@@ -48,6 +48,15 @@
 #define MSG_FEED_EVENT     "FeedEvent"
 #define MSG_FEED           "FeedRequest"
 #define MSG_FEED_REPLY     "FeedReply"
+#define MSG_RATE           "RateRequest"
+#define MSG_RATE_REPLY     "RateReply"
+#define MSG_VISIT_LIST     "VisitListRequest"
+#define MSG_VISIT_LIST_REPLY "VisitListReply"
+#define MSG_RECTIFY        "RectifyRequest"
+#define MSG_RECTIFY_REPLY  "RectifyReply"
+#define MSG_RECTIFY_LIST   "RectifyListRequest"
+#define MSG_RECTIFY_LIST_REPLY "RectifyListReply"
+#define MSG_RECTIFY_NOTICE "RectifyNotice"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"

@@ -30,4 +30,13 @@ int ctl_board(struct cli *cli);
  * a period from the stored events, read-only (ctl_report.c). */
 int ctl_report(struct cli *cli);
 
+/* visit list | visit record CASE --rating LEVEL [--comment TEXT]: the
+ * return visits, from and to bangdai-evaluation (ctl_eval.c). */
+int ctl_visit(struct cli *cli);
+
+/* rectify list [--dept CODE] [--all] | verify ID --finding TEXT |
+ * feedback ID --text TEXT | decide ID --uphold|--reject --reason TEXT
+ * (ctl_eval.c). */
+int ctl_rectify(struct cli *cli);
+
 #endif

@@ -55,7 +55,24 @@ static const char usage[] =
     "                           specialist and department; bready (B-READY: days from\n"
     "                           application to result net of pauses, shares, fees);\n"
     "                           summary (Markdown, for the special-group office).\n"
-    "                           F: table (default; md for summary), csv, json, html\n\n"
+    "                           F: table (default; md for summary), csv, json, html\n"
+    "  visit list               the pending return visits (回访): case, due date,\n"
+    "                           working days overdue; overdue first\n"
+    "  visit record CASE --rating LEVEL [--comment TEXT]\n"
+    "                           record the return visit and hall management's rating of\n"
+    "                           the service: LEVEL is 非常满意, 满意, 基本满意, 不满意 or\n"
+    "                           非常不满意; a 差评 (the last two) opens a rectification\n"
+    "  rectify list [--dept CODE] [--all]\n"
+    "                           the open rectifications of 差评 (--all: closed ones too)\n"
+    "  rectify verify ID --finding TEXT\n"
+    "                           the return visit verified the 差评: the department\n"
+    "                           rectifies within evaluation.rectify_days working days\n"
+    "  rectify feedback ID --text TEXT\n"
+    "                           what the unit was told of the rectification or the\n"
+    "                           explanation; it appears in the case's status log\n"
+    "  rectify decide ID --uphold|--reject --reason TEXT\n"
+    "                           decide the specialist's appeal; an upheld appeal\n"
+    "                           leaves the rating out of staff assessment\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key of security.keys to speak with (default ops)\n"
@@ -84,6 +101,10 @@ int main(int argc, char **argv)
         rc = ctl_board(&cli);
     else if (strcmp(cli.argv[0], "report") == 0)
         rc = ctl_report(&cli);
+    else if (strcmp(cli.argv[0], "visit") == 0)
+        rc = ctl_visit(&cli);
+    else if (strcmp(cli.argv[0], "rectify") == 0)
+        rc = ctl_rectify(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

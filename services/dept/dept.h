@@ -11,6 +11,7 @@ struct dept_opts {
     const char *accepted_on;    /* update submitted, 帮办 item */
     const char *question, *answer, *text, *contact, *at, *invited, *topic, *decisions;  /* note */
     const char *specialist, *after;                          /* list */
+    const char *done, *explain;                              /* rectify */
     unsigned limit;
     bool all;
     char **args;                /* positional arguments after the command */
@@ -36,5 +37,10 @@ int dept_note(struct cli *cli, const struct dept_opts *o);
  * item's clock stops for an expert review, hearing, inspection or
  * appraisal, or runs again (行政许可法 §45). */
 int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume);
+
+/* rectify ID --done TEXT | --explain TEXT, or appeal ID --reason TEXT
+ * (appeal true): one step of a rectification, a request to
+ * bangdai-evaluation (dept_update.c). */
+int dept_rectify(struct cli *cli, const struct dept_opts *o, bool appeal);
 
 #endif

@@ -152,3 +152,38 @@ int dept_list(struct cli *cli, const struct dept_opts *o)
     free(after);
     return rc;
 }
+
+/* A rectification id: a positive number; 0 when it is not one. */
+static long long rect_id(const char *text)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    return *end || v < 1 ? 0 : v;
+}
+
+int dept_rectify(struct cli *cli, const struct dept_opts *o, bool appeal)
+{
+    Bangdai__RectifyRequest r = BANGDAI__RECTIFY_REQUEST__INIT;
+    if (o->n_args != 1 || !(r.rectification_id = rect_id(o->args[0])))
+        return cli_usage_error(cli, "%s takes one rectification id", appeal ? "appeal" : "rectify");
+    if (appeal) {
+        if (!o->reason)
+            return cli_usage_error(cli, "appeal needs --reason TEXT");
+        r.action = "appeal";
+        r.text = (char *)o->reason;
+    } else {
+        if (!o->done == !o->explain)
+            return cli_usage_error(cli, "rectify needs --done TEXT or --explain TEXT");
+        r.action = (char *)(o->done ? "done" : "explain");
+        r.text = (char *)(o->done ? o->done : o->explain);
+    }
+    Bangdai__RectifyReply *rep = NULL;
+    int rc = cli_request(cli, cli->cfg->endpoints.evaluation, MSG_RECTIFY, NULL, &r.base, o->id, MSG_RECTIFY_REPLY,
+                         &bangdai__rectify_reply__descriptor, (ProtobufCMessage **)&rep);
+    if (rc != 0)
+        return rc;
+    printf("rectification %lld %s\n", (long long)r.rectification_id,
+           rep->rectification ? rep->rectification->state : "?");
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    return 0;
+}

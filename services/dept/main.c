@@ -53,7 +53,14 @@ static const char usage[] =
     "          guidance     --text TEXT\n"
     "          contact      --contact DEPT --text TEXT\n"
     "          meeting      --at 'YYYY-MM-DD HH:MM' --invited 'dept,dept' --topic TEXT\n"
-    "                       --decisions TEXT\n\n"
+    "                       --decisions TEXT\n"
+    "  rectify ID --dept CODE (--done TEXT | --explain TEXT)\n"
+    "        the department's answer to the rectification ID of a 差评 (bangdaictl\n"
+    "        rectify list): what was rectified, or why there is no legal basis to;\n"
+    "        sent to bangdai-evaluation, which takes only the department's own\n"
+    "  appeal ID --dept CODE --reason TEXT\n"
+    "        the specialist appeals the 差评 of the rectification ID as mistaken or\n"
+    "        malicious; hall management decides (bangdaictl rectify decide)\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key to speak with (default dept-CODE)\n"
@@ -66,7 +73,7 @@ int main(int argc, char **argv)
 {
     enum { O_DEPT = 256, O_SPOOL, O_EXEC, O_REF, O_DOC, O_KIND, O_REASON, O_NOTE, O_WHEN, O_WHERE,
            O_MATERIALS, O_MISSING, O_ID, O_QUESTION, O_ANSWER, O_TEXT, O_CONTACT, O_AT, O_INVITED,
-           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL, O_ACCEPTED_ON };
+           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL, O_ACCEPTED_ON, O_DONE, O_EXPLAIN };
     static const struct option opts[] = {
         { "dept", required_argument, NULL, O_DEPT }, { "spool", required_argument, NULL, O_SPOOL },
         { "exec", required_argument, NULL, O_EXEC }, { "ref", required_argument, NULL, O_REF },
@@ -82,6 +89,7 @@ int main(int argc, char **argv)
         { "specialist", required_argument, NULL, O_SPECIALIST }, { "limit", required_argument, NULL, O_LIMIT },
         { "after", required_argument, NULL, O_AFTER }, { "all", no_argument, NULL, O_ALL },
         { "accepted-on", required_argument, NULL, O_ACCEPTED_ON },
+        { "done", required_argument, NULL, O_DONE }, { "explain", required_argument, NULL, O_EXPLAIN },
         { NULL, 0, NULL, 0 },
     };
     struct cli cli = { .program = "bangdai-dept", .usage = usage };
@@ -129,6 +137,8 @@ int main(int argc, char **argv)
         case O_AFTER: o.after = optarg; break;
         case O_ALL: o.all = true; break;
         case O_ACCEPTED_ON: o.accepted_on = optarg; break;
+        case O_DONE: o.done = optarg; break;
+        case O_EXPLAIN: o.explain = optarg; break;
         default: rc = cli_usage_error(&cli, "bad option"); goto out;
         }
     }
@@ -158,6 +168,10 @@ int main(int argc, char **argv)
         rc = dept_pause(&cli, &o, true);
     else if (strcmp(cli.argv[0], "note") == 0)
         rc = dept_note(&cli, &o);
+    else if (strcmp(cli.argv[0], "rectify") == 0)
+        rc = dept_rectify(&cli, &o, false);
+    else if (strcmp(cli.argv[0], "appeal") == 0)
+        rc = dept_rectify(&cli, &o, true);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
 out:

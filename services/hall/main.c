@@ -37,7 +37,15 @@ static const char usage[] =
     "                     is final (return visit open, withdrawn). Ctrl-C ends it.\n"
     "  withdraw CASE --reason TEXT\n"
     "                     withdraw the application: every open task is cancelled and\n"
-    "                     each department's agent is told\n\n"
+    "                     each department's agent is told\n"
+    "  rate CASE --rating LEVEL [--task TASK] [--comment TEXT] [--onsite] [--by NAME]\n"
+    "                     the unit rates the service once it has ended: LEVEL is 非常满意,\n"
+    "                     满意, 基本满意, 不满意 or 非常不满意; the whole service once\n"
+    "                     (一次一评), or with --task one item once (一事一评, where the\n"
+    "                     configuration allows it). --onsite: rated at the hall's\n"
+    "                     counter (channel onsite), else online (channel hall). Sent\n"
+    "                     to bangdai-evaluation; a 差评 (the last two) opens a\n"
+    "                     rectification, whose feedback appears in the case's status\n\n"
     "Options:\n"
     "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
     "  --key NAME         the key of security.keys to speak with (default hall)\n"
@@ -191,6 +199,42 @@ static int withdraw(struct cli *cli)
     return rc;
 }
 
+static int rate(struct cli *cli)
+{
+    Bangdai__RateRequest req = BANGDAI__RATE_REQUEST__INIT;
+    if (cli->argc < 2)
+        return cli_usage_error(cli, "rate takes a case number and --rating LEVEL");
+    req.case_no = cli->argv[1];
+    for (int i = 2; i < cli->argc; i++) {
+        const char *a = cli->argv[i], *v = i + 1 < cli->argc ? cli->argv[i + 1] : NULL;
+        if (strcmp(a, "--onsite") == 0)
+            req.channel = "onsite";
+        else if (v && strcmp(a, "--rating") == 0)
+            req.level = cli->argv[++i];
+        else if (v && strcmp(a, "--task") == 0)
+            req.task_id = cli->argv[++i];
+        else if (v && strcmp(a, "--comment") == 0)
+            req.comment = cli->argv[++i];
+        else if (v && strcmp(a, "--by") == 0)
+            req.rated_by = cli->argv[++i];
+        else
+            return cli_usage_error(cli, "rate: unknown or incomplete option '%s'", a);
+    }
+    if (!req.level[0])
+        return cli_usage_error(cli, "rate needs --rating LEVEL");
+    Bangdai__RateReply *r = NULL;
+    int rc = cli_request(cli, cli->cfg->endpoints.evaluation, MSG_RATE, req.case_no, &req.base, NULL,
+                         MSG_RATE_REPLY, &bangdai__rate_reply__descriptor, (ProtobufCMessage **)&r);
+    if (rc != 0)
+        return rc;
+    printf("rating %lld of %s recorded (%s, %s)", (long long)r->rating_id, req.case_no, r->dept, r->specialist);
+    if (r->rectification_id)
+        printf("; rectification %lld opened", (long long)r->rectification_id);
+    printf("\n");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = { .program = "bangdai-hall", .usage = usage, .default_key = "hall" };
@@ -205,6 +249,8 @@ int main(int argc, char **argv)
         rc = withdraw(&cli);
     else if (strcmp(cli.argv[0], "watch") == 0)
         rc = hall_watch(&cli);
+    else if (strcmp(cli.argv[0], "rate") == 0)
+        rc = rate(&cli);
     else
         rc = cli_usage_error(&cli, "unknown command '%s'", cli.argv[0]);
     cli_end(&cli);

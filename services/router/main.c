@@ -8,6 +8,7 @@ static const struct handler case_handlers[] = {
     { MSG_CASE_WITHDRAWN, HANDLE_LINK, router_case_withdrawn, ROLE_SERVICE },
     { MSG_DUE_DATE, HANDLE_LINK, router_due_date, ROLE_SERVICE },
     { MSG_REMINDER, HANDLE_LINK, router_reminder, ROLE_SERVICE },
+    { MSG_RECTIFY_NOTICE, HANDLE_LINK, router_rectify_notice, ROLE_SERVICE },
     { MSG_REASSIGN, HANDLE_LINK, router_reassign, ROLE_HALL_MANAGEMENT },
     { MSG_SPECIALIST_AWAY, HANDLE_LINK, router_specialist_away, ROLE_HALL_MANAGEMENT },
     { NULL, 0, NULL, 0 },

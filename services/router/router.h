@@ -57,6 +57,10 @@ int router_send_task(struct service *svc, const char *task_id, const char *previ
 int router_tell_tracker(struct service *svc, const char *task_id);
 
 /* Tells a department's agent about a task with a TaskNotice. */
+/* RectifyNotice from evaluation: hands it to the department's agent as a
+ * TaskNotice "rectify:KIND" (router_ops.c). */
+int router_rectify_notice(struct service *svc, const struct service_msg *m);
+
 int router_notice(struct service *svc, const char *task_id, const char *case_no,
                   const char *dept, const char *kind, const char *specialist, const char *text);
 

@@ -273,3 +273,26 @@ int router_reminder(struct service *svc, const struct service_msg *m)
     protobuf_c_message_free_unpacked(&r->base, NULL);
     return rc;
 }
+
+int router_rectify_notice(struct service *svc, const struct service_msg *m)
+{
+    Bangdai__RectifyNotice *n = service_decode(svc, m, &bangdai__rectify_notice__descriptor);
+    if (!n)
+        return SERVICE_REFUSE;
+    int rc;
+    char kind[64];
+    if (!config_dept(service_config(svc), n->dept))
+        rc = service_refuse(svc, ERR_NOT_FOUND, "dept", "no department '%.40s'", n->dept);
+    else if (!n->kind[0] || !n->text[0] || n->rectification_id < 1)
+        rc = service_refuse(svc, ERR_INVALID, "kind", "a rectification notice needs its id, a kind and a text");
+    else {
+        /* The agent files it under the item's task when there is one. */
+        snprintf(kind, sizeof kind, "rectify:%.20s%s%.20s", n->kind, n->level[0] ? ":" : "", n->level);
+        rc = router_notice(svc, n->task_id, n->case_no, n->dept, kind, n->specialist, n->text);
+        if (rc == SERVICE_OK)
+            log_info("rectify.notice", .case_no = n->case_no, .task = n->task_id, .dept = n->dept,
+                     .detail = log_fmt("rectification %lld: %s", (long long)n->rectification_id, kind));
+    }
+    protobuf_c_message_free_unpacked(&n->base, NULL);
+    return rc;
+}

@@ -14,7 +14,7 @@ static const struct binding bindings[] = {
     { NULL, NULL, 0 },
 };
 
-static const char *const dests[] = { "delivery", "intake", "router", NULL };
+static const char *const dests[] = { "delivery", "evaluation", "intake", "router", NULL };
 
 static const struct service_def tracker = {
     .name = "tracker",

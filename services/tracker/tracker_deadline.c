@@ -287,7 +287,12 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         td.case_task_count = tc->case_task_count;
         td.reason = tc->reason;
         td.at_us = tc->at_us;
-        if (service_emit(svc, "delivery", MSG_TASK_DECIDED, tc->case_no, &td.base, NULL)) {
+        td.specialist = tc->specialist;
+        /* Evaluation gets the same: it attributes ratings to the item's
+         * department and specialist, and opens the return visit only once
+         * it knows every item of the case. */
+        if (service_emit(svc, "delivery", MSG_TASK_DECIDED, tc->case_no, &td.base, NULL) ||
+            service_emit(svc, "evaluation", MSG_TASK_DECIDED, tc->case_no, &td.base, NULL)) {
             rc = SERVICE_RETRY;
             goto out;
         }

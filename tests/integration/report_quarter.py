@@ -215,18 +215,19 @@ def gen(cfgpath, seed, out_sql, out_json):
             r = {"id": rating_id, "case_no": case_no, "level": level, "dept": who["dept"], "specialist": who["specialist"],
                  "rated_on": at.isoformat(), "minute": rnd.randrange(0, 480), "excluded": excluded, "rect": None}
             add("INSERT INTO evaluation.ratings (id, case_no, task_id, level, channel, dept, specialist, comment, rated_by,"
-                " rated_at, excluded) VALUES (%d, %s, %s, %s, 'visit', %s, %s, '意见', 'unit', %s, %s);"
-                % (rating_id, q(case_no), q(t and t["task"]), q(level), q(r["dept"]), q(r["specialist"]),
+                " rated_at, excluded) VALUES (%d, %s, %s, %s, %s, %s, %s, '意见', 'unit', %s, %s);"
+                # The service by hall management's return visit (once a case), an item by the unit
+                # through the hall (once an item): evaluation's uniqueness rules.
+                % (rating_id, q(case_no), q(t and t["task"]), q(level), q("hall" if t else "visit"),
+                   q(r["dept"]), q(r["specialist"]),
                    q(ts(at, r["minute"])), q(excluded)))
             if level in BAD:
                 states = ["verifying", "rectifying", "explained", "rectified", "fed_back", "appealed", "appeal_rejected"]
                 if excluded:
                     states = ["appeal_upheld"]
-                first = rnd.choice(["rectifying", "verifying"])
+                # One rectification per rating (evaluation's schema: rating_id UNIQUE), in the
+                # state it has reached.
                 r["rect"] = rnd.choice(states)
-                add("INSERT INTO evaluation.rectifications (rating_id, case_no, dept, specialist, state, due_on, opened_at)"
-                    " VALUES (%d, %s, %s, %s, %s, %s, %s);" % (rating_id, q(case_no), q(r["dept"]), q(r["specialist"]),
-                                                               q(first), q((at + dt.timedelta(20)).isoformat()), q(ts(at, 0))))
                 add("INSERT INTO evaluation.rectifications (rating_id, case_no, dept, specialist, state, due_on, opened_at)"
                     " VALUES (%d, %s, %s, %s, %s, %s, %s);" % (rating_id, q(case_no), q(r["dept"]), q(r["specialist"]),
                                                                q(r["rect"]), q((at + dt.timedelta(20)).isoformat()), q(ts(at, 5))))
