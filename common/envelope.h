@@ -48,6 +48,10 @@
 #define MSG_FEED_EVENT     "FeedEvent"
 #define MSG_FEED           "FeedRequest"
 #define MSG_FEED_REPLY     "FeedReply"
+#define MSG_HANDOVER       "Handover"
+#define MSG_FEE            "Fee"
+#define MSG_RECEIPT        "ReceiptRequest"
+#define MSG_RECEIPT_REPLY  "ReceiptReply"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"
