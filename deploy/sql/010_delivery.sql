@@ -77,3 +77,9 @@ ALTER TABLE delivery.results
 ALTER TABLE intake.case_tasks
   ADD COLUMN handover text,
   ADD COLUMN handover_method text;
+
+-- The router records a specialist's handover and statutory fee in the
+-- task's history (router_delivery.c) before it forwards them.
+ALTER TABLE router.task_history DROP CONSTRAINT task_history_event_check,
+  ADD CONSTRAINT task_history_event_check
+  CHECK (event IN ('move', 'reassign', 'note', 'pause', 'resume', 'handover', 'fee'));

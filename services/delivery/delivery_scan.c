@@ -188,6 +188,8 @@ void delivery_tick(struct service *svc)
     if (service_work(svc, "delivery scan", scan_work, &sc) != SERVICE_OK)
         return;
     again = sc.full;
+    log_debug("delivery.scanned", .detail = log_fmt("%d handover reminders sent, %d auto-confirmed", sc.reminded,
+                                                    sc.confirmed));
     if (sc.reminded || sc.confirmed)
         log_info("delivery.scan", .detail = log_fmt("%d handover reminders sent, %d handovers auto-confirmed%s",
                                                     sc.reminded, sc.confirmed, sc.full ? "; more to look at" : ""));
