@@ -56,6 +56,7 @@ refuse approved result_doc --kind paper                # the result document num
 move approved --doc "500231202611280001" --kind e_licence
 [ "$(state)" = APPROVED ] || fail "not approved"
 refuse accepted state --when "2026-11-30 09:00" --where x   # final is final
+deliver_all "$c"
 wait_for "delivered and visit opened" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q '^state *RETURN_VISIT_OPEN'"
 [ "$(sql "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$task'")" \
   = "->ASSIGNED ASSIGNED>RECEIVED RECEIVED>ACCEPTED_ONSITE ACCEPTED_ONSITE>SUBMITTED SUBMITTED>SUPPLEMENT_REQUESTED SUPPLEMENT_REQUESTED>SUPPLEMENT_RECEIVED SUPPLEMENT_RECEIVED>APPROVED" ] \
