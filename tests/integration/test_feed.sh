@@ -148,6 +148,7 @@ stop intake
 start intake
 wait_for "watcher c reconnected" grep -q '^-- reconnected: status again --$' "$T/watch-c.out"
 drive "$c2"
+deliver_all "$c2"
 rc=0
 for i in $(seq 600); do kill -0 "${PIDS[watch-c]}" 2>/dev/null || break; sleep 0.1; done
 wait "${PIDS[watch-c]}" || rc=$?
