@@ -66,9 +66,10 @@ CREATE TABLE delivery.fees (
 CREATE INDEX fees_case ON delivery.fees (case_no);
 
 -- delivery.results keeps each decision's document and reason; a result is
--- no longer delivered when decided: delivered_at is set when its handover
--- is confirmed, and method is the case's preference (the handover's own
--- method is in handovers).
+-- no longer delivered when decided, so delivered_at is no longer filled
+-- (rows from before 010 keep theirs): when and how it reached the unit is
+-- in handovers (handed_at, confirmed_at, method). results.method stays the
+-- case's preferred method.
 ALTER TABLE delivery.results
   ALTER COLUMN delivered_at DROP NOT NULL,
   ALTER COLUMN delivered_at DROP DEFAULT;
