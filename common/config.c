@@ -218,6 +218,8 @@ static const struct tunable {
     {"link", "defer_limit_s", offsetof(struct config, link.defer_limit_s), 300, 1, 7 * 86400},
     {"evaluation", "return_visit_days", offsetof(struct config, return_visit_days), 5, 1, 60},
     {"evaluation", "rectify_days", offsetof(struct config, rectify_days), 15, 1, 120},
+    {"delivery", "handover_days", offsetof(struct config, handover_days), 10, 1, 60},
+    {"delivery", "confirm_days", offsetof(struct config, confirm_days), 5, 1, 60},
 };
 enum { N_TUNABLES = sizeof tunables / sizeof tunables[0] };
 
@@ -1011,13 +1013,14 @@ static int parse_root(struct ydoc *doc, struct config *cfg)
 {
     /* Adding a section: name it here and give it a parse_ function above. */
     static const char *const keys[] = {"county", "endpoints", "security", "database", "link",
-                                       "evaluation", "routing", "departments", "items",
+                                       "evaluation", "delivery", "routing", "departments", "items",
                                        "calendar", "reminders", NULL};
     yaml_node_t *root = ydoc_root(doc);
     /* security comes after departments: a department key names one. */
     if (ydoc_expect_map(doc, root, "", keys) < 0 || parse_county(doc, root, cfg) < 0 ||
         parse_endpoints(doc, root, cfg) < 0 || parse_database(doc, root, cfg) < 0 ||
         parse_link(doc, root, cfg) < 0 || parse_evaluation(doc, root, cfg) < 0 ||
+        parse_tunables(doc, root, cfg, "delivery", NULL) < 0 ||
         parse_routing(doc, root, cfg) < 0 || parse_departments(doc, root, cfg) < 0 ||
         parse_security(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
         parse_calendar(doc, root, cfg) < 0 || parse_reminders(doc, root, cfg) < 0)

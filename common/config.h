@@ -155,6 +155,11 @@ struct config {
     int return_visit_days;      /* working days to make the return visit, default 5 */
     int rectify_days;           /* working days to rectify a 差评, default 15 */
     bool per_item_rating;       /* the unit may rate each item (一事一评), default true */
+    int handover_days;          /* delivery.handover_days: working days from the decision to
+                                 * hand the result over (行政许可法 §44, §82), default 10 */
+    int confirm_days;           /* delivery.confirm_days: working days after a handover
+                                 * without the unit's confirmation until it counts as
+                                 * confirmed (auto_confirmed), default 5 */
     struct cfg_security security;
     char *lead_rule;            /* routing.lead: "earliest_stage" (default) or "first_item" */
     struct cfg_reminders reminders;

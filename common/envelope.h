@@ -57,6 +57,10 @@
 #define MSG_RECTIFY_LIST   "RectifyListRequest"
 #define MSG_RECTIFY_LIST_REPLY "RectifyListReply"
 #define MSG_RECTIFY_NOTICE "RectifyNotice"
+#define MSG_HANDOVER       "Handover"
+#define MSG_FEE            "Fee"
+#define MSG_RECEIPT        "ReceiptRequest"
+#define MSG_RECEIPT_REPLY  "ReceiptReply"
 
 /* Error codes carried in Error.code. */
 #define ERR_MALFORMED      "malformed"

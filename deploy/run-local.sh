@@ -66,7 +66,7 @@ done
 # The tasks of a case as "TASK KIND DEPT STATE" lines, from bangdai-hall
 # status (columns TASK KIND ITEM DEPT SPECIALIST STATE DUE RESULT).
 tasks_of() {
-  "$BIN/bangdai-hall" status "$1" 2>/dev/null | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && NF {print $1, $2, $4, $6}'
+  "$BIN/bangdai-hall" status "$1" 2>/dev/null | awk '/^TASK/{t=1;next} /^LOG/{t=0} t && $1 ~ /^BD-/ {print $1, $2, $4, $6}'
 }
 
 # Waits until every task of CASE is in a state matching the pattern, for up
@@ -128,6 +128,17 @@ for c in "${cases[@]}"; do
     dept note ${h% *} meeting --dept ${h#* } --at "$today 15:00" --invited "${h#* },ghzy" \
       --topic "审批并联推进" --decisions "材料一周内补齐"
   fi
+  # 统一送达: each result handed over in person (an e-licence item as an
+  # e-licence), then the unit confirms receipt.
+  wait_tasks "$c" '^(APPROVED|CLOSED)$'
+  tasks_of "$c" | while read -r task kind d state; do
+    [ "$kind" = item ] || continue
+    dept deliver "$task" --dept "$d" --method e_licence --licence "DZZZ-${task##*-}-$RANDOM"
+  done
+  wait_tasks "$c" '^(HANDED_OVER|CLOSED)$'
+  for task in $(tasks_of "$c" | awk '$2 == "item" {print $1}'); do
+    "$BIN/bangdai-hall" download "$c" "$task" >/dev/null
+  done
   wait_tasks "$c" '^(DELIVERED|CLOSED)$'
 done
 for c in "${cases[@]}"; do

@@ -12,6 +12,8 @@ struct dept_opts {
     const char *question, *answer, *text, *contact, *at, *invited, *topic, *decisions;  /* note */
     const char *specialist, *after;                          /* list */
     const char *done, *explain;                              /* rectify */
+    const char *method, *receiver, *receipt, *carrier, *tracking, *address, *licence;    /* deliver */
+    const char *amount, *payee, *paid_on;                    /* fee */
     unsigned limit;
     bool all;
     char **args;                /* positional arguments after the command */
@@ -32,6 +34,14 @@ int dept_update(struct cli *cli, const struct dept_opts *o);
 
 /* One help-log entry of a 帮办 case (dept_update.c). */
 int dept_note(struct cli *cli, const struct dept_opts *o);
+
+/* deliver TASK --method ...: a decided item's result was handed over
+ * (dept_update.c). */
+int dept_deliver(struct cli *cli, const struct dept_opts *o);
+
+/* fee TASK --amount YUAN --payee NAME --paid-on DAY: a statutory fee the
+ * unit paid (dept_update.c). */
+int dept_fee(struct cli *cli, const struct dept_opts *o);
 
 /* pause TASK --kind KIND --reason TEXT, or resume TASK (resume true): the
  * item's clock stops for an expert review, hearing, inspection or

@@ -79,6 +79,45 @@ int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume)
     return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
 }
 
+int dept_deliver(struct cli *cli, const struct dept_opts *o)
+{
+    char done[256];
+    if (o->n_args != 1)
+        return cli_usage_error(cli, "deliver takes TASK");
+    if (!o->method)
+        return cli_usage_error(cli, "deliver needs --method in_person, post or e_licence");
+    /* The router checks the fields against the method and names the one
+     * at fault; the agent sends what it was given. */
+    Bangdai__Handover h = BANGDAI__HANDOVER__INIT;
+    h.task_id = o->args[0];
+    h.dept = (char *)o->dept;
+    h.method = (char *)o->method;
+    h.at = or_empty(o->at);
+    h.receiver = or_empty(o->receiver);
+    h.receipt_ref = or_empty(o->receipt);
+    h.carrier = or_empty(o->carrier);
+    h.tracking_no = or_empty(o->tracking);
+    h.address = or_empty(o->address);
+    h.licence_id = or_empty(o->licence);
+    snprintf(done, sizeof done, "%s handed over (%s)", h.task_id, h.method);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_HANDOVER, &h.base, o->id, done);
+}
+
+int dept_fee(struct cli *cli, const struct dept_opts *o)
+{
+    char done[256];
+    if (o->n_args != 1)
+        return cli_usage_error(cli, "fee takes TASK");
+    Bangdai__Fee f = BANGDAI__FEE__INIT;
+    f.task_id = o->args[0];
+    f.dept = (char *)o->dept;
+    f.amount = or_empty(o->amount);
+    f.payee = or_empty(o->payee);
+    f.paid_on = or_empty(o->paid_on);
+    snprintf(done, sizeof done, "%s fee %s yuan recorded", f.task_id, f.amount);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_FEE, &f.base, o->id, done);
+}
+
 int dept_note(struct cli *cli, const struct dept_opts *o)
 {
     char buf[1024], *invited[32], done[256];

@@ -48,6 +48,15 @@ static const char usage[] =
     "        limit for the kind (补正 pauses by itself: supplement ... resupplied)\n"
     "  resume TASK --dept CODE [--id UUID]\n"
     "        the clock runs again; the due dates move by the paused working days\n"
+    "  deliver TASK --dept CODE --method METHOD [FIELDS] [--id UUID]\n"
+    "        the decided item's result (or rejection) was handed over to the unit (统一送达):\n"
+    "          in_person  --receiver NAME --receipt REF [--at 'YYYY-MM-DD HH:MM']\n"
+    "          post       --carrier NAME --tracking NO --address TEXT [--at ...]\n"
+    "          e_licence  --licence ID [--at ...]   (an approval with an e-licence)\n"
+    "        --at defaults to now; once per task\n"
+    "  fee TASK --dept CODE --amount YUAN --payee NAME --paid-on YYYY-MM-DD [--id UUID]\n"
+    "        a statutory fee the unit itself paid to an authority for the item (only for\n"
+    "        items whose catalog entry has fee: true; the service itself is free)\n"
     "  note TASK KIND --dept CODE [--id UUID] [FIELDS]   (a 帮办 help log entry)\n"
     "          consultation --question TEXT --answer TEXT\n"
     "          guidance     --text TEXT\n"
@@ -73,7 +82,9 @@ int main(int argc, char **argv)
 {
     enum { O_DEPT = 256, O_SPOOL, O_EXEC, O_REF, O_DOC, O_KIND, O_REASON, O_NOTE, O_WHEN, O_WHERE,
            O_MATERIALS, O_MISSING, O_ID, O_QUESTION, O_ANSWER, O_TEXT, O_CONTACT, O_AT, O_INVITED,
-           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL, O_ACCEPTED_ON, O_DONE, O_EXPLAIN };
+           O_TOPIC, O_DECISIONS, O_SPECIALIST, O_LIMIT, O_AFTER, O_ALL, O_ACCEPTED_ON, O_DONE, O_EXPLAIN,
+           O_METHOD, O_RECEIVER, O_RECEIPT, O_CARRIER, O_TRACKING, O_ADDRESS, O_LICENCE, O_AMOUNT, O_PAYEE,
+           O_PAID_ON };
     static const struct option opts[] = {
         { "dept", required_argument, NULL, O_DEPT }, { "spool", required_argument, NULL, O_SPOOL },
         { "exec", required_argument, NULL, O_EXEC }, { "ref", required_argument, NULL, O_REF },
@@ -90,6 +101,11 @@ int main(int argc, char **argv)
         { "after", required_argument, NULL, O_AFTER }, { "all", no_argument, NULL, O_ALL },
         { "accepted-on", required_argument, NULL, O_ACCEPTED_ON },
         { "done", required_argument, NULL, O_DONE }, { "explain", required_argument, NULL, O_EXPLAIN },
+        { "method", required_argument, NULL, O_METHOD }, { "receiver", required_argument, NULL, O_RECEIVER },
+        { "receipt", required_argument, NULL, O_RECEIPT }, { "carrier", required_argument, NULL, O_CARRIER },
+        { "tracking", required_argument, NULL, O_TRACKING }, { "address", required_argument, NULL, O_ADDRESS },
+        { "licence", required_argument, NULL, O_LICENCE }, { "amount", required_argument, NULL, O_AMOUNT },
+        { "payee", required_argument, NULL, O_PAYEE }, { "paid-on", required_argument, NULL, O_PAID_ON },
         { NULL, 0, NULL, 0 },
     };
     struct cli cli = { .program = "bangdai-dept", .usage = usage };
@@ -139,6 +155,16 @@ int main(int argc, char **argv)
         case O_ACCEPTED_ON: o.accepted_on = optarg; break;
         case O_DONE: o.done = optarg; break;
         case O_EXPLAIN: o.explain = optarg; break;
+        case O_METHOD: o.method = optarg; break;
+        case O_RECEIVER: o.receiver = optarg; break;
+        case O_RECEIPT: o.receipt = optarg; break;
+        case O_CARRIER: o.carrier = optarg; break;
+        case O_TRACKING: o.tracking = optarg; break;
+        case O_ADDRESS: o.address = optarg; break;
+        case O_LICENCE: o.licence = optarg; break;
+        case O_AMOUNT: o.amount = optarg; break;
+        case O_PAYEE: o.payee = optarg; break;
+        case O_PAID_ON: o.paid_on = optarg; break;
         default: rc = cli_usage_error(&cli, "bad option"); goto out;
         }
     }
@@ -166,6 +192,10 @@ int main(int argc, char **argv)
         rc = dept_pause(&cli, &o, false);
     else if (strcmp(cli.argv[0], "resume") == 0)
         rc = dept_pause(&cli, &o, true);
+    else if (strcmp(cli.argv[0], "deliver") == 0)
+        rc = dept_deliver(&cli, &o);
+    else if (strcmp(cli.argv[0], "fee") == 0)
+        rc = dept_fee(&cli, &o);
     else if (strcmp(cli.argv[0], "note") == 0)
         rc = dept_note(&cli, &o);
     else if (strcmp(cli.argv[0], "rectify") == 0)

@@ -35,6 +35,12 @@ static const char usage[] =
     "                     (\"missed events: status again\"). --from-start first prints the\n"
     "                     case's recorded events from #1; --until-final ends when the case\n"
     "                     is final (return visit open, withdrawn). Ctrl-C ends it.\n"
+    "  receipt CASE [--task TASK]\n"
+    "                     the unit confirms it received the result of TASK, or of every\n"
+    "                     item handed over and not confirmed yet (统一送达); prints the\n"
+    "                     tasks confirmed. Sending it twice changes nothing.\n"
+    "  download CASE TASK the unit downloaded TASK's e-licence (电子证照): recorded, and\n"
+    "                     counts as the confirmation of that result\n"
     "  withdraw CASE --reason TEXT\n"
     "                     withdraw the application: every open task is cancelled and\n"
     "                     each department's agent is told\n"
@@ -157,6 +163,10 @@ void hall_print_status(const Bangdai__StatusReply *s)
             printf("(paused) %s: the clock runs; %d working day%s paused in all, the due dates moved by them\n",
                    t->task_id, t->paused_days, t->paused_days == 1 ? "" : "s");
     }
+    /* 统一送达: how each result reached the unit, and whether it said so. */
+    for (size_t i = 0; i < s->n_tasks; i++)
+        if (s->tasks[i]->handover[0])
+            printf("(handover) %s: %s\n", s->tasks[i]->task_id, s->tasks[i]->handover);
     if (s->n_log > 0) {
         printf("\nLOG\n");
         for (size_t i = 0; i < s->n_log; i++) {
@@ -182,6 +192,28 @@ static int status(struct cli *cli)
         return rc;
     hall_print_status(s);
     bangdai__status_reply__free_unpacked(s, NULL);
+    return 0;
+}
+
+/* receipt CASE [--task TASK] and download CASE TASK. */
+static int receipt(struct cli *cli, bool download)
+{
+    Bangdai__ReceiptRequest req = BANGDAI__RECEIPT_REQUEST__INIT;
+    Bangdai__ReceiptReply *r;
+    if (download && cli->argc != 3)
+        return cli_usage_error(cli, "download takes a case number and a task");
+    if (!download && cli->argc != 2 && !(cli->argc == 4 && strcmp(cli->argv[2], "--task") == 0))
+        return cli_usage_error(cli, "receipt takes a case number [--task TASK]");
+    req.case_no = cli->argv[1];
+    req.task_id = cli->argc > 2 ? cli->argv[cli->argc - 1] : "";
+    req.kind = (char *)(download ? "download" : "receipt");
+    int rc = cli_request(cli, cli->cfg->endpoints.intake, MSG_RECEIPT, req.case_no, &req.base, NULL,
+                         MSG_RECEIPT_REPLY, &bangdai__receipt_reply__descriptor, (ProtobufCMessage **)&r);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < r->n_task_ids; i++)
+        printf("%s %s\n", r->task_ids[i], download ? "downloaded" : "received");
+    bangdai__receipt_reply__free_unpacked(r, NULL);
     return 0;
 }
 
@@ -247,6 +279,10 @@ int main(int argc, char **argv)
         rc = status(&cli);
     else if (strcmp(cli.argv[0], "withdraw") == 0)
         rc = withdraw(&cli);
+    else if (strcmp(cli.argv[0], "receipt") == 0)
+        rc = receipt(&cli, false);
+    else if (strcmp(cli.argv[0], "download") == 0)
+        rc = receipt(&cli, true);
     else if (strcmp(cli.argv[0], "watch") == 0)
         rc = hall_watch(&cli);
     else if (strcmp(cli.argv[0], "rate") == 0)

@@ -15,6 +15,11 @@ int intake_status(struct service *svc, const struct service_msg *m);
  * of each task and of the case (intake_status.c). */
 int intake_progress(struct service *svc, const struct service_msg *m);
 
+/* ReceiptRequest from the hall: the unit confirms receipt of handed-over
+ * results or downloaded an e-licence; checked, forwarded to delivery,
+ * answered with the tasks it covers (intake_receipt.c). */
+int intake_receipt(struct service *svc, const struct service_msg *m);
+
 /* WithdrawRequest from the hall: the case is withdrawn and the router told
  * to cancel its open tasks (intake_submit.c). */
 int intake_withdraw(struct service *svc, const struct service_msg *m);

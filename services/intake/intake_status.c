@@ -68,7 +68,7 @@ int intake_status(struct service *svc, const struct service_msg *m)
                 " coalesce(statutory_pending_year, 0), coalesce(paused_kind, ''), coalesce(paused_reason, ''),"
                 " coalesce(to_char(paused_since, 'YYYY-MM-DD'), ''), paused_days,"
                 " (SELECT count(*) FROM case_log l WHERE l.case_no = t.case_no AND l.task_id = t.task_id"
-                "   AND l.kind = 'reminder')"
+                "   AND l.kind = 'reminder'), coalesce(handover, ''), coalesce(handover_method, '')"
                 " FROM case_tasks t WHERE case_no = $1"
                 " ORDER BY CASE kind WHEN 'item' THEN 0 WHEN 'coordination' THEN 1 ELSE 2 END,"
                 " length(task_id), task_id", 1, p);
@@ -122,6 +122,8 @@ int intake_status(struct service *svc, const struct service_msg *m)
         ts->paused_since = PQgetvalue(t, (int)i, 14);
         ts->paused_days = paused_so_far(service_config(svc), atoi(PQgetvalue(t, (int)i, 15)), ts->paused_since);
         ts->reminders_sent = atoi(PQgetvalue(t, (int)i, 16));
+        ts->handover = PQgetvalue(t, (int)i, 17);
+        ts->handover_method = PQgetvalue(t, (int)i, 18);
         tptr[i] = ts;
     }
     rep.n_tasks = n;
@@ -211,11 +213,17 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                                 p->due_pending_year, p->due_date[0] ? " (the report has a due date)" : "");
             goto out;
         }
-        const char *tp[18] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
+        if ((p->handover[0] && validate_text(p->handover, 2000)) || (p->handover_method[0] && strcmp(p->handover_method, "in_person") != 0
+            && strcmp(p->handover_method, "post") != 0 && strcmp(p->handover_method, "e_licence") != 0)) {
+            rc = service_refuse(svc, ERR_INVALID, "handover", "at most 2000 bytes of text, by in_person, post or e_licence");
+            goto out;
+        }
+        const char *tp[20] = { p->task_id, p->case_no, nz(p->item_code), p->dept, nz(p->specialist),
                                p->state, nz(p->due_date), nz(p->result_doc), at, kind,
                                p->sets_due ? "t" : "f", p->due_pending_year ? pending : NULL,
                                nz(p->statutory_due_date), p->statutory_pending_year ? spending : NULL,
-                               nz(p->paused_kind), nz(p->paused_reason), nz(p->paused_since), pdays };
+                               nz(p->paused_kind), nz(p->paused_reason), nz(p->paused_since), pdays,
+                               nz(p->handover), nz(p->handover_method) };
         /* One statement: the case must exist; the task is stored, but only
          * a newer report changes it (an older one arriving late is
          * dropped); the case is in progress from its first task report. */
@@ -225,9 +233,10 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       "       WHERE case_no = $2 AND state = 'SUBMITTED'),"
                       " t AS (INSERT INTO case_tasks AS t (task_id, case_no, item_code, dept, specialist, state,"
                       "        due_date, result_doc, updated_us, kind, due_pending_year, statutory_due_date,"
-                      "        statutory_pending_year, paused_kind, paused_reason, paused_since, paused_days)"
+                      "        statutory_pending_year, paused_kind, paused_reason, paused_since, paused_days,"
+                      "        handover, handover_method)"
                       "       SELECT $1, c.case_no, $3, $4, $5, $6, $7::date, $8, $9, $10, $12::int, $13::date,"
-                      "              $14::int, $15, $16, $17::date, $18::int FROM c"
+                      "              $14::int, $15, $16, $17::date, $18::int, $19, $20 FROM c"
                       "       ON CONFLICT (task_id) DO UPDATE SET"
                       "        specialist = coalesce(EXCLUDED.specialist, t.specialist),"
                       "        state = EXCLUDED.state,"
@@ -245,12 +254,15 @@ int intake_progress(struct service *svc, const struct service_msg *m)
                       "        paused_since = CASE WHEN $11::bool THEN EXCLUDED.paused_since ELSE t.paused_since END,"
                       "        paused_days = CASE WHEN $11::bool THEN EXCLUDED.paused_days ELSE t.paused_days END,"
                       "        result_doc = coalesce(EXCLUDED.result_doc, t.result_doc),"
+                      /* Delivery owns the handover: only its reports carry one. */
+                      "        handover = coalesce(EXCLUDED.handover, t.handover),"
+                      "        handover_method = coalesce(EXCLUDED.handover_method, t.handover_method),"
                       "        updated_us = EXCLUDED.updated_us"
                       "       WHERE t.updated_us <= EXCLUDED.updated_us"
                       "       RETURNING t.due_date, t.due_pending_year)"
                       " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM t),"
                       "  (SELECT coalesce(to_char(due_date, 'YYYY-MM-DD'), '') FROM t),"
-                      "  (SELECT coalesce(due_pending_year, 0) FROM t)", 18, tp);
+                      "  (SELECT coalesce(due_pending_year, 0) FROM t)", 20, tp);
     } else {
         res = db_exec(db, "intake.progress_case", "SELECT count(*) FROM cases WHERE case_no = $1", 1, cp);
     }

@@ -11,6 +11,7 @@ static const struct handler hall_handlers[] = {
     { MSG_PROGRESS, HANDLE_LINK, intake_progress, ROLE_SERVICE },
     { MSG_CASE_EVENT, HANDLE_LINK, intake_case_event, ROLE_SERVICE },
     { MSG_FEED, HANDLE_REQUEST, intake_feed, ROLE_HALL | ROLE_HALL_MANAGEMENT },
+    { MSG_RECEIPT, HANDLE_REQUEST, intake_receipt, ROLE_HALL },
     { NULL, 0, NULL, 0 },
 };
 
@@ -19,7 +20,7 @@ static const struct binding bindings[] = {
     { NULL, NULL, 0 },
 };
 
-static const char *const dests[] = { "router", NULL };
+static const char *const dests[] = { "router", "delivery", NULL };
 
 static const struct service_def intake = {
     .name = "intake",

@@ -19,6 +19,8 @@ static const struct handler dept_handlers[] = {
     { MSG_DEPT_UPDATE, HANDLE_LINK, router_dept_update, 0 },
     { MSG_DEPT_NOTE, HANDLE_LINK, router_dept_note, 0 },
     { MSG_TASK_LIST, HANDLE_REQUEST, router_task_list, 0 },
+    { MSG_HANDOVER, HANDLE_LINK, router_handover, 0 },
+    { MSG_FEE, HANDLE_LINK, router_fee, 0 },
     { NULL, 0, NULL, 0 },
 };
 
@@ -28,7 +30,7 @@ static const struct binding bindings[] = {
     { NULL, NULL, 0 },
 };
 
-static const char *const dests[] = { "tracker", "intake", NULL };
+static const char *const dests[] = { "tracker", "intake", "delivery", NULL };
 
 static const struct service_def router = {
     .name = "router",

@@ -73,6 +73,19 @@ int router_case_event(struct service *svc, const char *case_no, const char *task
  * key. NULL when the key is not a department's (router_dept.c). */
 const char *router_peer_dept(const struct service_msg *m, const char *claimed);
 
+/* Checks that task_id is a task of dept; SERVICE_OK, or the refusal
+ * (forbidden naming the key or the task, not_found). The task's kind goes
+ * to kind_out (at least 16 bytes) when not NULL (router_dept.c). */
+int router_own_task(struct service *svc, const char *task_id, const char *dept, char *kind_out);
+
+/* Handover and Fee from agents: checked (the key's department owns the
+ * item task; a handover of a decided task, once, with its method's fields;
+ * a fee only for an item whose catalog entry has a statutory fee, amount,
+ * payee and day), recorded in the task's history and forwarded to
+ * delivery (router_delivery.c). */
+int router_handover(struct service *svc, const struct service_msg *m);
+int router_fee(struct service *svc, const struct service_msg *m);
+
 /* Hello, DeptUpdate, DeptNote and TaskListRequest from agents (router_dept.c). */
 int router_hello(struct service *svc, const struct service_msg *m);
 int router_dept_update(struct service *svc, const struct service_msg *m);

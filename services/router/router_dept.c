@@ -123,9 +123,7 @@ int router_resolve(struct service *svc, const char *dest, zsock_t **sock, zframe
     return 0;
 }
 
-/* Checks that task_id is a task of dept; SERVICE_OK, or the refusal. The
- * task's kind goes to kind_out (at least 16 bytes) when not NULL. */
-static int own_task(struct service *svc, const char *task_id, const char *dept, char *kind_out)
+int router_own_task(struct service *svc, const char *task_id, const char *dept, char *kind_out)
 {
     const char *p[1] = { task_id };
     if (!dept)
@@ -156,7 +154,7 @@ int router_dept_update(struct service *svc, const struct service_msg *m)
         return SERVICE_REFUSE;
     const char *dept = router_peer_dept(m, u->dept);
     enum task_state to;
-    int rc = own_task(svc, u->task_id, dept, NULL);
+    int rc = router_own_task(svc, u->task_id, dept, NULL);
     bool pause = strcmp(u->state, "pause") == 0, resume = strcmp(u->state, "resume") == 0;
     if (rc == SERVICE_OK && (pause || resume)) {
         char actor[160];
@@ -238,7 +236,7 @@ int router_dept_note(struct service *svc, const struct service_msg *m)
         return SERVICE_REFUSE;
     const char *dept = router_peer_dept(m, n->dept);
     char kind[16] = "", text[2048];
-    int rc = own_task(svc, n->task_id, dept, kind);
+    int rc = router_own_task(svc, n->task_id, dept, kind);
     if (rc == SERVICE_OK && strcmp(kind, "item") == 0)
         rc = service_refuse(svc, ERR_INVALID, "task_id",
                             "notes go on the case's help or coordination task, not on item task %.96s", n->task_id);

@@ -258,7 +258,10 @@ int router_reminder(struct service *svc, const struct service_msg *m)
         rc = router_notice(svc, r->task_id, r->case_no, PQgetvalue(res, 0, 0), kind, PQgetvalue(res, 0, 1),
                            r->text);
         /* The unit sees that its matter is being chased, and by whom. */
-        if (escalation)
+        if (strcmp(r->kind, "handover") == 0)
+            snprintf(told, sizeof told, "催办: the result is not handed over within 行政许可法 §44's limit (due %s); "
+                     "the department was reminded", r->due_date);
+        else if (escalation)
             snprintf(told, sizeof told, "督办: %d working days overdue (due %s), raised to %s", r->overdue_days,
                      r->due_date, r->holder);
         else if (r->overdue_days)

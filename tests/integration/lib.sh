@@ -142,6 +142,28 @@ all_tasks() {
 
 dept() { "$BIN/bangdai-dept" "$@"; }
 
+# items_in CASE REGEX: the case has items, each in a state matching REGEX.
+items_in() {
+  local out; out=$(items_of "$1" | awk '{print $3}') || return 1
+  [ -n "$out" ] && ! echo "$out" | grep -vqxE "$2"
+}
+
+# deliver_all CASE: waits until the hall sees every item of CASE decided,
+# hands each over in person (统一送达) and confirms receipt for the unit,
+# so that the service can end.
+deliver_all() {
+  local c=$1 task d st kind
+  wait_for "every item of $c decided" items_in "$c" 'APPROVED|REJECTED|HANDED_OVER|DELIVERED'
+  while read -r task d st kind; do
+    case $st in
+      APPROVED|REJECTED) dept deliver "$task" --dept "$d" --method in_person --receiver 张三 --receipt "R-$task" >/dev/null \
+                           || fail "deliver $task refused" ;;
+    esac
+  done < <(items_of "$c")
+  wait_for "every item of $c handed over" items_in "$c" 'HANDED_OVER|DELIVERED'
+  "$BIN/bangdai-hall" receipt "$c" >/dev/null || fail "receipt of $c refused"
+}
+
 # logged_for DEPT ID EVENT: how many EVENT lines DEPT's agent logged for message ID.
 logged_for() { grep "\"event\":\"$3\"" "$T/dept-$1.log" | grep -c "\"msg\":\"$2\"" || true; }
 

@@ -161,10 +161,18 @@ def gen(cfgpath, seed, out_sql, out_json):
             method = None
             if decision:
                 method = rnd.choice(["in_person", "post", "e_licence"])
+                # delivery's own record of the case, which its handovers refer to.
+                add("INSERT INTO delivery.cases (case_no, task_count) VALUES (%s, 1) ON CONFLICT DO NOTHING;"
+                    % q(case_no))
+                # Each method with the fields delivery's schema requires of it.
                 add("INSERT INTO delivery.handovers (task_id, case_no, item_code, dept, decision, method, handed_at,"
-                    " handed_by, decided_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s);"
+                    " handed_by, decided_at, receiver, receipt_ref, carrier, tracking_no, address, licence_id)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);"
                     % (q(task), q(case_no), q(code), q(it["dept"]), q(decision), q(method),
-                       q(ts(decided + dt.timedelta(1), 0)), q(spec), q(ts(decided, dmin))))
+                       q(ts(decided + dt.timedelta(1), 0)), q(spec), q(ts(decided, dmin)),
+                       q("张三" if method == "in_person" else None), q("R-" + task if method == "in_person" else None),
+                       q("EMS" if method == "post" else None), q("E" + task if method == "post" else None),
+                       q("垫江县" if method == "post" else None), q("L-" + task if method == "e_licence" else None)))
                 if rnd.random() < 0.25:
                     fen = rnd.randrange(100, 500000)
                     paid = decided - dt.timedelta(rnd.randrange(0, 5))

@@ -45,6 +45,11 @@ while read -r task d state kind; do
   dept update "$task" approved --dept "$d" --doc "DOC-$task" >/dev/null
 done <"$T/tasks"
 
+# 统一送达: nothing ends before the results are handed over and confirmed.
+wait_for "every item decided" items_in "$case_no" APPROVED
+[ "$(sql "SELECT count(*) FROM evaluation.return_visits WHERE case_no = '$case_no'")" = 0 ] \
+  || fail "a return visit before the handover"
+deliver_all "$case_no"
 wait_for "return visit opened" sh -c "'$BIN/bangdai-hall' status '$case_no' | grep -q '^state *RETURN_VISIT_OPEN'"
 [ "$(items_of "$case_no" | awk '{print $3}' | sort -u)" = DELIVERED ] || fail "not every item is DELIVERED"
 wait_for "the coordination task closed" sh -c "'$BIN/bangdai-hall' status '$case_no' | grep -q -- '-C1 .* CLOSED'"
@@ -53,8 +58,8 @@ status "$case_no" | grep -q "DOC-$case_no-T1" || fail "the result document is no
 [ "$(sql "SELECT count(*) FROM evaluation.return_visits WHERE case_no = '$case_no' AND state = 'OPEN'")" = 1 ] \
   || fail "no open return visit stored"
 [ "$(sql "SELECT count(*) FROM delivery.results WHERE case_no = '$case_no'")" = 3 ] || fail "results"
-[ "$(sql "SELECT count(*) FROM router.task_history h JOIN router.tasks t USING (task_id) WHERE t.case_no = '$case_no'")" = 18 ] \
-  || fail "history: expected 5 events for each of 3 items and 3 for the coordination task"
+[ "$(sql "SELECT count(*) FROM router.task_history h JOIN router.tasks t USING (task_id) WHERE t.case_no = '$case_no'")" = 21 ] \
+  || fail "history: expected 6 events (5 moves and the handover) for each of 3 items and 3 for the coordination task"
 
 # Every link is drained: nothing left unacknowledged anywhere.
 for s in intake router tracker delivery evaluation; do

@@ -49,6 +49,7 @@ done <"$T/tasks"
   || fail "no ASSIGNED>CLOSED history row by the router for $coord"
 ! grep -q "message.refused.*$coord" "$T/router.log" || fail "the router refused a message naming $coord"
 
+deliver_all "$c"
 wait_for "return visit opened" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q '^state *RETURN_VISIT_OPEN'"
 [ "$(items_of "$c" | awk '{print $3}' | sort -u)" = DELIVERED ] || fail "not every item is DELIVERED"
 wait_for "the hall sees the coordination task CLOSED" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q -- '$coord .* CLOSED'"

@@ -32,6 +32,7 @@ finish() {
   dept update "$t" accepted --dept zjw --when "2026-11-30 09:00" --where 项目现场 >/dev/null || fail "accept $t"
   dept update "$t" submitted --dept zjw --ref "GC-$RANDOM" >/dev/null || fail "submit $t"
   dept update "$t" approved --dept zjw --doc "D$RANDOM" --kind paper >/dev/null || fail "approve $t"
+  deliver_all "$1"      # handed over and received: the service ends
   wait_for "$1's return visit" sh -c "'$BIN/bangdai-hall' status '$1' | grep -q '^state *RETURN_VISIT_OPEN'"
 }
 # refused CODE-OR-FIELD COMMAND...: exit 1 and the error names it.

@@ -68,6 +68,7 @@ wait_for "watcher b is live" grep -q '^-- watching' "$T/watch-b.out"
 
 wait_for "four tasks RECEIVED" all_tasks "$case_no" RECEIVED 4
 drive "$case_no"
+deliver_all "$case_no"
 wait_for "return visit opened" sh -c "'$BIN/bangdai-hall' status '$case_no' | grep -q '^state *RETURN_VISIT_OPEN'"
 for s in intake router tracker delivery evaluation; do
   wait_for "$s outbox drained" sql_is 0 "SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL"
@@ -103,12 +104,12 @@ from_b=$(sed -n 's/^-- status up to #\([0-9]*\) --$/\1/p' "$T/watch-b.out" | hea
 
 # Each task: its states as the feed showed them are the router's moves in
 # order (intake keeps out a report older than one it holds, so one may be
-# left out, never reordered), then DELIVERED for an item; the last is the
+# left out, never reordered), then HANDED_OVER and DELIVERED for an item; the last is the
 # state intake holds.
 for task in $(sql "SELECT task_id FROM intake.case_tasks WHERE case_no = '$case_no' ORDER BY task_id"); do
   seen=$(events "$T/watch-a.out" | awk -v t="$task" '$2 == "task" && $3 == t {print $4}' | tr '\n' ' ')
   moves="$(sql "SELECT string_agg(to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$task'") "
-  [ "$(sql "SELECT kind FROM intake.case_tasks WHERE task_id = '$task'")" = item ] && moves="${moves}DELIVERED "
+  [ "$(sql "SELECT kind FROM intake.case_tasks WHERE task_id = '$task'")" = item ] && moves="${moves}HANDED_OVER DELIVERED "
   rest=" $moves"
   for s in $seen; do
     [[ $rest == *" $s "* ]] || fail "task $task: the feed showed '$seen', not in the order of '$moves'"
@@ -147,6 +148,7 @@ stop intake
 start intake
 wait_for "watcher c reconnected" grep -q '^-- reconnected: status again --$' "$T/watch-c.out"
 drive "$c2"
+deliver_all "$c2"
 rc=0
 for i in $(seq 600); do kill -0 "${PIDS[watch-c]}" 2>/dev/null || break; sleep 0.1; done
 wait "${PIDS[watch-c]}" || rc=$?

@@ -56,13 +56,14 @@ refuse approved result_doc --kind paper                # the result document num
 move approved --doc "500231202611280001" --kind e_licence
 [ "$(state)" = APPROVED ] || fail "not approved"
 refuse accepted state --when "2026-11-30 09:00" --where x   # final is final
+deliver_all "$c"
 wait_for "delivered and visit opened" sh -c "'$BIN/bangdai-hall' status '$c' | grep -q '^state *RETURN_VISIT_OPEN'"
-[ "$(sql "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$task'")" \
+[ "$(sql "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$task' AND event = 'move'")" \
   = "->ASSIGNED ASSIGNED>RECEIVED RECEIVED>ACCEPTED_ONSITE ACCEPTED_ONSITE>SUBMITTED SUBMITTED>SUPPLEMENT_REQUESTED SUPPLEMENT_REQUESTED>SUPPLEMENT_RECEIVED SUPPLEMENT_RECEIVED>APPROVED" ] \
   || fail "history: $(sql "SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, ' ' ORDER BY id) FROM router.task_history WHERE task_id = '$task'")"
 [ "$(sql "SELECT payload->>'missing' FROM router.task_history WHERE task_id = '$task' AND to_state = 'SUPPLEMENT_REQUESTED'")" = 施工图审查合格书 ] \
   || fail "the supplement's content is not in the history"
-[ "$(sql "SELECT actor FROM router.task_history WHERE task_id = '$task' AND to_state = 'APPROVED'")" = dept-zjw ] \
+[ "$(sql "SELECT actor FROM router.task_history WHERE task_id = '$task' AND to_state = 'APPROVED' AND event = 'move'")" = dept-zjw ] \
   || fail "the actor of a move is the agent's key"
 [ "$(sql "SELECT method FROM delivery.results WHERE task_id = '$task'")" = e_licence ] || fail "e-licence delivery"
 

@@ -60,8 +60,8 @@ wait_for "delivery holds T1's result" sql_is 1 "SELECT count(*) FROM delivery.re
 wait_for "every link drained" drained
 [ "$(sql "SELECT last_seq FROM tracker.link_in WHERE sender = 'router@tracker'")" = \
   "$(sql "SELECT last FROM router.outbox_seq WHERE dest = 'tracker'")" ] || fail "the tracker did not apply every TaskChanged"
-# Intake's view too: every task as the router has it (a decided item shows
-# DELIVERED once delivery has its result).
+# Intake's view too: every task as the router has it (a decided item
+# stays so until it is handed over).
 [ "$(sql "SELECT count(*) FROM router.tasks r JOIN intake.case_tasks i USING (task_id) WHERE r.case_no = '$c'
           AND (r.state = i.state OR (r.state IN ('APPROVED', 'REJECTED') AND i.state = 'DELIVERED'))")" = \
   "$(sql "SELECT count(*) FROM router.tasks WHERE case_no = '$c'")" ] \
@@ -91,6 +91,7 @@ wait_for "the approval waits for delivery" sql_is 1 \
   "SELECT count(*) FROM tracker.outbox WHERE dest = 'delivery' AND case_no = '$c3' AND acked_at IS NULL"
 "$BIN/bangdai-hall" withdraw "$c3" --reason "不再需要" >/dev/null || fail "withdraw $c3"
 start delivery
+deliver_all "$c3"
 wait_for "evaluation opened the return visit" sql_is 1 "SELECT count(*) FROM evaluation.return_visits WHERE case_no = '$c3'"
 wait_for "every link drained" drained
 [ "$(sql "SELECT state FROM intake.cases WHERE case_no = '$c3'")" = WITHDRAWN ] \
