@@ -36,12 +36,13 @@ int hall_application_load(const char *path, Bangdai__SubmitRequest *req,
                           char id_buf[37], char *err, size_t errlen)
 {
     static const char *const top_keys[] = { "request_id", "unit", "project", "service_type",
-                                            "items", "contact", "delivery", "channel", NULL };
+                                            "items", "contact", "delivery", "delivery_together",
+                                            "channel", NULL };
     static const char *const unit_keys[] = { "name", "credit_code", NULL };
     static const char *const project_keys[] = { "name", "code", "zone", "kind", "location", NULL };
     static const char *const contact_keys[] = { "name", "phone", NULL };
     struct ydoc *doc = NULL;
-    yaml_node_t *root, *u, *p, *c, *items;
+    yaml_node_t *root, *u, *p, *c, *items, *v;
     size_t n = 0;
     char ip[YDOC_PATH_MAX];
 
@@ -71,6 +72,11 @@ int hall_application_load(const char *path, Bangdai__SubmitRequest *req,
         text_at(doc, root, "", "channel", false, &req->channel) ||
         ydoc_require(doc, root, "", "items", &items) || ydoc_expect_seq(doc, items, "items", &n))
         goto fail;
+    /* 统一送达: optional, false by default (each result as it is decided). */
+    bool together = false;
+    if ((v = ydoc_get(doc, root, "delivery_together")) && ydoc_bool(doc, v, "delivery_together", &together))
+        goto fail;
+    req->delivery_together = together;
     req->items = calloc(n + 1, sizeof *req->items);
     if (!req->items)
         goto fail;

@@ -140,21 +140,21 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     if (intake_forecast(svc, r->items, r->n_items, items, &x) != SERVICE_OK)
         return SERVICE_RETRY;
     snprintf(pending, sizeof pending, "%d", x.pending_year);
-    const char *p[19] = {
+    const char *p[20] = {
         case_no, r->request_id, r->service_type, r->unit->name, r->unit->credit_code,
         r->project->name, r->project->code, r->project->zone[0] ? r->project->zone : NULL,
         r->project->kind, r->project->location,
         r->contact->name, r->contact->phone, r->delivery,
         r->channel, items, x.completion[0] ? x.completion : NULL, x.latest[0] ? x.latest : NULL,
-        x.pending_year ? pending : NULL, x.basis,
+        x.pending_year ? pending : NULL, x.basis, r->delivery_together ? "t" : "f",
     };
     if (db_run(db, "intake.insert_case",
                "INSERT INTO cases (case_no, request_id, service_type, unit_name, credit_code,"
                " project_name, project_code, zone, kind, location, contact_name, contact_phone,"
                " delivery, channel, items, expected_completion, expected_latest,"
-               " expected_pending_year, expected_basis)"
+               " expected_pending_year, expected_basis, delivery_together)"
                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16::date,$17::date,"
-               " $18::int,$19)", 19, p))
+               " $18::int,$19,$20::bool)", 20, p))
         return SERVICE_RETRY;
 
     Bangdai__CaseOpened co = BANGDAI__CASE_OPENED__INIT;
@@ -167,6 +167,7 @@ static int store_case(struct service *svc, const Bangdai__SubmitRequest *r)
     co.n_items = r->n_items;
     co.items = r->items;
     co.delivery = r->delivery;
+    co.delivery_together = r->delivery_together;
     co.accepted_at_us = business_now_us();
     if (service_emit(svc, "router", MSG_CASE_OPENED, case_no, &co.base, NULL))
         return SERVICE_RETRY;

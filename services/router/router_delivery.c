@@ -26,7 +26,11 @@ static PGresult *load(struct service *svc, const char *task_id)
     const char *p[1] = { task_id };
     return db_exec(service_db(svc), "router.delivery_task",
                    "SELECT state, coalesce(result_kind, ''), case_no, coalesce(item_code, ''),"
-                   " EXISTS (SELECT 1 FROM task_history h WHERE h.task_id = t.task_id AND h.event = 'handover')"
+                   " EXISTS (SELECT 1 FROM task_history h WHERE h.task_id = t.task_id AND h.event = 'handover'),"
+                   /* 统一送达: how many items of the case are not decided yet. */
+                   " (SELECT c.delivery_together FROM cases c WHERE c.case_no = t.case_no),"
+                   " (SELECT count(*) FROM tasks i WHERE i.case_no = t.case_no AND i.kind = 'item'"
+                   "   AND i.state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED'))"
                    " FROM tasks t WHERE task_id = $1 FOR UPDATE", 1, p);
 }
 
@@ -103,6 +107,12 @@ int router_handover(struct service *svc, const struct service_msg *m)
     }
     if (strcmp(PQgetvalue(t, 0, 4), "t") == 0) {
         rc = service_refuse(svc, ERR_CONFLICT, "task_id", "task %.96s was handed over already", h->task_id);
+        goto out;
+    }
+    if (strcmp(PQgetvalue(t, 0, 5), "t") == 0 && strcmp(PQgetvalue(t, 0, 6), "0") != 0) {
+        rc = service_refuse(svc, ERR_CONFLICT, "state", "case %.64s is delivered together (统一送达): its results "
+                            "are handed over once every item is decided (%s not yet)", PQgetvalue(t, 0, 2),
+                            PQgetvalue(t, 0, 6));
         goto out;
     }
     if (strcmp(h->method, "e_licence") == 0 && (strcmp(state, "APPROVED") != 0 || strcmp(result_kind, "e_licence") != 0)) {

@@ -356,12 +356,13 @@ static int store_case(struct service *svc, const Bangdai__CaseOpened *co, const 
             goto out;
     char today[11];
     date_format(date_from_unix_us(business_now_us()), today);
-    const char *p[13] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
+    const char *p[14] = { co->case_no, co->service_type, co->delivery, log_fmt("%zu", co->n_items),
                           zone ? zone->code : NULL, lead->id, arr[0], arr[1], arr[2], arr[3], arr[4], arr[5],
-                          today };
+                          today, co->delivery_together ? "t" : "f" };
     if (db_run(service_db(svc), "router.insert_case",
-               "WITH c AS (INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist)"
-               "           VALUES ($1, $2, $3, $4::int, $5, $6) RETURNING case_no),"
+               "WITH c AS (INSERT INTO cases (case_no, service_type, delivery, task_count, zone, lead_specialist,"
+               "                          delivery_together)"
+               "           VALUES ($1, $2, $3, $4::int, $5, $6, $14::bool) RETURNING case_no),"
                " t AS (INSERT INTO tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, assign_msg_id,"
                "                          assigned_on)"
                "       SELECT x.task_id, c.case_no, x.item_code, x.dept, x.specialist_id, 'ASSIGNED', x.kind, x.msg,"
@@ -371,7 +372,7 @@ static int store_case(struct service *svc, const Bangdai__CaseOpened *co, const 
                "       RETURNING task_id, specialist_id)"
                " INSERT INTO task_history (task_id, to_state, actor, payload)"
                " SELECT task_id, 'ASSIGNED', 'router', json_build_object('specialist', specialist_id) FROM t",
-               13, p) == 0)
+               14, p) == 0)
         rc = SERVICE_OK;
 out:
     for (int c = 0; c < 6; c++) {

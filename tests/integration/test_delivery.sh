@@ -128,6 +128,31 @@ wait_for "the case's return visit in status" sh -c "'$BIN/bangdai-hall' status '
 status "$c" | grep -q "^(handover) $t_fgw: .*; confirmed 2026-11-30" || fail "the confirmation is not in status"
 status "$c" | grep -q "^(handover) $t_zjw: .*; downloaded 2026-11-30" || fail "the download is not in status"
 
+# ---- 统一送达: a case delivered together waits for its last decision ------------
+f=$(fresh_request agency-three-items.yaml "LX-BA,SG-XK")
+printf 'delivery_together: true\n' >>"$f"
+g=$(submit "$f")
+wait_for "the together case's tasks" items_in "$g" RECEIVED
+[ "$(sql "SELECT delivery_together FROM router.cases WHERE case_no = '$g'")" = t ] || fail "统一送达 not kept"
+g_fgw=$(items_of "$g" | awk '$2 == "fgw" {print $1}')
+g_zjw=$(items_of "$g" | awk '$2 == "zjw" {print $1}')
+for t in "$g_fgw:fgw" "$g_zjw:zjw"; do
+  IFS=: read -r task d <<<"$t"
+  dept update "$task" accepted --dept "$d" --when "2026-11-30 09:30" --where 项目现场 >/dev/null || fail "accept $task"
+  dept update "$task" submitted --dept "$d" --ref "REF-$task" >/dev/null || fail "submit $task"
+done
+dept update "$g_fgw" approved --dept fgw --doc "DOC-$g_fgw" --kind paper >/dev/null || fail "approve $g_fgw"
+wait_for "the first decision reached the router" sql_is APPROVED "SELECT state FROM router.tasks WHERE task_id = '$g_fgw'"
+refused deliver state "$g_fgw" --dept fgw --method in_person --receiver 张三 --receipt R-G1
+grep -q "delivered together (统一送达): its results are handed over once every item is decided (1 not yet)" \
+  "$T/refused.err" || fail "the refusal does not say why: $(cat "$T/refused.err")"
+dept update "$g_zjw" approved --dept zjw --doc "DOC-$g_zjw" --kind paper >/dev/null || fail "approve $g_zjw"
+wait_for "the last decision reached the router" sql_is APPROVED "SELECT state FROM router.tasks WHERE task_id = '$g_zjw'"
+dept deliver "$g_fgw" --dept fgw --method in_person --receiver 张三 --receipt R-G1 >/dev/null \
+  || fail "统一送达: the handover once all are decided was refused"
+dept deliver "$g_zjw" --dept zjw --method in_person --receiver 张三 --receipt R-G2 >/dev/null \
+  || fail "统一送达: the second handover was refused"
+
 # ---- the clock: auto-confirmation and the §44 reminder ----------------------------
 b=$(submit "$(fresh_request agency-three-items.yaml "LX-BA,GC-SBFA")")
 wait_for "the second case's tasks" items_in "$b" RECEIVED
