@@ -225,7 +225,10 @@ static const char *differing_field(const Bangdai__SubmitRequest *r, PGresult *re
             return "items";
         at += len;
     }
-    return stored[at] ? "items" : NULL;
+    if (stored[at])
+        return "items";
+    /* Column 18, after STORED_EXPECTED: 统一送达. */
+    return (strcmp(PQgetvalue(res, 0, 18), "t") == 0) != r->delivery_together ? "delivery_together" : NULL;
 }
 
 int intake_submit(struct service *svc, const struct service_msg *m)
@@ -237,7 +240,7 @@ int intake_submit(struct service *svc, const struct service_msg *m)
     if (rc == SERVICE_OK) {
         const char *p[1] = { r->request_id };
         PGresult *res = db_exec(service_db(svc), "intake.find_request",
-                                "SELECT case_no, " STORED_FIELDS ", " STORED_EXPECTED
+                                "SELECT case_no, " STORED_FIELDS ", " STORED_EXPECTED ", delivery_together"
                                 " FROM cases WHERE request_id = $1", 1, p);
         const char *differs = res && PQntuples(res) == 1 ? differing_field(r, res) : NULL;
         if (!res) {

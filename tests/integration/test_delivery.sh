@@ -134,6 +134,11 @@ printf 'delivery_together: true\n' >>"$f"
 g=$(submit "$f")
 wait_for "the together case's tasks" items_in "$g" RECEIVED
 [ "$(sql "SELECT delivery_together FROM router.cases WHERE case_no = '$g'")" = t ] || fail "统一送达 not kept"
+# The same request id without it is another application: refused, naming it.
+sed '/^delivery_together:/d' "$f" >"$f.single"
+rc=0; submit "$f.single" >/dev/null 2>"$T/together.err" || rc=$?
+[ $rc = 1 ] && grep -q "error: delivery_together: request .* was submitted before as case $g" "$T/together.err" \
+  || fail "a resubmit without 统一送达: exit $rc, $(cat "$T/together.err")"
 g_fgw=$(items_of "$g" | awk '$2 == "fgw" {print $1}')
 g_zjw=$(items_of "$g" | awk '$2 == "zjw" {print $1}')
 for t in "$g_fgw:fgw" "$g_zjw:zjw"; do
