@@ -942,6 +942,16 @@ static int parse_calendar(struct ydoc *doc, const yaml_node_t *root, struct conf
 
 /* ---- reminders -------------------------------------------------------------- */
 
+const char *config_office_closed(const struct config *cfg, int64_t now_us)
+{
+    int minute = (int)(((now_us / 1000000 + 8 * 3600) % 86400) / 60);    /* China time */
+    int workday = calendar_is_workday(&cfg->calendar, date_from_unix_us(now_us));
+    return workday < 0 ? "the calendar does not know today"
+         : workday == 0 ? "not a working day"
+         : minute < cfg->reminders.office_from || minute >= cfg->reminders.office_to ? "outside office hours"
+         : NULL;
+}
+
 const char *config_level_name(enum escalation_level level)
 {
     static const char *const names[N_ESC_LEVELS] = {"specialist", "dept_head", "leader", "office"};

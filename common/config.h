@@ -165,6 +165,12 @@ struct config {
     struct cfg_reminders reminders;
 };
 
+/* Why reminders and escalations may not go out at the business time
+ * now_us (Unix µs): "not a working day", "outside office hours" (the
+ * reminders section), "the calendar does not know today"; NULL when they
+ * may. */
+const char *config_office_closed(const struct config *cfg, int64_t now_us);
+
 /* The name of an escalation level: specialist, dept_head, leader, office. */
 const char *config_level_name(enum escalation_level level);
 

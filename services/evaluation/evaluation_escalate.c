@@ -150,12 +150,7 @@ void evaluation_escalate_tick(struct service *svc)
     again = false;
     const struct config *cfg = service_config(svc);
     struct scan sc = { .today = date_from_unix_us(now) };
-    int minute = (int)(((now / 1000000 + 8 * 3600) % 86400) / 60);
-    int workday = calendar_is_workday(&cfg->calendar, sc.today);
-    const char *idle = workday < 0 ? "the calendar does not know today"
-                     : workday == 0 ? "not a working day"
-                     : minute < cfg->reminders.office_from || minute >= cfg->reminders.office_to
-                       ? "outside office hours" : NULL;
+    const char *idle = config_office_closed(cfg, now);
     if (idle) {
         if (idle != idle_said)
             log_debug("rectify.idle", .detail = log_fmt("no escalation now: %s", idle));

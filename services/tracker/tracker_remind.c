@@ -218,12 +218,7 @@ void tracker_remind_tick(struct service *svc)
     const struct config *cfg = service_config(svc);
     struct scan sc = { .today = date_from_unix_us(now) };
     /* Working days only, within office hours (China time). */
-    int minute = (int)(((now / 1000000 + 8 * 3600) % 86400) / 60);
-    int workday = calendar_is_workday(&cfg->calendar, sc.today);
-    const char *idle = workday < 0 ? "the calendar does not know today"
-                     : workday == 0 ? "not a working day"
-                     : minute < cfg->reminders.office_from || minute >= cfg->reminders.office_to
-                       ? "outside office hours" : NULL;
+    const char *idle = config_office_closed(cfg, now);
     if (idle) {
         if (idle != idle_said)
             log_debug("reminder.idle", .detail = log_fmt("no reminders now: %s", idle));
