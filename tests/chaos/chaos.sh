@@ -18,7 +18,8 @@
 #   4. every move has one history row (the whole history of each task, in order)
 #   5. every daemon's view of every task (state, due date) and case agrees with the router's
 #   6. every decided task has its delivery row
-#   7. every ended case has its return visit; no other case has one
+#   7. every ended case (items decided, handed over, confirmed) has its
+#      return visit; no other case has one
 #   8. withdrawn cases are WITHDRAWN at intake, their open tasks CANCELLED
 #   9. no outbox row is left unacknowledged
 #  10. no refusal is stored (inbox error_code, outbox error), none was answered
@@ -358,6 +359,21 @@ run_case() {   # run_case N LEDGER
     if [ $withdrawn = 1 ]; then hist[i]="${hist[i]} CANCELLED"
     elif [ $all_final = 1 ]; then hist[i]="${hist[i]} CLOSED"; fi
   done
+  # Every item decided: its results are handed over and the unit confirms
+  # receipt (issue 10), so that the service ends. Under the same crashes.
+  if [ $withdrawn = 0 ] && [ $uncertain = 0 ] && [ $all_final = 1 ]; then
+    for i in "${!tid[@]}"; do
+      [ "${tkind[i]}" = item ] || continue
+      task=${tid[i]}
+      rc=0; call $CALL_DEADLINE "deliver-$task" "$BIN/bangdai-dept" deliver "$task" --dept "${tdept[i]}" \
+             --method in_person --receiver 张三 --receipt "R-$task" --id "$(cat /proc/sys/kernel/random/uuid)" || rc=$?
+      [ $rc = 0 ] || { echo "NO_HANDOVER $task rc=$rc $(tr '\n' ' ' <"$T/work/deliver-$task.err" | cut -c1-200)" >>"$L"; uncertain=1; }
+    done
+    if [ $uncertain = 0 ]; then
+      rc=0; call $CALL_DEADLINE "receipt-$c" "$BIN/bangdai-hall" receipt "$c" || rc=$?
+      [ $rc = 0 ] || { echo "NO_RECEIPT $c rc=$rc" >>"$L"; uncertain=1; }
+    fi
+  fi
   for i in "${!tid[@]}"; do
     local e=${hist[i]// /,}
     [ $uncertain = 1 ] && e="?"
@@ -545,8 +561,12 @@ run_checks() {
            UNION ALL
            SELECT 'intake ' || r.task_id || ' router:' || r.state || ' intake:' || coalesce(i.state, '(none)')
            FROM router.tasks r LEFT JOIN intake.case_tasks i USING (task_id)
+           LEFT JOIN delivery.handovers h USING (task_id)
            WHERE i.state IS DISTINCT FROM
-                 CASE WHEN r.kind = 'item' AND r.state IN ('APPROVED', 'REJECTED') THEN 'DELIVERED' ELSE r.state END
+                 CASE WHEN r.kind = 'item' AND r.state IN ('APPROVED', 'REJECTED') THEN
+                   CASE WHEN h.confirmed_at IS NOT NULL THEN 'DELIVERED'
+                        WHEN h.handed_at IS NOT NULL THEN 'HANDED_OVER' ELSE r.state END
+                 ELSE r.state END
            UNION ALL
            SELECT 'due ' || r.task_id || ' router:' || coalesce(r.due_on::text, '-') || ' tracker:' || coalesce(k.due_on::text, '-')
                   || ' intake:' || coalesce(i.due_date::text, '-')
@@ -573,10 +593,14 @@ run_checks() {
     "$n wrong of $(sql "SELECT count(*) FROM router.tasks WHERE kind = 'item' AND state IN ('APPROVED', 'REJECTED')") decided"
   examples "$x"
 
-  # 7. a case whose items are all decided (and not withdrawn) ended, has its
-  #    return visit and is RETURN_VISIT_OPEN at intake; no other case is
-  x=$(sql "WITH r AS (SELECT c.case_no, c.withdrawn_at IS NULL AND bool_and(t.state IN ('APPROVED', 'REJECTED')) AS done
-                      FROM router.cases c JOIN router.tasks t USING (case_no) WHERE t.kind = 'item' GROUP BY c.case_no, c.withdrawn_at)
+  # 7. a case whose items are all decided, handed over and confirmed (and
+  #    not withdrawn) ended, has its return visit and is RETURN_VISIT_OPEN at
+  #    intake; no other case is
+  x=$(sql "WITH r AS (SELECT c.case_no, c.withdrawn_at IS NULL AND bool_and(t.state IN ('APPROVED', 'REJECTED'))
+                             AND bool_and(h.confirmed_at IS NOT NULL) AS done
+                      FROM router.cases c JOIN router.tasks t USING (case_no)
+                      LEFT JOIN delivery.handovers h USING (task_id)
+                      WHERE t.kind = 'item' GROUP BY c.case_no, c.withdrawn_at)
            SELECT r.case_no || ' done:' || r.done || ' ended:' || (dc.ended_at IS NOT NULL)
                   || ' visit:' || (v.case_no IS NOT NULL) || ' intake:' || coalesce(i.state, '-')
            FROM r LEFT JOIN delivery.cases dc USING (case_no) LEFT JOIN evaluation.return_visits v USING (case_no)
