@@ -181,6 +181,21 @@ const char *config_level_name(enum escalation_level level);
 __attribute__((warn_unused_result))
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 
+/* What only a restart can change (config_reload.c): the endpoints, the
+ * database, link.max_frame_bytes and link.heartbeat_ms, security.certs_dir
+ * and zap_domain, and the inline public key of own_key (the daemon's own;
+ * NULL: not compared). Writes the names of those that differ between run
+ * (the configuration in force) and fresh, comma-separated, into buf (when
+ * len > 0) and returns how many. */
+int config_restart_changes(const struct config *run, const struct config *fresh, const char *own_key,
+                           char *buf, size_t len);
+
+/* Puts run's values of the restart-only keys (but the own key's, which
+ * nothing reads after start) into fresh, and fresh's into run, so that
+ * fresh, about to be put in force, says what the daemon still uses.
+ * run is to be destroyed afterwards. */
+void config_keep_restart_only(struct config *run, struct config *fresh);
+
 /* Frees the config and everything it owns; sets *cfg to NULL. NULL-safe. */
 void config_destroy(struct config **cfg);
 

@@ -227,6 +227,33 @@ int security_load_public_keys(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* A store of exactly cfg's public keys (all read by now), for zauth;
+ * NULL with err when one does not decode or memory runs out. */
+static zcertstore_t *store_of(const struct config *cfg, char *err, size_t errlen)
+{
+    zcertstore_t *store = zcertstore_new(NULL);
+    if (!store) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    static const byte no_secret[KEY_BYTES];
+    for (size_t i = 0; i < cfg->security.n_keys; i++) {
+        byte pub[KEY_BYTES];
+        zcert_t *cert = NULL;
+        if (!zmq_z85_decode(pub, cfg->security.keys[i].public_key)) {
+            fail(err, errlen, "security.keys: key '%s': invalid public key", cfg->security.keys[i].name);
+        } else if (!(cert = zcert_new_from(pub, no_secret))) {
+            fail(err, errlen, "out of memory");
+        }
+        if (!cert) {
+            zcertstore_destroy(&store);
+            return NULL;
+        }
+        zcertstore_insert(store, &cert);
+    }
+    return store;
+}
+
 int security_start(struct config *cfg, char *err, size_t errlen)
 {
     if (self.auth)
@@ -238,24 +265,9 @@ int security_start(struct config *cfg, char *err, size_t errlen)
     /* The store holds exactly the configured public keys; zauth takes it
      * over and destroys it with itself. A store in memory, not a folder:
      * zauth would otherwise take whatever certificate lands in the folder. */
-    zcertstore_t *store = zcertstore_new(NULL);
+    zcertstore_t *store = store_of(cfg, err, errlen);
     if (!store)
-        return fail(err, errlen, "out of memory");
-    static const byte no_secret[KEY_BYTES];
-    for (size_t i = 0; i < cfg->security.n_keys; i++) {
-        byte pub[KEY_BYTES];
-        if (!zmq_z85_decode(pub, cfg->security.keys[i].public_key)) {
-            zcertstore_destroy(&store);
-            return fail(err, errlen, "security.keys: key '%s': invalid public key",
-                        cfg->security.keys[i].name);
-        }
-        zcert_t *cert = zcert_new_from(pub, no_secret);
-        if (!cert) {
-            zcertstore_destroy(&store);
-            return fail(err, errlen, "out of memory");
-        }
-        zcertstore_insert(store, &cert);
-    }
+        return -1;
     self.auth = zactor_new(zauth, store);
     if (!self.auth) {
         zcertstore_destroy(&store);
@@ -264,6 +276,35 @@ int security_start(struct config *cfg, char *err, size_t errlen)
     watch_zauth();
     log_info("security.started", .detail = log_fmt("key %s; zauth allows %zu CURVE keys, domain %s",
              self.name, cfg->security.n_keys, cfg->security.zap_domain));
+    return 0;
+}
+
+int security_reload(const struct config *cfg, char *err, size_t errlen)
+{
+    if (!self.auth)
+        return 0;
+    /* zauth's store belongs to its thread, and czmq 4.2's zauth takes a
+     * new one only as a folder ("CURVE" with a location), which would
+     * let in whatever certificate lands there. So the actor is replaced:
+     * the new store is built first, then the old zauth stops (unbinding
+     * the ZAP handler) and the new one binds it. A handshake in the gap
+     * between them fails (ZMQ_ZAP_ENFORCE_DOMAIN), and the client simply
+     * tries again; connections already made are not touched (zauth sees
+     * only handshakes). */
+    zcertstore_t *store = store_of(cfg, err, errlen);
+    if (!store)
+        return -1;
+    zactor_destroy(&self.auth);
+    self.auth = zactor_new(zauth, store);
+    if (!self.auth) {
+        zcertstore_destroy(&store);
+        return fail(err, errlen, "cannot start the ZAP authenticator (zauth) again");
+    }
+    if (self.zlog) {
+        zstr_sendx(self.auth, "VERBOSE", NULL);
+        zsock_wait(self.auth);
+    }
+    log_info("security.reloaded", .detail = log_fmt("zauth allows %zu CURVE keys", cfg->security.n_keys));
     return 0;
 }
 

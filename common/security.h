@@ -56,6 +56,16 @@ int security_load_public_keys(struct config *cfg, char *err, size_t errlen);
 __attribute__((warn_unused_result))
 int security_start(struct config *cfg, char *err, size_t errlen);
 
+/* After SIGHUP, with cfg the configuration now in force (its public keys
+ * read: security_load_public_keys): replaces zauth by one that allows
+ * exactly cfg's keys, so that a removed key's next handshake is refused
+ * and an added one's accepted. Connections already made stay open; their
+ * messages are refused by the skeleton when security_peer() no longer
+ * finds their key (service.h). Does nothing before security_start().
+ * Returns 0, or -1 with err: zauth could not be started again, and no
+ * handshake succeeds until it is (the caller should exit). */
+__attribute__((warn_unused_result))
+int security_reload(const struct config *cfg, char *err, size_t errlen);
 /* Whether security_start() succeeded (zauth runs). */
 bool security_started(void);
 

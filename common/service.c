@@ -1541,6 +1541,54 @@ static int connect_db(struct service *svc)
     return -1;
 }
 
+/* SIGHUP, between batches (no message, so no pointer into the
+ * configuration, is in hand): reads the file again and puts it in force,
+ * or keeps the configuration in force when the file is broken, a key file
+ * is missing or the daemon's on_reload refuses it. The parts only a
+ * restart can change keep their running values (config_keep_restart_only)
+ * and are logged. Returns 0, or -1 when zauth could not be started again:
+ * no handshake can succeed then, and the supervisor's restart is the cure. */
+static int reload(struct service *svc)
+{
+    const struct service_def *def = svc->def;
+    struct config *fresh = NULL;
+    char err[1024], changed[512];
+    if (config_load(svc->cfg->path, &fresh, err, sizeof err) != 0) {
+        log_error("config.reload_failed", .detail = log_fmt("%s; the configuration in force is kept", err));
+        return 0;
+    }
+    if (config_restart_changes(svc->cfg, fresh, def->name, changed, sizeof changed) > 0)
+        log_warn("config.restart_needed", .detail = log_fmt("%s changed in %s: the running values stay "
+                 "until bangdai-%s is restarted", changed, fresh->path, def->name));
+    config_keep_restart_only(svc->cfg, fresh);
+    if (security_started() && security_load_public_keys(fresh, err, sizeof err) != 0) {
+        log_error("config.reload_failed", .detail = log_fmt("%s; the configuration in force is kept", err));
+        config_destroy(&fresh);
+        return 0;
+    }
+    if (def->on_reload && def->on_reload(svc, fresh) != 0) {
+        log_error("config.reload_failed", .detail = "the daemon could not take the new configuration "
+                  "(logged above); the configuration in force is kept");
+        config_destroy(&fresh);
+        return 0;
+    }
+    /* Nothing keeps a pointer into the configuration across turns of the
+     * loop (service_msg.peer lives for one batch; a daemon's own state
+     * copies what it needs, or rebuilds it in on_reload), so the old one
+     * can go now. */
+    struct config *old = svc->cfg;
+    svc->cfg = fresh;
+    config_destroy(&old);
+    log_info("config.reloaded", .detail = log_fmt("%s: %zu departments, %zu items, %zu keys, calendar of "
+             "%zu years", fresh->path, fresh->n_depts, fresh->n_items, fresh->security.n_keys,
+             fresh->calendar.n_years));
+    if (security_reload(fresh, err, sizeof err) != 0) {
+        log_fatal("security.unusable", .detail = err);
+        return -1;
+    }
+    return 0;
+}
+
 int service_main(int argc, char **argv, const struct service_def *def)
 {
     struct service svc = { .def = def };
@@ -1657,10 +1705,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
         }
         if (reloading) {
             reloading = 0;
-            if (def->on_reload)
-                def->on_reload(&svc);
-            else
-                log_info("service.reload_ignored", .detail = "SIGHUP: this daemon reads its configuration only at start");
+            if (reload(&svc) != 0)
+                goto out;
         }
         if (now - last_tick >= 1000000) {
             last_tick = now;

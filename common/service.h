@@ -108,8 +108,15 @@ struct service_def {
     int (*on_start)(struct service *svc);   /* optional, after connect and bind */
     void (*on_tick)(struct service *svc);   /* optional, about once a second */
     void (*on_stop)(struct service *svc);   /* optional */
-    /* Optional: SIGHUP (without it the daemon logs that it ignores it). */
-    void (*on_reload)(struct service *svc);
+    /* Optional. SIGHUP: the skeleton has read the file again into fresh
+     * (valid, its public keys read, the restart-only parts set back to the
+     * running values) and is about to put it in force for everything it
+     * and the handlers read through service_config(). Here the daemon
+     * does its own part (the tracker recomputes deadlines with the new
+     * calendar) and rebuilds any state that points into the configuration
+     * in force, which is freed right after. Returns 0, or -1 (the reason
+     * logged) to keep the configuration in force instead. */
+    int (*on_reload)(struct service *svc, const struct config *fresh);
 };
 
 /* Runs the daemon; returns the process exit status. */

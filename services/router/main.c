@@ -43,6 +43,7 @@ static const struct service_def router = {
     .on_acked = router_acked,
     .on_start = router_start,
     .on_stop = router_stop,
+    .on_reload = router_reload,
 };
 
 int main(int argc, char **argv)

@@ -107,6 +107,10 @@ int router_reminder(struct service *svc, const struct service_msg *m);
 
 int router_start(struct service *svc);
 void router_stop(struct service *svc);
+/* on_reload (SIGHUP): rebuilds the table of agents for fresh's
+ * departments, keeping where each was heard from unless its department's
+ * keys changed. Returns 0, or -1 when out of memory (logged). */
+int router_reload(struct service *svc, const struct config *fresh);
 
 /* A JSON array of the strings (json_escape'd). Caller frees. NULL when out
  * of memory (router_tasks.c). */

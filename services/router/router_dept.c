@@ -21,29 +21,51 @@
 #define LIST_DEFAULT 100     /* tasks a page when the request names no limit */
 #define LIST_MAX 500         /* at most, so that a reply stays far below the 1 MiB frame limit */
 
+/* Where each department's agent was last heard from. The codes are
+ * copies, not pointers into the configuration, which SIGHUP replaces. */
 struct agents {
     size_t n;
-    const struct cfg_department **dept;
+    char (*code)[33];           /* department codes (config_code_ok: at most 32) */
     zframe_t **identity;        /* last identity heard from, or NULL */
 };
 
-int router_start(struct service *svc)
+static void agents_free(struct agents **ap)
 {
-    const struct config *cfg = service_config(svc);
+    struct agents *a = *ap;
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        zframe_destroy(&a->identity[i]);
+    free(a->code);
+    free(a->identity);
+    free(a);
+    *ap = NULL;
+}
+
+/* A table of cfg's departments, nobody heard from yet; NULL when out of
+ * memory. */
+static struct agents *agents_new(const struct config *cfg)
+{
     struct agents *a = calloc(1, sizeof *a);
     if (!a)
-        return -1;
+        return NULL;
     a->n = cfg->n_depts;
-    a->dept = calloc(a->n, sizeof *a->dept);
-    a->identity = calloc(a->n, sizeof *a->identity);
-    if (!a->dept || !a->identity) {
-        free(a->dept);
-        free(a->identity);
-        free(a);
-        return -1;
+    a->code = calloc(a->n ? a->n : 1, sizeof *a->code);
+    a->identity = calloc(a->n ? a->n : 1, sizeof *a->identity);
+    if (!a->code || !a->identity) {
+        agents_free(&a);
+        return NULL;
     }
     for (size_t i = 0; i < a->n; i++)
-        a->dept[i] = &cfg->depts[i];
+        snprintf(a->code[i], sizeof a->code[i], "%s", cfg->depts[i].code);
+    return a;
+}
+
+int router_start(struct service *svc)
+{
+    struct agents *a = agents_new(service_config(svc));
+    if (!a)
+        return -1;
     service_set_state(svc, a);
     return 0;
 }
@@ -51,20 +73,59 @@ int router_start(struct service *svc)
 void router_stop(struct service *svc)
 {
     struct agents *a = service_state(svc);
-    if (!a)
-        return;
-    for (size_t i = 0; i < a->n; i++)
-        zframe_destroy(&a->identity[i]);
-    free(a->dept);
-    free(a->identity);
-    free(a);
+    agents_free(&a);
     service_set_state(svc, NULL);
+}
+
+/* Whether dept's department keys are the same in both configurations. */
+static bool same_keys(const struct config *x, const struct config *y, const char *dept)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct config *from = pass ? y : x, *to = pass ? x : y;
+        for (size_t i = 0; i < from->security.n_keys; i++) {
+            const struct cfg_key *k = &from->security.keys[i];
+            if (k->role != ROLE_DEPARTMENT || strcmp(k->dept, dept) != 0)
+                continue;
+            const struct cfg_key *o = k->public_key ? config_key_by_public(to, k->public_key) : NULL;
+            if (!o || o->role != ROLE_DEPARTMENT || strcmp(o->dept, dept) != 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+int router_reload(struct service *svc, const struct config *fresh)
+{
+    struct agents *old = service_state(svc), *a = agents_new(fresh);
+    if (!a) {
+        log_error("router.reload_failed", .detail = "out of memory");
+        return -1;
+    }
+    /* An agent stays known where its department and its keys stay. Where
+     * a department's key was removed or changed, the connection it came
+     * on may be the removed key's: it is forgotten, and the agent that
+     * still holds a valid key is found again at its next Hello (every few
+     * seconds), while a removed key's Hello is refused (forbidden). */
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t j = 0; old && j < old->n; j++)
+            if (strcmp(a->code[i], old->code[j]) == 0 && old->identity[j]) {
+                if (same_keys(service_config(svc), fresh, a->code[i])) {
+                    a->identity[i] = old->identity[j];
+                    old->identity[j] = NULL;
+                } else {
+                    log_info("agent.forgotten", .dept = a->code[i], .detail = "the department's keys changed "
+                             "(SIGHUP): its agent is known again at its next Hello");
+                }
+            }
+    agents_free(&old);
+    service_set_state(svc, a);
+    return 0;
 }
 
 static long find(struct agents *a, const char *code)
 {
     for (size_t i = 0; a && code && i < a->n; i++)
-        if (strcmp(a->dept[i]->code, code) == 0)
+        if (strcmp(a->code[i], code) == 0)
             return (long)i;
     return -1;
 }

@@ -13,10 +13,13 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m);
  * the calendar of the configuration file as it is now (tracker_calendar.c). */
 int tracker_calendar_apply(struct service *svc, const struct service_msg *m);
 
-/* SIGHUP: reads the calendar of the configuration file again and
- * recomputes as CalendarApply does; a broken file is logged
- * (config.reload_failed, FILE:LINE) and changes nothing. */
-void tracker_reload(struct service *svc);
+/* on_reload (SIGHUP): recomputes the open deadlines with fresh's calendar
+ * as CalendarApply does, in one transaction, before the skeleton puts fresh
+ * in force. Returns 0, or -1 when the database failed (logged
+ * config.reload_failed; the configuration in force is kept). A broken
+ * file never gets here: the skeleton logs it (FILE:LINE) and keeps the
+ * configuration in force. */
+int tracker_reload(struct service *svc, const struct config *fresh);
 
 /* About once a second: on a working day within office hours, at most once
  * a minute (at once again after a full batch), the reminder scan

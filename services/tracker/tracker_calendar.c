@@ -267,21 +267,17 @@ static int reload_work(struct service *svc, void *arg)
     return rc;
 }
 
-void tracker_reload(struct service *svc)
+int tracker_reload(struct service *svc, const struct config *fresh)
 {
-    struct config *fresh = NULL;
-    char err[512];
-    if (config_load(service_config(svc)->path, &fresh, err, sizeof err) != 0) {
-        log_error("config.reload_failed", .detail = log_fmt("%s; the calendar in force is kept", err));
-        return;
+    /* The skeleton puts the rest of the file in force; the new calendar
+     * first reaches the open deadlines, so that it is in force only once
+     * they agree with it. */
+    if (service_work(svc, "calendar reload", reload_work, (void *)&fresh->calendar) != SERVICE_OK) {
+        log_error("config.reload_failed", .detail = "the database failed while the deadlines were "
+                  "recomputed with the new calendar (send SIGHUP again)");
+        return -1;
     }
-    /* Only the calendar is taken; the rest needs a restart (for now). */
-    if (service_work(svc, "calendar reload", reload_work, &fresh->calendar) == SERVICE_OK)
-        service_take_calendar(svc, &fresh->calendar);
-    else
-        log_error("config.reload_failed", .detail = "the database failed; the calendar in force is kept "
-                  "(send SIGHUP again)");
-    config_destroy(&fresh);
+    return 0;
 }
 
 void tracker_tick(struct service *svc)

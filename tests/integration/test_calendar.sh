@@ -103,7 +103,7 @@ wait_for "slj's agent told of the moved date" sh -c \
 printf '  - year: 2028\n    version: x\n    holidays: []\n    workdays: [2028-13-01]\n' >>"$T/config.yaml"
 kill -HUP "${PIDS[tracker]}"
 wait_for "the broken file logged" logged_at_least 1 "$T/tracker.log" \
-  '"event":"config.reload_failed".*config.yaml:[0-9]*: calendar\[5\].workdays\[0\].*the calendar in force is kept'
+  '"event":"config.reload_failed".*config.yaml:[0-9]*: calendar\[5\].workdays\[0\].*the configuration in force is kept'
 [ "$(deadline "$gc")" = "2027-01-08 -" ] || fail "a broken file on SIGHUP changed a deadline"
 cp "$T/config.good" "$T/config.yaml"
 kill -HUP "${PIDS[tracker]}"
