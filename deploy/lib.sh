@@ -106,7 +106,8 @@ bd_keys_init() {
 }
 
 # bd_config_for OUT DBNAME KEYDIR [SED-ARGS...]: writes to OUT the sample
-# county's configuration (deploy/config/dianjiang.yaml) for a private run:
+# county's configuration (deploy/config/dianjiang.yaml, or the file
+# BANGDAI_SAMPLE_CONFIG names, such as an installed copy) for a private run:
 # seven consecutive free ports on 127.0.0.1 (below the ephemeral range
 # 32768-60999, where outgoing connections get their ports), database DBNAME,
 # keys in KEYDIR, and any further sed arguments (-e 's#...#...#'). Sets BASE
@@ -130,7 +131,7 @@ bd_config_for() {
       -e "s#tcp://127.0.0.1:7107#tcp://127.0.0.1:$((BASE + 7))#" \
       -e "s#^  dbname: bangdai#  dbname: $db#" \
       -e "s#^  certs_dir: .*#  certs_dir: $keys#" \
-      "$@" "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$out" || return 1
+      "$@" "${BANGDAI_SAMPLE_CONFIG:-$BANGDAI_ROOT/deploy/config/dianjiang.yaml}" >"$out" || return 1
   grep -q "dbname: $db\$" "$out" && grep -q "^  certs_dir: $keys\$" "$out" &&
     grep -q "127.0.0.1:$((BASE + 7))" "$out"
 }

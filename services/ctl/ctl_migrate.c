@@ -177,7 +177,8 @@ int ctl_migrate(struct cli *cli)
     if (rc == 0 && grant(db) != 0)
         rc = 1;
     if (rc == 0)
-        printf("%d migration%s applied; the database is up to date\n", applied, applied == 1 ? "" : "s");
+        printf("%d migration%s applied (from %s); the database is up to date\n", applied, applied == 1 ? "" : "s",
+               dir);
     PQfinish(db);
     return rc;
 }
