@@ -3,13 +3,14 @@
 # and make the CURVE keys. Source it; it defines functions only.
 
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
-protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
+protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresql postgresql-client"
 
 # What tests/run.sh needs beyond that: a second compiler, so that the code is
 # known to build with clang too, with its libFuzzer runtime (tests/fuzz);
 # and what the Python example client of docs/PROTOCOL.md needs
-# (tests/integration/test_protocol.sh runs it).
-BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf"
+# (tests/integration/test_protocol.sh runs it); systemd's systemd-analyze,
+# which checks the units (tests/integration/test_systemd_units.sh).
+BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a
