@@ -430,8 +430,15 @@ static void usage(const struct service_def *def, FILE *out)
         "  -h, --help             this text\n"
         "  -V, --version          the version\n\n"
         "Connects to PostgreSQL as role bangdai_%s (schema %s); libpq's PG*\n"
-        "environment variables apply. Logs one JSON object per line on stderr.\n",
-        def->name, def->summary, def->name, def->name);
+        "environment variables apply; a database not up yet is retried for 30 s.\n"
+        "Speaks with the key %s of security.keys, its certificate read and ZAP\n"
+        "started before anything is bound. Logs one JSON object per line on stderr.\n"
+        "Under systemd (Type=notify) it says READY=1 once its database, keys and\n"
+        "sockets are up, pets the watchdog from its loop and says STOPPING=1 on\n"
+        "its way out.\n\n"
+        "Exit status: 0 after SIGINT or SIGTERM, 2 usage or configuration error,\n"
+        "1 the environment failed (certificate, database, bind), after a fatal line.\n",
+        def->name, def->summary, def->name, def->name, def->name);
 }
 
 /* Returns the config path, or NULL after printing when the program should
