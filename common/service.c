@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -429,8 +430,15 @@ static void usage(const struct service_def *def, FILE *out)
         "  -h, --help             this text\n"
         "  -V, --version          the version\n\n"
         "Connects to PostgreSQL as role bangdai_%s (schema %s); libpq's PG*\n"
-        "environment variables apply. Logs one JSON object per line on stderr.\n",
-        def->name, def->summary, def->name, def->name);
+        "environment variables apply; a database not up yet is retried for 30 s.\n"
+        "Speaks with the key %s of security.keys, its certificate read and ZAP\n"
+        "started before anything is bound. Logs one JSON object per line on stderr.\n"
+        "Under systemd (Type=notify) it says READY=1 once its database, keys and\n"
+        "sockets are up, pets the watchdog from its loop and says STOPPING=1 on\n"
+        "its way out.\n\n"
+        "Exit status: 0 after SIGINT or SIGTERM, 2 usage or configuration error,\n"
+        "1 the environment failed (certificate, database, bind), after a fatal line.\n",
+        def->name, def->summary, def->name, def->name, def->name);
 }
 
 /* Returns the config path, or NULL after printing when the program should
@@ -1640,6 +1648,15 @@ int service_main(int argc, char **argv, const struct service_def *def)
                  (long long)clock_shift_s(), (long long)clock_shift_s()));
     log_info("service.started", .detail = log_fmt("version %s, config %s, %ld unacknowledged outbox rows",
              BANGDAI_VERSION, path, relay_pending(svc.db)));
+    /* Under systemd (Type=notify): ready only now that the database, the
+     * keys and the sockets are up, and a watchdog petted from the loop at
+     * half its period. Outside systemd NOTIFY_SOCKET is unset and these do
+     * nothing. */
+    sd_notifyf(0, "READY=1\nSTATUS=serving, %ld unacknowledged outbox rows", relay_pending(svc.db));
+    uint64_t watchdog_us = 0;
+    if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+        watchdog_us = 0;
+    int64_t last_pet = 0;
     svc.kicked = true;
 
     zmq_pollitem_t items[2 * MAX_BOUND + 2 * MAX_DESTS + 2];
@@ -1697,6 +1714,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
                 on_bound_event(&svc.bound[mon_bound[i - first_mon_bound]]);
         }
         int64_t now = now_us();
+        if (watchdog_us && now - last_pet >= (int64_t)(watchdog_us / 2)) {
+            last_pet = now;
+            sd_notify(0, "WATCHDOG=1");
+        }
         if (svc.kicked || now - last_scan >= RELAY_IDLE_SCAN_MS * 1000) {
             svc.kicked = false;
             last_scan = now;
@@ -1722,6 +1743,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
     status = 0;
     log_info("service.stopping", .detail = "signal received");
 out:
+    /* On every way out, a failed start included: systemd then waits for the
+     * exit instead of a READY=1 that will not come. */
+    sd_notify(0, "STOPPING=1");
     if (def->on_stop)
         def->on_stop(&svc);
     for (int i = 0; i < svc.n_bound; i++) {

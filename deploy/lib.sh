@@ -3,13 +3,14 @@
 # and make the CURVE keys. Source it; it defines functions only.
 
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
-protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev postgresql postgresql-client"
+protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresql postgresql-client"
 
 # What tests/run.sh needs beyond that: a second compiler, so that the code is
 # known to build with clang too, with its libFuzzer runtime (tests/fuzz);
 # and what the Python example client of docs/PROTOCOL.md needs
-# (tests/integration/test_protocol.sh runs it).
-BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf"
+# (tests/integration/test_protocol.sh runs it); systemd's systemd-analyze,
+# which checks the units (tests/integration/test_systemd_units.sh).
+BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a
@@ -106,7 +107,8 @@ bd_keys_init() {
 }
 
 # bd_config_for OUT DBNAME KEYDIR [SED-ARGS...]: writes to OUT the sample
-# county's configuration (deploy/config/dianjiang.yaml) for a private run:
+# county's configuration (deploy/config/dianjiang.yaml, or the file
+# BANGDAI_SAMPLE_CONFIG names, such as an installed copy) for a private run:
 # seven consecutive free ports on 127.0.0.1 (below the ephemeral range
 # 32768-60999, where outgoing connections get their ports), database DBNAME,
 # keys in KEYDIR, and any further sed arguments (-e 's#...#...#'). Sets BASE
@@ -130,7 +132,7 @@ bd_config_for() {
       -e "s#tcp://127.0.0.1:7107#tcp://127.0.0.1:$((BASE + 7))#" \
       -e "s#^  dbname: bangdai#  dbname: $db#" \
       -e "s#^  certs_dir: .*#  certs_dir: $keys#" \
-      "$@" "$BANGDAI_ROOT/deploy/config/dianjiang.yaml" >"$out" || return 1
+      "$@" "${BANGDAI_SAMPLE_CONFIG:-$BANGDAI_ROOT/deploy/config/dianjiang.yaml}" >"$out" || return 1
   grep -q "dbname: $db\$" "$out" && grep -q "^  certs_dir: $keys\$" "$out" &&
     grep -q "127.0.0.1:$((BASE + 7))" "$out"
 }

@@ -1,6 +1,6 @@
 /* ctl_migrate.c - versioned migrations and the per-daemon rights.
  *
- * Each file deploy/sql/NNN_name.sql is applied once, in name order, inside
+ * Each file deploy/sql/NNN_name.sql (installed: share/bangdai/sql) is applied once, in name order, inside
  * one transaction together with its row in public.bangdai_migrations, so a
  * failed migration leaves nothing half done and a second run applies
  * nothing. The migration files are ours, not input: they are sent as they
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "db.h"
@@ -50,7 +52,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 
 static int apply_file(PGconn *db, const char *dir, const char *name)
 {
-    char path[1024];
+    char path[2048];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char *sql = slurp(path);
     if (!sql) {
@@ -95,12 +97,39 @@ static int grant(PGconn *db)
     return 0;
 }
 
+/* The migrations' folder when neither --sql-dir nor BANGDAI_SQL_DIR names
+ * one: run from the build tree (this program's folder is the build's
+ * services/), the source tree's deploy/sql; installed, DATADIR/bangdai/sql
+ * beside this program's BINDIR (so a tree installed with
+ * cmake --install --prefix P finds P's SQL), else the configured install
+ * path. Writes into buf (len bytes) when it builds a path; returns a
+ * string the caller does not own. */
+static const char *default_sql_dir(char *buf, size_t len)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return BANGDAI_SQL_DIR;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return BANGDAI_SQL_DIR;
+    *slash = 0;
+    if (strcmp(exe, BANGDAI_BUILD_SERVICES_DIR) == 0)
+        return BANGDAI_SOURCE_SQL_DIR;
+    struct stat st;
+    if ((size_t)snprintf(buf, len, "%s/%s", exe, BANGDAI_SQL_DIR_FROM_BIN) < len && stat(buf, &st) == 0 &&
+        S_ISDIR(st.st_mode))
+        return buf;
+    return BANGDAI_SQL_DIR;
+}
+
 int ctl_migrate(struct cli *cli)
 {
     const char *dir = getenv("BANGDAI_SQL_DIR");
-    char err[512];
+    char err[512], found[1100];
     if (!dir || !*dir)
-        dir = BANGDAI_SQL_DIR;
+        dir = default_sql_dir(found, sizeof found);
     if (cli->argc == 3 && strcmp(cli->argv[1], "--sql-dir") == 0)
         dir = cli->argv[2];
     else if (cli->argc != 1)
@@ -148,7 +177,8 @@ int ctl_migrate(struct cli *cli)
     if (rc == 0 && grant(db) != 0)
         rc = 1;
     if (rc == 0)
-        printf("%d migration%s applied; the database is up to date\n", applied, applied == 1 ? "" : "s");
+        printf("%d migration%s applied (from %s); the database is up to date\n", applied, applied == 1 ? "" : "s",
+               dir);
     PQfinish(db);
     return rc;
 }

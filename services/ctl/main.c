@@ -14,7 +14,9 @@ static const char usage[] =
     "Commands:\n"
     "  migrate [--sql-dir DIR]  apply the versioned migrations of deploy/sql (as the\n"
     "                           database owner: libpq's PGUSER/PGHOST apply); a second\n"
-    "                           run changes nothing\n"
+    "                           run changes nothing. DIR defaults to $BANGDAI_SQL_DIR,\n"
+    "                           else the source tree's deploy/sql (from a build tree),\n"
+    "                           else the installed share/bangdai/sql\n"
     "  links                    per daemon: unacknowledged outbox rows, the oldest\n"
     "                           one's age, and refused messages\n"
     "  keys new ROLE NAME [--dept CODE] [--dir DIR]\n"
@@ -74,10 +76,13 @@ static const char usage[] =
     "                           decide the specialist's appeal; an upheld appeal\n"
     "                           leaves the rating out of staff assessment\n\n"
     "Options:\n"
-    "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG,\n"
+    "                     else /etc/bangdai/bangdai.yaml)\n"
     "  --key NAME         the key of security.keys to speak with (default ops)\n"
     "  -h, --help         this text\n"
-    "  -V, --version      the version\n";
+    "  -V, --version      the version\n\n"
+    "Exit status: 0 done, 1 refused (the reason is printed), 2 usage or\n"
+    "configuration error, 3 no answer or no connection.\n";
 
 int main(int argc, char **argv)
 {

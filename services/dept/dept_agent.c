@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -340,8 +341,20 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
     order_load(&so, o->spool);
     log_info("agent.started", .dept = o->dept,
              .detail = log_fmt("spool %s, last stored #%llu", o->spool, (unsigned long long)so.last));
+    /* Under systemd (bangdai-dept@CODE, Type=notify): ready once the spool
+     * and the socket are set up (the router may come later; the agent
+     * connects when it does), and the watchdog petted from the loop. */
+    sd_notify(0, "READY=1");
+    uint64_t watchdog_us = 0;
+    if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+        watchdog_us = 0;
+    int64_t last_pet = 0;
     struct link_state ls = { .connected = false };
     while (!stopping) {
+        if (watchdog_us && now_us() - last_pet >= (int64_t)(watchdog_us / 2)) {
+            last_pet = now_us();
+            sd_notify(0, "WATCHDOG=1");
+        }
         /* Connection events first, so that a new connection's first Hello
          * is the one its handshake calls for. */
         zmq_pollitem_t pi[2] = { { zsock_resolve(s), 0, ZMQ_POLLIN, 0 },
@@ -362,6 +375,7 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
         }
     }
     log_info("agent.stopping", .dept = o->dept);
+    sd_notify(0, "STOPPING=1");
     sockets_monitor_stop(s, &monitor);
     zsock_destroy(&s);
     return 0;

@@ -71,12 +71,16 @@ static const char usage[] =
     "        the specialist appeals the 差评 of the rectification ID as mistaken or\n"
     "        malicious; hall management decides (bangdaictl rectify decide)\n\n"
     "Options:\n"
-    "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG)\n"
+    "  -c, --config FILE  deployment configuration (default $BANGDAI_CONFIG,\n"
+    "                     else /etc/bangdai/bangdai.yaml)\n"
     "  --key NAME         the key to speak with (default dept-CODE)\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n\n"
     "Exit status: 0 done, 1 refused (the reason is printed), 2 usage or\n"
-    "configuration error, 3 the router did not answer.\n";
+    "configuration error, 3 the router did not answer. run exits 1 when it\n"
+    "cannot set up its spool or its connection (after a fatal line), 0 after\n"
+    "SIGINT or SIGTERM; under systemd (bangdai-dept@CODE, Type=notify) it says\n"
+    "READY=1 once both are set up and pets the watchdog.\n";
 
 int main(int argc, char **argv)
 {

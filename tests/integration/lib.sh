@@ -18,7 +18,9 @@ if [ -z "${PGHOST:-}" ]; then
   exit 77
 fi
 
-BIN="$BANGDAI_BUILD/services"
+# The programs under test: the build's, or (test_install.sh) an installed
+# tree's bin/.
+BIN="${BANGDAI_BIN:-$BANGDAI_BUILD/services}"
 RAWSEND="$BANGDAI_BUILD/tests/integration/bd-rawsend"
 T=$(mktemp -d /tmp/bangdai-it.XXXXXX)
 DB="bdit_$$"
@@ -122,7 +124,7 @@ submit() {
 fresh_request() {
   local f="$T/request-$RANDOM$RANDOM.yaml"
   sed -e "s/^request_id: .*/request_id: $(cat /proc/sys/kernel/random/uuid)/" \
-      ${2:+-e "s/^items: .*/items: [$2]/"} "$BANGDAI_ROOT/deploy/examples/$1" >"$f"
+      ${2:+-e "s/^items: .*/items: [$2]/"} "${BANGDAI_EXAMPLES:-$BANGDAI_ROOT/deploy/examples}/$1" >"$f"
   echo "$f"
 }
 status() { "$BIN/bangdai-hall" status "$1"; }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Every program answers --help and --version; the migrations are idempotent:
+# Every program answers --help and --version, and its --help says what the
+# README says of every program: the configuration's default, the --key
+# default of the command-line programs, the exit statuses; the migrations are idempotent:
 # a second `bangdaictl migrate` applies nothing and changes no schema.
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +12,11 @@ for p in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-
   "$BIN/$p" --help >"$T/help.out" 2>&1 || fail "$p --help exited non-zero"
   grep -q "^Usage: $p " "$T/help.out" || fail "$p --help: $(head -2 "$T/help.out")"
   grep -q -- "--config" "$T/help.out" || fail "$p --help does not name --config"
+  grep -q "/etc/bangdai/bangdai.yaml" "$T/help.out" || fail "$p --help does not give the configuration's default"
+  grep -q "^Exit status: 0 " "$T/help.out" || fail "$p --help gives no exit status"
+  case $p in
+    bangdai-hall|bangdai-dept|bangdaictl) grep -q -- "--key NAME" "$T/help.out" || fail "$p --help does not name --key" ;;
+  esac
   [ "$("$BIN/$p" --version)" = "$p $version" ] || fail "$p --version: $("$BIN/$p" --version)"
   rc=0; "$BIN/$p" --no-such-option >/dev/null 2>&1 || rc=$?
   [ $rc = 2 ] || fail "$p with an unknown option: exit $rc, expected 2"
