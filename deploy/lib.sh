@@ -9,8 +9,11 @@ protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresq
 # known to build with clang too, with its libFuzzer runtime (tests/fuzz);
 # and what the Python example client of docs/PROTOCOL.md needs
 # (tests/integration/test_protocol.sh runs it); systemd's systemd-analyze,
-# which checks the units (tests/integration/test_systemd_units.sh).
-BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd"
+# which checks the units (tests/integration/test_systemd_units.sh); Debian's
+# docker-compose, which checks docker-compose.yml without a container
+# engine, and python3-yaml (tests/integration/test_containers.sh).
+BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd
+docker-compose python3-yaml"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a
