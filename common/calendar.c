@@ -6,6 +6,7 @@
  * Working days come from the published years in a struct calendar; a year
  * the calendar lacks is reported, never guessed.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,4 +267,29 @@ void calendar_clear(struct calendar *cal)
     }
     free(cal->years);
     memset(cal, 0, sizeof *cal);
+}
+
+/* A working day for calendar_workdays_seen and calendar_step_workdays. */
+static bool seen_workday(const struct calendar *cal, bd_day d)
+{
+    int w = calendar_is_workday(cal, d);
+    return w == 1 || (w < 0 && date_weekday(d) <= 5);
+}
+
+int calendar_workdays_seen(const struct calendar *cal, bd_day from, bd_day to)
+{
+    int n = 0;
+    for (bd_day d = from + 1; d <= to && d - from < 4000; d++)
+        n += seen_workday(cal, d);
+    return n;
+}
+
+bd_day calendar_step_workdays(const struct calendar *cal, bd_day day, int n)
+{
+    int step = n < 0 ? -1 : 1;
+    for (int left = n < 0 ? -n : n, guard = 0; left > 0 && guard < 4000; guard++) {
+        day += step;
+        left -= seen_workday(cal, day);
+    }
+    return day;
 }

@@ -116,6 +116,15 @@ __attribute__((warn_unused_result))
 int calendar_count_workdays(const struct calendar *cal, bd_day from, bd_day to, int *n,
                             int *missing_year);
 
+/* For figures shown to people, never for a deadline: a day of a year the
+ * calendar lacks counts as a working day when it is Monday to Friday.
+ * calendar_workdays_seen: the working days in (from, to], 0 when to <= from
+ * (how many working days a task is overdue). calendar_step_workdays: the
+ * day n working days after day (n < 0: before it), e.g. the warning day
+ * before a due date. */
+int calendar_workdays_seen(const struct calendar *cal, bd_day from, bd_day to);
+bd_day calendar_step_workdays(const struct calendar *cal, bd_day day, int n);
+
 /* Frees what the calendar owns (years, lists, versions); leaves it empty. */
 void calendar_clear(struct calendar *cal);
 

@@ -952,6 +952,23 @@ const char *config_office_closed(const struct config *cfg, int64_t now_us)
          : NULL;
 }
 
+void config_holder_text(const struct config *cfg, const char *dept_code, enum escalation_level level,
+                        const char *specialist, char *buf, size_t len)
+{
+    const struct cfg_department *d = config_dept(cfg, dept_code);
+    const struct cfg_holder *h = level == ESC_LEADER ? &cfg->reminders.leader
+                               : level == ESC_OFFICE ? &cfg->reminders.office
+                               : level == ESC_DEPT_HEAD && d ? &d->head : NULL;
+    if (h && h->name)
+        snprintf(buf, len, "%s", h->name);
+    else if (level == ESC_SPECIALIST)
+        snprintf(buf, len, "%s", specialist ? specialist : "");
+    else if (level == ESC_DEPT_HEAD)
+        snprintf(buf, len, "%s负责人", d ? d->name : dept_code);
+    else
+        snprintf(buf, len, "%s", level == ESC_LEADER ? "分管领导" : "专项小组办公室");
+}
+
 const char *config_level_name(enum escalation_level level)
 {
     static const char *const names[N_ESC_LEVELS] = {"specialist", "dept_head", "leader", "office"};

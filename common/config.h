@@ -171,6 +171,13 @@ struct config {
  * may. */
 const char *config_office_closed(const struct config *cfg, int64_t now_us);
 
+/* Who holds level for the department dept_code, in words: the name the
+ * configuration gives (departments[].head, reminders.leader/office), else
+ * the specialist for ESC_SPECIALIST, "<department>负责人", 分管领导 or
+ * 专项小组办公室. Written into buf. */
+void config_holder_text(const struct config *cfg, const char *dept_code, enum escalation_level level,
+                        const char *specialist, char *buf, size_t len);
+
 /* The name of an escalation level: specialist, dept_head, leader, office. */
 const char *config_level_name(enum escalation_level level);
 

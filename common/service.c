@@ -1505,6 +1505,23 @@ done:
     free(items);
 }
 
+bool service_scan_due(struct service *svc, struct scan_clock *c, int64_t *now)
+{
+    *now = business_now_us();
+    if (!c->again && *now - c->last_us < c->every_s * 1000000LL && c->last_us <= *now)
+        return false;
+    c->last_us = *now;
+    c->again = false;
+    const struct config *cfg = svc->cfg;
+    const char *idle = c->office_hours ? config_office_closed(cfg, *now)
+                     : calendar_is_workday(&cfg->calendar, date_from_unix_us(*now)) != 1 ? "not a working day"
+                     : NULL;
+    if (idle && idle != c->idle_said)
+        log_debug(c->idle_event, .detail = log_fmt("no scan now: %s", idle));
+    c->idle_said = idle;
+    return idle == NULL;
+}
+
 int service_work(struct service *svc, const char *what, int (*fn)(struct service *, void *), void *arg)
 {
     if (ensure_db(svc) != 0 || db_begin(svc->db) != 0)

@@ -195,6 +195,25 @@ void *service_decode(struct service *svc, const struct service_msg *m,
  * Not to be called from a handler. */
 int service_work(struct service *svc, const char *what, int (*fn)(struct service *, void *), void *arg);
 
+/* The timer of a daemon's own periodic scan (the tracker's reminders,
+ * evaluation's escalations, delivery's handovers): at most once every
+ * every_s seconds of business time, at once again after a full batch
+ * (set `again`), and only on working days -- within the configuration's
+ * office hours too when office_hours is set (config_office_closed). Why it
+ * does not run is logged once at debug under idle_event. */
+struct scan_clock {
+    const char *idle_event;     /* e.g. "reminder.idle" */
+    int every_s;
+    bool office_hours;
+    int64_t last_us;
+    bool again;
+    const char *idle_said;
+};
+
+/* Whether the scan of c is due now (business time, written to *now);
+ * call from on_tick. */
+bool service_scan_due(struct service *svc, struct scan_clock *c, int64_t *now);
+
 /* Makes the relay scan the outbox at the next turn of the loop. */
 void service_kick(struct service *svc);
 

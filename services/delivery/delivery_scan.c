@@ -174,20 +174,15 @@ static int scan_work(struct service *svc, void *arg)
 
 void delivery_tick(struct service *svc)
 {
-    static int64_t last_scan_us;
-    static bool again;
-    int64_t now = business_now_us();
-    if (!again && now - last_scan_us < SCAN_EVERY_S * 1000000LL && last_scan_us <= now)
-        return;
-    last_scan_us = now;
-    again = false;
-    struct scan sc = { .today = date_from_unix_us(now) };
     /* Both limits count working days: nothing falls due on a day off. */
-    if (calendar_is_workday(&service_config(svc)->calendar, sc.today) != 1)
+    static struct scan_clock clock = { .idle_event = "delivery.idle", .every_s = SCAN_EVERY_S };
+    int64_t now;
+    if (!service_scan_due(svc, &clock, &now))
         return;
+    struct scan sc = { .today = date_from_unix_us(now) };
     if (service_work(svc, "delivery scan", scan_work, &sc) != SERVICE_OK)
         return;
-    again = sc.full;
+    clock.again = sc.full;
     log_debug("delivery.scanned", .detail = log_fmt("%d handover reminders sent, %d auto-confirmed", sc.reminded,
                                                     sc.confirmed));
     if (sc.reminded || sc.confirmed)

@@ -21,33 +21,6 @@
 #define SCAN_BATCH 500
 #define SCAN_LOCK "1650812771"  /* pg advisory lock key, not the tracker's */
 
-static int workdays_between(const struct calendar *cal, bd_day from, bd_day to)
-{
-    int n = 0;
-    for (bd_day d = from + 1; d <= to && d - from < 4000; d++) {
-        int w = calendar_is_workday(cal, d);
-        if (w == 1 || (w < 0 && date_weekday(d) <= 5))
-            n++;
-    }
-    return n;
-}
-
-/* Who holds level for dept, in words (as the tracker names them). */
-static void holder_text(const struct config *cfg, const char *dept_code, enum escalation_level level,
-                        char *buf, size_t len)
-{
-    const struct cfg_department *d = config_dept(cfg, dept_code);
-    const struct cfg_holder *h = level == ESC_LEADER ? &cfg->reminders.leader
-                               : level == ESC_OFFICE ? &cfg->reminders.office
-                               : d ? &d->head : NULL;
-    if (h && h->name)
-        snprintf(buf, len, "%s", h->name);
-    else if (level == ESC_DEPT_HEAD)
-        snprintf(buf, len, "%s负责人", d ? d->name : dept_code);
-    else
-        snprintf(buf, len, "%s", level == ESC_LEADER ? "分管领导" : "专项小组办公室");
-}
-
 struct scan {
     bd_day today;
     int looked, sent;
@@ -65,7 +38,7 @@ static int escalate(struct service *svc, struct scan *sc, PGresult *res, int r, 
     char today[11], od[16], holder[256], text[768];
     date_format(sc->today, today);
     snprintf(od, sizeof od, "%d", overdue);
-    holder_text(cfg, dept, level, holder, sizeof holder);
+    config_holder_text(cfg, dept, level, specialist, holder, sizeof holder);
     const char *lv = config_level_name(level);
     const char *p[6] = { id, lv, due, od, holder, today };
     PGresult *ins = db_exec(service_db(svc), "evaluation.escalate",
@@ -129,7 +102,7 @@ static int scan_work(struct service *svc, void *arg)
         bd_day due;
         if (date_parse(PQgetvalue(res, r, 5), &due))
             continue;
-        int overdue = workdays_between(&cfg->calendar, due, sc->today);
+        int overdue = calendar_workdays_seen(&cfg->calendar, due, sc->today);
         for (int l = ESC_DEPT_HEAD; l < N_ESC_LEVELS && rc == SERVICE_OK; l++)
             if (overdue >= cfg->reminders.escalate_after[l])
                 rc = escalate(svc, sc, res, r, (enum escalation_level)l, overdue);
@@ -140,27 +113,15 @@ static int scan_work(struct service *svc, void *arg)
 
 void evaluation_escalate_tick(struct service *svc)
 {
-    static int64_t last_scan_us;
-    static bool again;
-    static const char *idle_said;
-    int64_t now = business_now_us();
-    if (last_scan_us && !again && now - last_scan_us < SCAN_EVERY_S * 1000000LL && last_scan_us <= now)
+    static struct scan_clock clock = { .idle_event = "rectify.idle", .every_s = SCAN_EVERY_S,
+                                       .office_hours = true };
+    int64_t now;
+    if (!service_scan_due(svc, &clock, &now))
         return;
-    last_scan_us = now;
-    again = false;
-    const struct config *cfg = service_config(svc);
     struct scan sc = { .today = date_from_unix_us(now) };
-    const char *idle = config_office_closed(cfg, now);
-    if (idle) {
-        if (idle != idle_said)
-            log_debug("rectify.idle", .detail = log_fmt("no escalation now: %s", idle));
-        idle_said = idle;
-        return;
-    }
-    idle_said = NULL;
     if (service_work(svc, "rectification scan", scan_work, &sc) != SERVICE_OK)
         return;
-    again = sc.full;
+    clock.again = sc.full;
     log_debug("rectify.scanned", .detail = log_fmt("%d overdue rectifications looked at, %d escalations sent",
                                                    sc.looked, sc.sent));
 }

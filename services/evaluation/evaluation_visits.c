@@ -106,18 +106,6 @@ out:
     return rc;
 }
 
-/* Working days in (from, to]; a day the calendar lacks counts when a weekday. */
-static int workdays_between(const struct calendar *cal, bd_day from, bd_day to)
-{
-    int n = 0;
-    for (bd_day d = from + 1; d <= to && d - from < 4000; d++) {
-        int w = calendar_is_workday(cal, d);
-        if (w == 1 || (w < 0 && date_weekday(d) <= 5))
-            n++;
-    }
-    return n;
-}
-
 int evaluation_visit_list(struct service *svc, const struct service_msg *m)
 {
     Bangdai__VisitListRequest *vr = service_decode(svc, m, &bangdai__visit_list_request__descriptor);
@@ -159,7 +147,7 @@ int evaluation_visit_list(struct service *svc, const struct service_msg *m)
         rows[i].tasks = atoi(PQgetvalue(res, (int)i, 2));
         rows[i].ended_at_us = atoll(PQgetvalue(res, (int)i, 3));
         if (rows[i].due_on[0] && !date_parse(rows[i].due_on, &due) && due < t)
-            rows[i].overdue_days = workdays_between(&service_config(svc)->calendar, due, t);
+            rows[i].overdue_days = calendar_workdays_seen(&service_config(svc)->calendar, due, t);
         ptrs[i] = &rows[i];
     }
     Bangdai__VisitListReply rep = BANGDAI__VISIT_LIST_REPLY__INIT;

@@ -31,49 +31,6 @@
 #define SCAN_LOCK "1650750307"  /* pg advisory lock key: "bdsc" as a 32-bit number */
 #define FINAL "('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')"
 
-/* The working day `n` working days before day (walking back); a day the
- * calendar does not know counts as a working day when it is a weekday. */
-static bd_day workdays_before(const struct calendar *cal, bd_day day, int n)
-{
-    for (int guard = 0; n > 0 && guard < 400; guard++) {
-        day--;
-        int w = calendar_is_workday(cal, day);
-        if (w == 1 || (w < 0 && date_weekday(day) <= 5))
-            n--;
-    }
-    return day;
-}
-
-/* Working days in (from, to]. */
-static int workdays_between(const struct calendar *cal, bd_day from, bd_day to)
-{
-    int n = 0;
-    for (bd_day d = from + 1; d <= to && d - from < 4000; d++) {
-        int w = calendar_is_workday(cal, d);
-        if (w == 1 || (w < 0 && date_weekday(d) <= 5))
-            n++;
-    }
-    return n;
-}
-
-/* Who holds level for dept, in words. */
-static void holder_text(const struct config *cfg, const char *dept_code, enum escalation_level level,
-                        const char *specialist, char *buf, size_t len)
-{
-    const struct cfg_department *d = config_dept(cfg, dept_code);
-    const struct cfg_holder *h = level == ESC_LEADER ? &cfg->reminders.leader
-                               : level == ESC_OFFICE ? &cfg->reminders.office
-                               : level == ESC_DEPT_HEAD && d ? &d->head : NULL;
-    if (h && h->name)
-        snprintf(buf, len, "%s", h->name);
-    else if (level == ESC_SPECIALIST)
-        snprintf(buf, len, "%s", specialist);
-    else if (level == ESC_DEPT_HEAD)
-        snprintf(buf, len, "%s负责人", d ? d->name : dept_code);
-    else
-        snprintf(buf, len, "%s", level == ESC_LEADER ? "分管领导" : "专项小组办公室");
-}
-
 struct scan {
     bd_day today;
     int looked, sent;
@@ -90,7 +47,7 @@ static int remind(struct service *svc, struct scan *sc, PGresult *res, int r, co
     const char *task = PQgetvalue(res, r, 0), *case_no = PQgetvalue(res, r, 1), *dept = PQgetvalue(res, r, 3);
     const char *specialist = PQgetvalue(res, r, 4), *due = PQgetvalue(res, r, 5);
     date_format(sc->today, today);
-    holder_text(cfg, dept, level, specialist, holder, sizeof holder);
+    config_holder_text(cfg, dept, level, specialist, holder, sizeof holder);
     snprintf(od, sizeof od, "%d", overdue);
     /* The warning and the due-day reminder are per due date, the overdue
      * reminder per day, an escalation per due date. */
@@ -176,7 +133,7 @@ static int scan_work(struct service *svc, void *arg)
         bd_day due, next;
         if (date_parse(PQgetvalue(res, r, 5), &due))
             continue;
-        bd_day warn = workdays_before(cal, due, cfg->reminders.warn_days);
+        bd_day warn = calendar_step_workdays(cal, due, -cfg->reminders.warn_days);
         if (sc->today < warn) {
             next = warn;
         } else if (sc->today < due) {
@@ -186,7 +143,7 @@ static int scan_work(struct service *svc, void *arg)
             rc = remind(svc, sc, res, r, "due", ESC_SPECIALIST, 0);
             next = sc->today + 1;
         } else {
-            int overdue = workdays_between(cal, due, sc->today);
+            int overdue = calendar_workdays_seen(cal, due, sc->today);
             if (overdue >= cfg->reminders.escalate_after[ESC_SPECIALIST])
                 rc = remind(svc, sc, res, r, "overdue", ESC_SPECIALIST, overdue);
             for (int l = ESC_DEPT_HEAD; l < N_ESC_LEVELS && rc == SERVICE_OK; l++)
@@ -207,28 +164,16 @@ static int scan_work(struct service *svc, void *arg)
 
 void tracker_remind_tick(struct service *svc)
 {
-    static int64_t last_scan_us;
-    static bool again;
-    static const char *idle_said;   /* why no scan, as last logged */
-    int64_t now = business_now_us();
-    if (!again && now - last_scan_us < SCAN_EVERY_S * 1000000LL && last_scan_us <= now)
-        return;
-    last_scan_us = now;
-    again = false;
-    const struct config *cfg = service_config(svc);
-    struct scan sc = { .today = date_from_unix_us(now) };
     /* Working days only, within office hours (China time). */
-    const char *idle = config_office_closed(cfg, now);
-    if (idle) {
-        if (idle != idle_said)
-            log_debug("reminder.idle", .detail = log_fmt("no reminders now: %s", idle));
-        idle_said = idle;
+    static struct scan_clock clock = { .idle_event = "reminder.idle", .every_s = SCAN_EVERY_S,
+                                       .office_hours = true };
+    int64_t now;
+    if (!service_scan_due(svc, &clock, &now))
         return;
-    }
-    idle_said = NULL;
+    struct scan sc = { .today = date_from_unix_us(now) };
     if (service_work(svc, "reminder scan", scan_work, &sc) != SERVICE_OK)
         return;
-    again = sc.full;
+    clock.again = sc.full;
     log_debug("reminder.scanned", .detail = log_fmt("%d deadlines looked at, %d reminders sent", sc.looked, sc.sent));
     if (sc.sent)
         log_info("reminder.scan", .detail = log_fmt("%d reminders sent%s", sc.sent, sc.full ? "; more to look at" : ""));
@@ -249,14 +194,7 @@ int tracker_board(struct service *svc, const struct service_msg *m)
     char td[11], horizon[11];
     date_format(today, td);
     /* Soon due: up to the warning day's reach, and the due day itself. */
-    bd_day h = today;
-    for (int n = 0, guard = 0; n < cfg->reminders.warn_days && guard < 400; guard++) {
-        h++;
-        int w = calendar_is_workday(&cfg->calendar, h);
-        if (w == 1 || (w < 0 && date_weekday(h) <= 5))
-            n++;
-    }
-    date_format(h, horizon);
+    date_format(calendar_step_workdays(&cfg->calendar, today, cfg->reminders.warn_days), horizon);
     if (br->dept[0] && !config_dept(cfg, br->dept)) {
         rc = service_refuse(svc, ERR_NOT_FOUND, "dept", "no department '%.40s'", br->dept);
         goto out;
@@ -307,8 +245,8 @@ int tracker_board(struct service *svc, const struct service_msg *m)
         else if (b->pending_year)
             b->section = "pending";
         else if (!date_parse(b->due_date, &due)) {
-            b->overdue_days = due < today ? workdays_between(&cfg->calendar, due, today)
-                                          : -workdays_between(&cfg->calendar, today, due);
+            b->overdue_days = due < today ? calendar_workdays_seen(&cfg->calendar, due, today)
+                                          : -calendar_workdays_seen(&cfg->calendar, today, due);
             b->section = due < today ? "overdue" : "due_soon";
         } else {
             b->section = "pending";

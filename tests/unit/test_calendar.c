@@ -688,6 +688,25 @@ static void test_sample_pause_moves_deadline(void **state)
     assert_int_equal(due, day_of("2026-12-18"));
 }
 
+/* The estimates for people (overdue days, the warning day): 国庆 and its
+ * make-up Saturday count as the calendar says; past the calendar's end,
+ * Monday to Friday. */
+static void test_sample_workdays_seen(void **state)
+{
+    const struct config *cfg = *state;
+    const struct calendar *cal = &cfg->calendar;
+    /* Due Friday 2026-10-09: 10-10 (make-up Saturday) 1, 10-11 Sunday, 10-12 2, 10-13 3. */
+    assert_int_equal(calendar_workdays_seen(cal, day_of("2026-10-09"), day_of("2026-10-13")), 3);
+    assert_int_equal(calendar_workdays_seen(cal, day_of("2026-10-09"), day_of("2026-10-09")), 0);
+    assert_int_equal(calendar_workdays_seen(cal, day_of("2026-10-13"), day_of("2026-10-09")), 0);
+    /* 2027 is not in the calendar: Mon 01-04 .. Fri 01-08 count, the weekend not. */
+    assert_int_equal(calendar_workdays_seen(cal, day_of("2026-12-31"), day_of("2027-01-10")), 6);
+    /* Two working days before 10-09: 10-08, then 09-30 (10-01..07 off). */
+    assert_int_equal(calendar_step_workdays(cal, day_of("2026-10-09"), -2), day_of("2026-09-30"));
+    assert_int_equal(calendar_step_workdays(cal, day_of("2026-10-09"), 1), day_of("2026-10-10"));
+    assert_int_equal(calendar_step_workdays(cal, day_of("2026-10-09"), 0), day_of("2026-10-09"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_sample_add_workdays),
         cmocka_unit_test(test_sample_count_workdays),
         cmocka_unit_test(test_sample_pause_moves_deadline),
+        cmocka_unit_test(test_sample_workdays_seen),
     };
     int failed = cmocka_run_group_tests_name("calendar", tests, setup_2026, teardown_2026);
 
