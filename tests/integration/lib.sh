@@ -59,6 +59,12 @@ createdb "$DB"
 # sql QUERY: one value (or rows, |-separated) from the test database.
 sql() { psql -qAtX -d "$DB" -c "$1"; }
 
+# The end-state checks of a load (tests/checks.sh, shared with the crash
+# matrix): check_accepted_one_case, check_case_tasks, check_spool_once,
+# check_outbox_drained, check_no_refusals over a ledger (ledger_load).
+CHECKS="$T/checks.txt"
+. "$BANGDAI_ROOT/tests/checks.sh"
+
 # sql_is VALUE QUERY: the query gives VALUE (for wait_for, which re-runs it).
 sql_is() { [ "$(sql "$2")" = "$1" ]; }
 
