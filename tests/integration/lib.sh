@@ -172,6 +172,30 @@ deliver_all() {
   "$BIN/bangdai-hall" receipt "$c" >/dev/null || fail "receipt of $c refused"
 }
 
+# task_lines_have_case: every JSON line of this test's logs that names a
+# task names its case too, the case the task id starts with (issue 11:
+# "every line has the case number when there is one"). Prints the first
+# offenders and fails when there is one.
+task_lines_have_case() {
+  python3 - "$T"/*.log <<'PY' || fail "log lines with a task but not its case (above)"
+import json, sys
+bad = []
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8", errors="replace"):
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(o, dict):
+            continue
+        t, c = o.get("task"), o.get("case")
+        if t and (not c or not t.startswith(c + "-")):
+            bad.append(f"{path.rsplit('/', 1)[-1]}: {line.strip()[:300]}")
+print("\n".join(bad[:5]), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
 # logged_for DEPT ID EVENT: how many EVENT lines DEPT's agent logged for message ID.
 logged_for() { grep "\"event\":\"$3\"" "$T/dept-$1.log" | grep -c "\"msg\":\"$2\"" || true; }
 
