@@ -8,6 +8,7 @@
 #include "client.h"
 #include "log.h"
 #include "security.h"
+#include "states.h"
 #include "validate.h"
 
 int cli_start(struct cli *cli, int argc, char **argv)
@@ -142,10 +143,12 @@ int cli_request(struct cli *cli, const char *endpoint, const char *type, const c
     return rc;
 }
 
-int cli_order(struct cli *cli, const char *endpoint, const char *type,
+int cli_order(struct cli *cli, const char *endpoint, const char *type, const char *task_id,
               const ProtobufCMessage *msg, const char *id, const char *done)
 {
-    int rc = cli_request(cli, endpoint, type, NULL, msg, id, MSG_ACK, NULL, NULL);
+    char case_no[64];
+    int rc = cli_request(cli, endpoint, type, task_case_no(task_id, case_no, sizeof case_no), msg, id,
+                         MSG_ACK, NULL, NULL);
     if (rc == 0)
         printf("%s\n", done);
     return rc;

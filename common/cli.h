@@ -61,8 +61,11 @@ int cli_request(struct cli *cli, const char *endpoint, const char *type, const c
                 const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
 /* cli_request for an order answered by Ack: prints done on stdout when
- * acknowledged. Returns the exit status as cli_request. */
-int cli_order(struct cli *cli, const char *endpoint, const char *type,
+ * acknowledged. task_id is the task the order concerns, or NULL: its case
+ * (task_case_no) goes in the envelope, so that the daemon's lines about the
+ * message (refused, applied, duplicate) name the case. Returns the exit
+ * status as cli_request. */
+int cli_order(struct cli *cli, const char *endpoint, const char *type, const char *task_id,
               const ProtobufCMessage *msg, const char *id, const char *done);
 
 /* How a due date reads to people: the date, "due date pending the YYYY

@@ -155,6 +155,7 @@ struct relay_row {
     char id[UUID_STR_LEN];
     char dest[64];
     char type[64];
+    char case_no[64];           /* the case it concerns, for the log; "" when none */
     uint8_t *frame;             /* the packed Envelope (seq 0); owned by the batch */
     size_t len;
     uint64_t seq;               /* its number for dest; 0 for rows from before numbering */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "security.h"
 #include "service.h"
+#include "shutdown.h"
 #include "sockets.h"
 #include "validate.h"
 
@@ -135,14 +136,13 @@ struct service {
     void *state;
 };
 
-static volatile sig_atomic_t stopping, reloading;
+/* SIGINT and SIGTERM: shutdown_requested (shutdown.h). */
+static volatile sig_atomic_t reloading;
 
-static void on_signal(int sig)
+static void on_hangup(int sig)
 {
-    if (sig == SIGHUP)
-        reloading = 1;
-    else
-        stopping = 1;
+    (void)sig;
+    reloading = 1;
 }
 
 PGconn *service_db(struct service *svc) { return svc->db; }
@@ -745,14 +745,14 @@ static void relay_run(struct service *svc)
                 continue;
             if (send_row(svc, row) == 0) {
                 ids[sent++] = row->id;
-                log_debug("relay.sent", .msg_id = row->id,
+                log_debug("relay.sent", .case_no = row->case_no, .msg_id = row->id,
                           .detail = log_fmt("%s to %s, #%llu", row->type, row->dest,
                                             (unsigned long long)row->seq));
             } else if (n_blocked < MAX_BLOCKED) {
                 snprintf(blocked[n_blocked], sizeof blocked[n_blocked], "%s", row->dest);
                 skip[n_blocked] = blocked[n_blocked];
                 n_blocked++;
-                log_debug("relay.waiting", .msg_id = row->id,
+                log_debug("relay.waiting", .case_no = row->case_no, .msg_id = row->id,
                           .detail = log_fmt("%s unreachable; %s waits", row->dest, row->type));
             }
         }
@@ -1289,8 +1289,9 @@ static void emitted_send(struct service *svc)
         snprintf(r.id, sizeof r.id, "%s", e->row.id);
         snprintf(r.dest, sizeof r.dest, "%s", d->name);
         snprintf(r.type, sizeof r.type, "%s", e->type);
+        snprintf(r.case_no, sizeof r.case_no, "%s", e->case_no);
         if (!d->backlog && send_row(svc, &r) == 0) {
-            log_debug("relay.sent", .msg_id = r.id,
+            log_debug("relay.sent", .case_no = r.case_no, .msg_id = r.id,
                       .detail = log_fmt("%s to %s, #%llu (direct)", r.type, r.dest, (unsigned long long)r.seq));
             continue;
         }
@@ -1336,7 +1337,7 @@ static void send_cumulative_acks(struct service *svc, zsock_t *sock, struct item
          * on its way back, as a full pipe would lose it. */
         if (svc->lose_acks > 0) {
             svc->lose_acks--;
-            log_warn("service.fault_injected", .msg_id = items[i].env->id,
+            log_warn("service.fault_injected", .case_no = items[i].env->case_no, .msg_id = items[i].env->id,
                      .detail = log_fmt("BANGDAI_FAULT=lose-acks: the Ack up to #%llu not sent",
                                        (unsigned long long)link_senders_place(svc->senders, items[i].sender)));
             continue;
@@ -1364,7 +1365,8 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
 
     if (!items)
         return;
-    while (n < max && (zsock_events(sock) & ZMQ_POLLIN)) {
+    /* What was received before a SIGTERM is applied; nothing more is taken. */
+    while (n < max && !shutdown_requested && (zsock_events(sock) & ZMQ_POLLIN)) {
         struct item *it = &items[n];
         if (receive(svc, sock, router, it) != 0)
             continue;
@@ -1554,7 +1556,7 @@ static int connect_db(struct service *svc)
     char err[512];
     snprintf(svc->role, sizeof svc->role, "bangdai_%s", svc->def->name);
     /* PostgreSQL may still be starting: wait for it a while before giving up. */
-    for (int attempt = 0; attempt < 30 && !stopping; attempt++) {
+    for (int attempt = 0; attempt < 30 && !shutdown_requested; attempt++) {
         svc->db = db_connect(svc->cfg, svc->role, svc->def->name, err, sizeof err);
         if (svc->db)
             return 0;
@@ -1630,10 +1632,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
         fprintf(stderr, "bangdai-%s: %s\n", def->name, err);
         return 2;
     }
+    shutdown_install(def->name);
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hangup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sockets_init();
@@ -1706,7 +1707,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
     }
 
     int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
-    while (!stopping) {
+    /* SIGTERM: no new batch is taken and no scan started once it came; the
+     * batch in hand was committed (its acknowledgements and messages sent)
+     * or rolled back before the loop looks at the flag again. */
+    while (!shutdown_requested) {
         int rc = zmq_poll(items, n_items, svc.kicked ? 0 : 100);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
@@ -1714,7 +1718,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
             log_fatal("service.poll_failed", .detail = zmq_strerror(zmq_errno()));
             goto out;
         }
-        for (int i = 0; i < n_items; i++) {
+        for (int i = 0; i < n_items && !shutdown_requested; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
             if (i < svc.n_bound)
@@ -1730,6 +1734,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
             else
                 on_bound_event(&svc.bound[mon_bound[i - first_mon_bound]]);
         }
+        if (shutdown_requested)
+            break;
         int64_t now = now_us();
         if (watchdog_us && now - last_pet >= (int64_t)(watchdog_us / 2)) {
             last_pet = now;
@@ -1758,7 +1764,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
         }
     }
     status = 0;
-    log_info("service.stopping", .detail = "signal received");
+    log_info("service.stopping", .detail = log_fmt("signal received: the batch in hand is done; closing "
+             "(at most %d s)", SHUTDOWN_LIMIT_S));
 out:
     /* On every way out, a failed start included: systemd then waits for the
      * exit instead of a READY=1 that will not come. */

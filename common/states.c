@@ -157,6 +157,19 @@ bool task_state_final(enum task_state s)
     return s == TASK_APPROVED || s == TASK_REJECTED || s == TASK_CANCELLED || s == TASK_CLOSED;
 }
 
+const char *task_case_no(const char *task_id, char *out, size_t len)
+{
+    const char *dash = task_id ? strrchr(task_id, '-') : NULL;
+    if (len)
+        out[0] = 0;
+    if (!dash || dash == task_id || !strchr("TCH", dash[1]) || !dash[2] ||
+        strspn(dash + 2, "0123456789") != strlen(dash + 2) || (size_t)(dash - task_id) >= len)
+        return NULL;
+    memcpy(out, task_id, (size_t)(dash - task_id));
+    out[dash - task_id] = 0;
+    return out;
+}
+
 static const char *const pause_names[PAUSE_KIND_COUNT][2] = {
     [PAUSE_SUPPLEMENT] = { "supplement", "补正" },
     [PAUSE_EXPERT_REVIEW] = { "expert_review", "专家评审" },

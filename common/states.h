@@ -23,6 +23,7 @@
 #define BANGDAI_STATES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum task_state {
     TASK_ASSIGNED,
@@ -102,6 +103,13 @@ int task_transition(enum task_kind kind, enum task_state from, enum task_state t
 const char *const *task_required_fields(enum task_state to);
 
 bool task_state_final(enum task_state s);
+
+/* The case number in a task id: the router numbers a case's tasks
+ * CASE-T<n> (items), CASE-C1 (coordination) and CASE-H<n> (帮办 help), so
+ * it is the id without its last part. Writes it into out (len bytes) and
+ * returns out, or returns NULL (out empty) when task_id is not shaped so,
+ * for log lines that have a task id in hand but not its case. */
+const char *task_case_no(const char *task_id, char *out, size_t len);
 
 /* The states of a case as intake holds them: SUBMITTED, IN_PROGRESS (from
  * its first task report), RETURN_VISIT_OPEN (every item delivered: the

@@ -29,7 +29,7 @@ int ctl_reassign(struct cli *cli)
     r.reason = (char *)reason;
     char done[256];
     snprintf(done, sizeof done, "%s reassigned to %s", r.task_id, to);
-    return cli_order(cli, cli->cfg->endpoints.router, MSG_REASSIGN, &r.base, NULL, done);
+    return cli_order(cli, cli->cfg->endpoints.router, MSG_REASSIGN, r.task_id, &r.base, NULL, done);
 }
 
 int ctl_specialist(struct cli *cli)
@@ -45,7 +45,7 @@ int ctl_specialist(struct cli *cli)
     a.reason = (char *)(reason ? reason : "");
     char done[256];
     snprintf(done, sizeof done, "%s away %s..%s", a.specialist_id, from, to);
-    return cli_order(cli, cli->cfg->endpoints.router, MSG_SPECIALIST_AWAY, &a.base, NULL, done);
+    return cli_order(cli, cli->cfg->endpoints.router, MSG_SPECIALIST_AWAY, NULL, &a.base, NULL, done);
 }
 
 int ctl_calendar(struct cli *cli)

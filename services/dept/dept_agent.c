@@ -30,12 +30,11 @@
 #include "client.h"
 #include "dept.h"
 #include "log.h"
+#include "shutdown.h"
 #include "sockets.h"
 
 #define HELLO_EVERY_MS 2000
 
-static volatile sig_atomic_t stopping;
-static void on_signal(int sig) { (void)sig; stopping = 1; }
 
 static int mkdirs(const char *path)
 {
@@ -82,7 +81,7 @@ static int spool_store(const char *dir, const char *name, const void *data, size
     return 1;
 }
 
-static void hook(const struct dept_opts *o, const char *file, const char *task)
+static void hook(const struct dept_opts *o, const char *file, const char *case_no, const char *task)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -95,7 +94,7 @@ static void hook(const struct dept_opts *o, const char *file, const char *task)
     if (pid > 0)
         waitpid(pid, &status, 0);
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        log_warn("agent.hook_failed", .dept = o->dept, .task = task, .detail = o->exec);
+        log_warn("agent.hook_failed", .case_no = case_no, .task = task, .dept = o->dept, .detail = o->exec);
 }
 
 /* What the agent knows of its connection to the router. */
@@ -203,7 +202,7 @@ static bool too_early(const struct spool_order *so, const Bangdai__Envelope *env
 {
     if (!env->seq || !so->last || env->seq <= so->last + 1)
         return false;
-    log_info("message.early", .dept = dept, .msg_id = env->id,
+    log_info("message.early", .case_no = env->case_no, .dept = dept, .msg_id = env->id,
              .detail = log_fmt("%s #%llu waits for #%llu", env->type, (unsigned long long)env->seq,
                                (unsigned long long)so->last + 1));
     return true;
@@ -220,7 +219,8 @@ static int store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__E
     /* Fault injection for the crash tests: die after receiving, before storing. */
     const char *fault = getenv("BANGDAI_FAULT");
     if (fault && strcmp(fault, "agent-crash-before-store") == 0) {
-        log_warn("agent.fault_injected", .dept = o->dept, .task = task, .detail = "SIGKILL before storing");
+        log_warn("agent.fault_injected", .case_no = case_no, .task = task, .dept = o->dept,
+                 .detail = "SIGKILL before storing");
         raise(SIGKILL);
     }
     snprintf(name, sizeof name, "%s.%s", env->id, suffix);
@@ -234,7 +234,7 @@ static int store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__E
     /* The other crash: stored, but the Ack never left. The router sends the
      * task again under the same id, which must find the file. */
     if (stored && fault && strcmp(fault, "agent-crash-after-store") == 0) {
-        log_warn("agent.fault_injected", .dept = o->dept, .task = task, .msg_id = env->id,
+        log_warn("agent.fault_injected", .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id,
                  .detail = "SIGKILL after storing, before the Ack");
         raise(SIGKILL);
     }
@@ -246,7 +246,7 @@ static int store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__E
              .detail = what);
     snprintf(file, sizeof file, "%s/%s", o->spool, name);
     if (stored && o->exec)
-        hook(o, file, task);
+        hook(o, file, case_no, task);
     return 0;
 }
 
@@ -267,7 +267,7 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *
     const char *fault = getenv("BANGDAI_FAULT");
     if (numbered && env->seq && fault && strcmp(fault, "agent-lose-second") == 0 &&
         ++numbered_seen == 2) {
-        log_warn("agent.fault_injected", .dept = o->dept, .msg_id = env->id,
+        log_warn("agent.fault_injected", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
                  .detail = log_fmt("%s #%llu dropped as if lost", env->type, (unsigned long long)env->seq));
         bangdai__envelope__free_unpacked(env, NULL);
         return;
@@ -281,7 +281,7 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *
     if (strcmp(env->type, MSG_TASK_ASSIGNED) == 0) {
         Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
         if (!t || strcmp(t->dept, o->dept) != 0) {
-            log_error("agent.task_refused", .dept = o->dept, .msg_id = env->id,
+            log_error("agent.task_refused", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
                       .detail = t ? "task of another department" : "payload is not a TaskAssigned");
             (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
                                       t ? "task of another department" : "payload is not a TaskAssigned");
@@ -297,7 +297,8 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *
     } else if (strcmp(env->type, MSG_TASK_NOTICE) == 0) {
         Bangdai__TaskNotice *n = bangdai__task_notice__unpack(NULL, env->payload.len, env->payload.data);
         if (!n || strcmp(n->dept, o->dept) != 0) {
-            log_error("agent.notice_refused", .dept = o->dept, .msg_id = env->id, .detail = "bad notice");
+            log_error("agent.notice_refused", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
+                      .detail = "bad notice");
             (void)envelope_send_error(s, NULL, "dept", env->id, ERR_MALFORMED, "payload", "not a notice of this department");
         } else {
             answered = store_and_ack(s, o, env, data, len, "notice", n->case_no, n->task_id,
@@ -307,7 +308,7 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *
         if (n)
             bangdai__task_notice__free_unpacked(n, NULL);
     } else if (strcmp(env->type, MSG_ERROR) == 0) {
-        log_warn("agent.error_from_router", .dept = o->dept, .msg_id = env->id);
+        log_warn("agent.error_from_router", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id);
     } else {
         (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
                                   log_fmt("the agent does not take '%s'", env->type));
@@ -319,11 +320,7 @@ static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *
 
 int dept_run(struct cli *cli, const struct dept_opts *o)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    shutdown_install("bangdai-dept");
     log_set_level(BD_LOG_INFO);
     if (mkdirs(o->spool) != 0) {
         log_fatal("agent.spool_unusable", .dept = o->dept, .detail = log_fmt("%s: %s", o->spool, strerror(errno)));
@@ -350,7 +347,7 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
         watchdog_us = 0;
     int64_t last_pet = 0;
     struct link_state ls = { .connected = false };
-    while (!stopping) {
+    while (!shutdown_requested) {
         if (watchdog_us && now_us() - last_pet >= (int64_t)(watchdog_us / 2)) {
             last_pet = now_us();
             sd_notify(0, "WATCHDOG=1");
@@ -366,7 +363,9 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
             say_hello(s, o->dept, &ls, false);
         if (n <= 0 || !(pi[0].revents & ZMQ_POLLIN))
             continue;
-        while (zsock_events(s) & ZMQ_POLLIN) {
+        /* After a SIGTERM the frame in hand is stored and acknowledged;
+         * the rest stay unacknowledged, and the router sends them again. */
+        while (!shutdown_requested && (zsock_events(s) & ZMQ_POLLIN)) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, zsock_resolve(s), ZMQ_DONTWAIT) >= 0)

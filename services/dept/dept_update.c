@@ -57,7 +57,8 @@ int dept_update(struct cli *cli, const struct dept_opts *o)
         u.materials = materials;
     }
     snprintf(done, sizeof done, "%s %s", u.task_id, u.state);
-    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, u.task_id,
+                     &u.base, o->id, done);
 }
 
 int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume)
@@ -76,7 +77,8 @@ int dept_pause(struct cli *cli, const struct dept_opts *o, bool resume)
     u.reason = or_empty(o->reason);
     u.note = or_empty(o->note);
     snprintf(done, sizeof done, "%s %s", u.task_id, resume ? "resumed" : "paused");
-    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, &u.base, o->id, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_UPDATE, u.task_id,
+                     &u.base, o->id, done);
 }
 
 int dept_deliver(struct cli *cli, const struct dept_opts *o)
@@ -100,7 +102,8 @@ int dept_deliver(struct cli *cli, const struct dept_opts *o)
     h.address = or_empty(o->address);
     h.licence_id = or_empty(o->licence);
     snprintf(done, sizeof done, "%s handed over (%s)", h.task_id, h.method);
-    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_HANDOVER, &h.base, o->id, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_HANDOVER, h.task_id,
+                     &h.base, o->id, done);
 }
 
 int dept_fee(struct cli *cli, const struct dept_opts *o)
@@ -115,7 +118,8 @@ int dept_fee(struct cli *cli, const struct dept_opts *o)
     f.payee = or_empty(o->payee);
     f.paid_on = or_empty(o->paid_on);
     snprintf(done, sizeof done, "%s fee %s yuan recorded", f.task_id, f.amount);
-    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_FEE, &f.base, o->id, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_FEE, f.task_id,
+                     &f.base, o->id, done);
 }
 
 int dept_note(struct cli *cli, const struct dept_opts *o)
@@ -140,7 +144,8 @@ int dept_note(struct cli *cli, const struct dept_opts *o)
         n.invited = invited;
     }
     snprintf(done, sizeof done, "%s %s noted", n.task_id, n.kind);
-    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_NOTE, &n.base, o->id, done);
+    return cli_order(cli, cli->cfg->endpoints.router_dept, MSG_DEPT_NOTE, n.task_id,
+                     &n.base, o->id, done);
 }
 
 int dept_list(struct cli *cli, const struct dept_opts *o)

@@ -197,7 +197,9 @@ int router_own_task(struct service *svc, const char *task_id, const char *dept, 
     if (PQntuples(res) == 0) {
         rc = service_refuse(svc, ERR_NOT_FOUND, "task_id", "no task %.96s", task_id);
     } else if (strcmp(PQgetvalue(res, 0, 0), dept) != 0) {
-        log_warn("agent.forbidden", .dept = dept, .task = task_id,
+        char case_no[64];
+        log_warn("agent.forbidden", .case_no = task_case_no(task_id, case_no, sizeof case_no),
+                 .dept = dept, .task = task_id,
                  .detail = "a department tried to touch another department's task");
         rc = service_refuse(svc, ERR_FORBIDDEN, "task_id", "task %.96s is not a task of department %.20s",
                             task_id, dept);

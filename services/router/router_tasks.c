@@ -655,7 +655,9 @@ int router_move(struct service *svc, const char *task_id, const char *to_name,
         goto out;
     }
     if (task_state_parse(PQgetvalue(t, 0, 8), &from) || task_kind_parse(PQgetvalue(t, 0, 5), PQgetvalue(t, 0, 9), &kind)) {
-        log_error("task.corrupt", .task = task_id, .detail = "stored state or kind unknown");
+        char case_no[64];
+        log_error("task.corrupt", .case_no = task_case_no(task_id, case_no, sizeof case_no), .task = task_id,
+                  .detail = "stored state or kind unknown");
         rc = service_refuse(svc, ERR_INTERNAL, "state", "task %s has an unknown stored state", task_id);
         goto out;
     }

@@ -145,7 +145,9 @@ static int recompute(struct service *svc, const struct calendar *cal, bool check
         bd_day start;
         struct tracker_due *nd = &out->nds[r];
         if (date_parse(PQgetvalue(res, r, 6), &start)) {
-            log_error("deadline.corrupt", .task = PQgetvalue(res, r, 0), .detail = "started_on is not a date");
+            char case_no[64];
+            log_error("deadline.corrupt", .case_no = task_case_no(PQgetvalue(res, r, 0), case_no, sizeof case_no),
+                      .task = PQgetvalue(res, r, 0), .detail = "started_on is not a date");
             continue;
         }
         /* With the pauses, each counted with the calendar as it is now. */

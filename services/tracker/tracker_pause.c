@@ -167,7 +167,7 @@ int tracker_pause_end(struct service *svc, const Bangdai__TaskChanged *tc, bd_da
               || date_parse(PQgetvalue(res, 0, 5), &start);
     PQclear(res);
     if (bad) {
-        log_error("deadline.corrupt", .task = tc->task_id, .detail = "a pause's or the clock's day is not a date");
+        log_error("deadline.corrupt", .case_no = tc->case_no, .task = tc->task_id, .detail = "a pause's or the clock's day is not a date");
         return SERVICE_OK;
     }
     int missing = span_days(cal, start, from, end, lim, &workdays, &counted);

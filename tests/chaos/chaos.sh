@@ -78,6 +78,7 @@ for p in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-
   [ -x "$BIN/$p" ] || { echo "chaos: $BIN/$p is missing (build first)" >&2; exit 2; }
 done
 . "$ROOT/deploy/lib.sh"
+. "$ROOT/tests/checks.sh"   # checks 1-3, 9 and 10, shared with the integration tests
 CONTACT_PHONE=$(bd_sample_phone)   # the samples' contact phone is masked; one number for the run
 # The daemons' business day is 2026-11-30, the day the run reports 受理 on
 # (common/envelope.h, business_now_us), whatever day it runs.
@@ -439,11 +440,7 @@ one_kill() {   # one_kill VICTIM DOWN_SECONDS
 }
 
 # ---- drain and checks ------------------------------------------------------
-unacked_total() {
-  local q="" s
-  for s in $SCHEMAS; do q="$q${q:+ + }(SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL)"; done
-  psql -qAtX -c "SELECT $q" 2>/dev/null
-}
+unacked_total() { outbox_unacked $SCHEMAS; }
 drain() {
   local end=$(( $(now_ms) + DRAIN_TIMEOUT * 1000 )) zeros=0 u
   while [ "$(now_ms)" -lt $end ]; do
@@ -456,31 +453,14 @@ drain() {
 }
 
 CHECKS="$T/checks.txt"
-check() {   # check NAME FAILURES DETAIL
-  local r=PASS; [ "$2" = 0 ] || r=FAIL
-  printf '%-4s  %-52s %s\n' "$r" "$1" "$3" | tee -a "$CHECKS"
-}
-# Examples of what failed, a few lines, indented.
-examples() { [ -n "$1" ] && echo "$1" | grep . | head -n "${2:-5}" | sed 's/^/        /'; true; }
 
 load_ledger() {
   cat "$T"/ledger/*.log >"$T/ledger.all" 2>/dev/null || : >"$T/ledger.all"
   awk '$1 == "ACCEPTED" {print $2 "\t" $3 "\t" $4}' "$T/ledger.all" >"$T/accepted.tsv"
   awk '$1 == "EXPECT" {print $2 "\t" $3 "\t" $4 "\t" $5 "\t" $6}' "$T/ledger.all" >"$T/expect.tsv"
   awk '$1 == "ENDS" {print $2 "\t" $3}' "$T/ledger.all" >"$T/ends.tsv"
-  : >"$T/spool.tsv"
-  local a
-  for a in $AGENTS; do
-    "$BIN/bangdai-dept" spool --dept "$a" --spool "$T/spool/$a" 2>/dev/null \
-      | awk -v d="$a" '$1 == "task" {print $2 "\t" d}' >>"$T/spool.tsv"
-  done
-  sql "DROP SCHEMA IF EXISTS chaos CASCADE; CREATE SCHEMA chaos;
-       CREATE TABLE chaos.accepted (request_id uuid, case_no text, tpl text);
-       CREATE TABLE chaos.expect (case_no text, task_id text, kind text, dept text, history text);
-       CREATE TABLE chaos.ends (case_no text, fate text);
-       CREATE TABLE chaos.spool (task_id text, dept text);" >/dev/null
-  psql -qX -c "\\copy chaos.accepted FROM '$T/accepted.tsv'" -c "\\copy chaos.expect FROM '$T/expect.tsv'" \
-       -c "\\copy chaos.ends FROM '$T/ends.tsv'" -c "\\copy chaos.spool FROM '$T/spool.tsv'" >/dev/null
+  ledger_spool_tsv "$BIN" "$T/spool" $AGENTS >"$T/spool.tsv"
+  ledger_load "$T/accepted.tsv" "$T/expect.tsv" "$T/ends.tsv" "$T/spool.tsv"
 }
 
 # Each check: one query giving the number of failures and a detail, then
@@ -491,60 +471,21 @@ run_checks() {
   load_ledger
   echo "---- checks ($(wc -l <"$T/accepted.tsv") accepted cases, $(wc -l <"$T/expect.tsv") tasks)"
 
-  # 1. every accepted request id: one case, the same number, at intake and router
-  x=$(sql "SELECT a.request_id || ' ' || a.case_no || ' intake:' || count(DISTINCT i.case_no) || '/' || coalesce(max(i.case_no), '-')
-             || ' router:' || count(DISTINCT r.case_no)
-           FROM chaos.accepted a LEFT JOIN intake.cases i ON i.request_id = a.request_id
-           LEFT JOIN router.cases r ON r.case_no = a.case_no
-           GROUP BY a.request_id, a.case_no
-           HAVING count(DISTINCT i.case_no) <> 1 OR max(i.case_no) <> a.case_no OR count(DISTINCT r.case_no) <> 1")
-  n=$(echo -n "$x" | grep -c . || true)
-  s=$(sql "SELECT count(*) FROM intake.cases WHERE request_id NOT IN (SELECT request_id FROM chaos.accepted)")
-  check "1 accepted request id -> one case" "$n" "$n of $(wc -l <"$T/accepted.tsv") wrong; $s cases of requests never answered"
-  examples "$x"
-
-  # 2. every case exactly its tasks, at the router, the tracker and intake
-  x=""
-  for s in "router.tasks:task_id" "tracker.deadlines:task_id" "intake.case_tasks:task_id"; do
-    local tbl=${s%%:*}
-    d=$(sql "WITH e AS (SELECT task_id, kind, dept FROM chaos.expect),
-                  g AS (SELECT t.task_id, t.kind, t.dept FROM $tbl t JOIN chaos.accepted a USING (case_no))
-             SELECT '$tbl missing ' || e.task_id FROM e WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.task_id = e.task_id AND g.kind = e.kind AND g.dept = e.dept)
-             UNION ALL
-             SELECT '$tbl extra ' || g.task_id || ' ' || g.kind || ' ' || g.dept FROM g WHERE NOT EXISTS (SELECT 1 FROM e WHERE g.task_id = e.task_id AND g.kind = e.kind AND g.dept = e.dept)")
-    x="$x${d:+$d
-}"
-  done
-  n=$(echo -n "$x" | grep -c . || true)
-  check "2 every case exactly its tasks (router, tracker, intake)" "$n" \
-    "$n wrong rows; router $(echo -n "$x" | grep -c '^router' || true), tracker $(echo -n "$x" | grep -c '^tracker' || true), intake $(echo -n "$x" | grep -c '^intake' || true)"
-  examples "$x"
-
-  # 3. every task one spool file (its TaskAssigned, stored once)
-  x=$(sql "SELECT t.task_id || ' ' || t.dept || ' files:' || count(s.task_id)
-             || CASE WHEN t.assign_msg_id IS NULL THEN ' no assign id' ELSE '' END
-           FROM router.tasks t LEFT JOIN chaos.spool s ON s.task_id = t.task_id AND s.dept = t.dept
-           GROUP BY t.task_id, t.dept, t.assign_msg_id HAVING count(s.task_id) <> 1
-           UNION ALL
-           SELECT s.task_id || ' in spool ' || s.dept || ' unknown to the router' FROM chaos.spool s
-           WHERE NOT EXISTS (SELECT 1 FROM router.tasks t WHERE t.task_id = s.task_id)")
-  local missing_files=0 a f
-  while IFS=$'\t' read -r f a; do
-    [ -f "$T/spool/$a/$f.task" ] || missing_files=$((missing_files + 1))
-  done < <(sql "SELECT assign_msg_id, dept FROM router.tasks WHERE assign_msg_id IS NOT NULL" | tr '|' '\t')
-  n=$(( $(echo -n "$x" | grep -c . || true) + missing_files ))
-  check "3 every task one spool file" "$n" \
-    "$(echo -n "$x" | grep -c . || true) tasks without exactly one file, $missing_files assign ids without <id>.task"
-  examples "$x"
+  # 1-3 (tests/checks.sh): every accepted request id one case, the same
+  # number, at intake and router; every case exactly its tasks at the
+  # router, the tracker and intake; every task one spool file
+  check_accepted_one_case 1
+  check_case_tasks 2
+  check_spool_once "$T/spool" 3
 
   # 4. every move one history row: the whole history of each task, in order
   x=$(sql "SELECT e.task_id || ' expected ' || e.history || ' stored ' || coalesce(h.hist, '(none)')
-           FROM chaos.expect e LEFT JOIN (
+           FROM ledger.expect e LEFT JOIN (
              SELECT task_id, string_agg(to_state, ',' ORDER BY id) AS hist
              FROM router.task_history WHERE event = 'move' GROUP BY task_id) h USING (task_id)
            WHERE e.history <> '?' AND h.hist IS DISTINCT FROM e.history")
   n=$(echo -n "$x" | grep -c . || true)
-  d=$(sql "SELECT count(*) FROM chaos.expect WHERE history = '?'")
+  d=$(sql "SELECT count(*) FROM ledger.expect WHERE history = '?'")
   local moves; moves=$(grep -c '^MOVE ' "$T/ledger.all" || true)
   local dup; dup=$(sql "SELECT count(*) FROM (SELECT task_id, from_state, to_state FROM router.task_history
                         WHERE event = 'move' GROUP BY 1, 2, 3 HAVING count(*) > 1
@@ -608,7 +549,7 @@ run_checks() {
            WHERE r.done <> (dc.ended_at IS NOT NULL) OR r.done <> (v.case_no IS NOT NULL)
               OR r.done <> (i.state = 'RETURN_VISIT_OPEN')
            UNION ALL
-           SELECT e.case_no || ' the driver ended it; router not done' FROM chaos.ends e JOIN r USING (case_no)
+           SELECT e.case_no || ' the driver ended it; router not done' FROM ledger.ends e JOIN r USING (case_no)
            WHERE e.fate = 'ENDED' AND NOT r.done")
   n=$(echo -n "$x" | grep -c . || true)
   check "7 ended cases have their return visit, no other" "$n" \
@@ -619,37 +560,22 @@ run_checks() {
   x=$(sql "SELECT e.case_no || ' intake:' || coalesce(i.state, '-') || ' router withdrawn:' || (c.withdrawn_at IS NOT NULL)
                   || ' open tasks:' || (SELECT count(*) FROM router.tasks t WHERE t.case_no = e.case_no
                                          AND t.state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED'))
-           FROM chaos.ends e LEFT JOIN intake.cases i USING (case_no) LEFT JOIN router.cases c USING (case_no)
+           FROM ledger.ends e LEFT JOIN intake.cases i USING (case_no) LEFT JOIN router.cases c USING (case_no)
            WHERE e.fate = 'WITHDRAWN' AND (i.state IS DISTINCT FROM 'WITHDRAWN' OR c.withdrawn_at IS NULL
                  OR EXISTS (SELECT 1 FROM router.tasks t WHERE t.case_no = e.case_no
                             AND t.state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED')))
            UNION ALL
            SELECT i.case_no || ' WITHDRAWN but the load never withdrew it' FROM intake.cases i
-           WHERE i.state = 'WITHDRAWN' AND NOT EXISTS (SELECT 1 FROM chaos.ends e WHERE e.case_no = i.case_no AND e.fate = 'WITHDRAWN')")
+           WHERE i.state = 'WITHDRAWN' AND NOT EXISTS (SELECT 1 FROM ledger.ends e WHERE e.case_no = i.case_no AND e.fate = 'WITHDRAWN')")
   n=$(echo -n "$x" | grep -c . || true)
   check "8 withdrawn cases WITHDRAWN, open tasks CANCELLED" "$n" \
     "$n wrong of $(grep -c $'\tWITHDRAWN$' "$T/ends.tsv" || true) withdrawn"
   examples "$x"
 
-  # 9. no outbox row left unacknowledged
-  d=""; n=0
-  for s in $SCHEMAS; do
-    x=$(sql "SELECT count(*) FROM $s.outbox WHERE acked_at IS NULL"); n=$(( n + ${x:-1} )); d="$d $s:$x"
-  done
-  check "9 no outbox row stuck" "$n" "unacknowledged:$d"
-  [ "$n" = 0 ] || examples "$(sql "$(for s in $SCHEMAS; do printf "SELECT '%s', dest, type, case_no, attempts, created_at::time(0) FROM %s.outbox WHERE acked_at IS NULL UNION ALL " "$s" "$s"; done | sed 's/ UNION ALL $//') ORDER BY 6 LIMIT 8")" 8
-
-  # 10. no refusal stored, none answered to the load
-  d=""; n=0
-  for s in $SCHEMAS; do
-    x=$(sql "SELECT (SELECT count(*) FROM $s.inbox WHERE error_code IS NOT NULL) + (SELECT count(*) FROM $s.outbox WHERE error IS NOT NULL)")
-    n=$(( n + ${x:-1} )); d="$d $s:$x"
-  done
-  x=$(grep '^REFUSED ' "$T/ledger.all" || true)
-  local nr; nr=$(echo -n "$x" | grep -c . || true)
-  check "10 no refusal stored or answered" "$(( n + nr ))" "stored:$d; answered to the load: $nr"
-  examples "$(for s in $SCHEMAS; do sql "SELECT '$s inbox', type, source, error_code, error_field, error_message FROM $s.inbox WHERE error_code IS NOT NULL LIMIT 3"; sql "SELECT '$s outbox', dest, type, case_no, error FROM $s.outbox WHERE error IS NOT NULL LIMIT 3"; done)" 8
-  examples "$x"
+  # 9, 10 (tests/checks.sh): no outbox row left unacknowledged; no
+  # refusal stored, none answered to the load
+  check_outbox_drained 9 $SCHEMAS
+  check_no_refusals 10 "$T/ledger.all" $SCHEMAS
 
   # 11. every call of the load answered in time
   x=$(grep -E '^(NO_ANSWER|SUBMIT_FAILED|STUCK) ' "$T/ledger.all" || true)

@@ -59,6 +59,12 @@ createdb "$DB"
 # sql QUERY: one value (or rows, |-separated) from the test database.
 sql() { psql -qAtX -d "$DB" -c "$1"; }
 
+# The end-state checks of a load (tests/checks.sh, shared with the crash
+# matrix): check_accepted_one_case, check_case_tasks, check_spool_once,
+# check_outbox_drained, check_no_refusals over a ledger (ledger_load).
+CHECKS="$T/checks.txt"
+. "$BANGDAI_ROOT/tests/checks.sh"
+
 # sql_is VALUE QUERY: the query gives VALUE (for wait_for, which re-runs it).
 sql_is() { [ "$(sql "$2")" = "$1" ]; }
 
@@ -164,6 +170,30 @@ deliver_all() {
   done < <(items_of "$c")
   wait_for "every item of $c handed over" items_in "$c" 'HANDED_OVER|DELIVERED'
   "$BIN/bangdai-hall" receipt "$c" >/dev/null || fail "receipt of $c refused"
+}
+
+# task_lines_have_case: every JSON line of this test's logs that names a
+# task names its case too, the case the task id starts with (issue 11:
+# "every line has the case number when there is one"). Prints the first
+# offenders and fails when there is one.
+task_lines_have_case() {
+  python3 - "$T"/*.log <<'PY' || fail "log lines with a task but not its case (above)"
+import json, sys
+bad = []
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8", errors="replace"):
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(o, dict):
+            continue
+        t, c = o.get("task"), o.get("case")
+        if t and (not c or not t.startswith(c + "-")):
+            bad.append(f"{path.rsplit('/', 1)[-1]}: {line.strip()[:300]}")
+print("\n".join(bad[:5]), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 }
 
 # logged_for DEPT ID EVENT: how many EVENT lines DEPT's agent logged for message ID.

@@ -70,6 +70,8 @@ done
 for s in intake router tracker delivery evaluation; do
   grep -q "\"case\":\"$case_no\"" "$T/$s.log" || fail "$s logged nothing for $case_no"
 done
+# Every line that names a task names its case.
+task_lines_have_case
 # Logs are JSON lines and hold no contact phone number.
 grep -h "$case_no" "$T"/*.log | grep -v '^{.*}$' && fail "a log line is not a JSON object"
 ! grep -q "$phone" "$T"/*.log || fail "the contact's phone number reached the logs"

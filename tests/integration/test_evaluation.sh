@@ -155,5 +155,7 @@ wait_for "the department told of both levels" sh -c \
 "$BIN/bangdai-dept" spool --dept zjw --spool "$T/spool/zjw" | grep -q "^notice .*$d-T1 .*rectify:escalation:dept_head .*县住房城乡建委负责人" \
   || fail "the notice does not name the department's head"
 
+# Every line that names a task names its case.
+task_lines_have_case
 for p in "${!PIDS[@]}"; do stop "$p"; done
 note "ok"

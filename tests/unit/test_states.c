@@ -168,6 +168,38 @@ static void test_pause_kinds(void **state)
     assert_string_equal(pause_kind_label(PAUSE_SUPPLEMENT), "补正");
 }
 
+/* The case of a task id, for log lines (and nothing for what is not one). */
+static void test_task_case_no(void **state)
+{
+    (void)state;
+    static const struct { const char *task, *case_no; } rows[] = {
+        { "BD-500231-20261128-00001-T1", "BD-500231-20261128-00001" },
+        { "BD-500231-20261128-00001-T12", "BD-500231-20261128-00001" },
+        { "BD-500231-20261128-00001-C1", "BD-500231-20261128-00001" },
+        { "BD-500231-20261128-00001-H2", "BD-500231-20261128-00001" },
+        { "BD-500231-20261128-00001", NULL },       /* a case, not a task */
+        { "BD-500231-20261128-00001-X1", NULL },
+        { "BD-500231-20261128-00001-T", NULL },
+        { "BD-500231-20261128-00001-T1a", NULL },
+        { "-T1", NULL },
+        { "", NULL },
+        { NULL, NULL },
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *got = task_case_no(rows[i].task, out, sizeof out);
+        if (rows[i].case_no) {
+            assert_non_null(got);
+            assert_string_equal(got, rows[i].case_no);
+        } else {
+            assert_null(got);
+            assert_string_equal(out, "");
+        }
+    }
+    char small[8];
+    assert_null(task_case_no("BD-500231-20261128-00001-T1", small, sizeof small));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_required_fields),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_pause_kinds),
+        cmocka_unit_test(test_task_case_no),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
