@@ -1471,6 +1471,8 @@ static void metrics_refresh(struct service *svc)
         for (char *c = why; *c; c++)
             if (*c == '\n')
                 *c = ' ';
+        for (size_t l = strlen(why); l > 0 && why[l - 1] == ' ';)
+            why[--l] = 0;
     }
     metrics_family(t, "up", "gauge", "1 when the daemon's database answered at the last refresh, else 0.");
     metrics_sample(t, "up", reason ? 0 : 1, NULL);

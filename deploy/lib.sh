@@ -13,10 +13,10 @@ postgresql postgresql-client"
 # which checks the units (tests/integration/test_systemd_units.sh); Debian's
 # docker-compose, which checks docker-compose.yml without a container
 # engine, and python3-yaml (tests/integration/test_containers.sh);
-# prometheus for its promtool, which checks a scrape of every daemon
-# (tests/integration/test_metrics.sh).
+# prometheus for its promtool, which checks a scrape of every daemon, and
+# curl, which scrapes (tests/integration/test_metrics.sh).
 BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd
-docker-compose python3-yaml prometheus"
+docker-compose python3-yaml prometheus curl"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a
