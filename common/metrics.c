@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,15 @@ struct metrics_server *metrics_server_start(const char *address, char *err, size
     pthread_mutex_init(&s->lock, NULL);
     snprintf(s->reason, sizeof s->reason, "the database and sockets are not up yet");
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* The server's thread inherits this signal mask: with the daemon's
+     * signals blocked there, SIGTERM and SIGHUP always reach the loop's
+     * thread, whose poll they interrupt. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     /* Few, short requests: a scraper or two and bangdaictl status. */
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, answer, s,
                               MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -400,6 +410,7 @@ struct metrics_server *metrics_server_start(const char *address, char *err, size
                               MHD_OPTION_CONNECTION_LIMIT, 32U,
                               MHD_OPTION_CONNECTION_TIMEOUT, 10U,
                               MHD_OPTION_END);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     freeaddrinfo(ai);
     if (!s->mhd) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", address);
