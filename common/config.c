@@ -20,8 +20,7 @@
 #include "yamldoc.h"
 
 /* The daemons; each one authenticates with the key named after it. */
-static const char *const daemons[] = {"intake", "router", "tracker", "delivery", "evaluation",
-                                      NULL};
+const char *const config_daemons[] = {"intake", "router", "tracker", "delivery", "evaluation", NULL};
 
 /* Limits on names and texts, in bytes of UTF-8 (a CJK character is 3). */
 #define NAME_MAX_BYTES 200
@@ -190,6 +189,76 @@ static int parse_database(struct ydoc *doc, const yaml_node_t *root, struct conf
     }
     if (!db->dbname && !(db->dbname = strdup("bangdai")))
         return ydoc_fail(doc, root, "database.dbname", "out of memory");
+    return 0;
+}
+
+/* The metrics field of daemon; NULL for a name that is not a daemon's. */
+static char **metrics_field(struct cfg_metrics *m, const char *daemon)
+{
+    char **fields[] = {&m->intake, &m->router, &m->tracker, &m->delivery, &m->evaluation};
+    for (size_t i = 0; config_daemons[i]; i++)
+        if (strcmp(config_daemons[i], daemon) == 0)
+            return fields[i];
+    return NULL;
+}
+
+const char *config_metrics_address(const struct config *cfg, const char *daemon)
+{
+    char **f = metrics_field((struct cfg_metrics *)&cfg->metrics, daemon);
+    return f ? *f : NULL;
+}
+
+/* Whether s is HOST:PORT as a listening address: a host name or IPv4
+ * address (letters, digits, '.', '-'), or an IPv6 address in brackets,
+ * then a port 1..65535. Writes why not into why. */
+static bool listen_address_ok(const char *s, const char **why)
+{
+    const char *colon = strrchr(s, ':');
+    *why = "is not HOST:PORT (e.g. 127.0.0.1:9101)";
+    if (!colon || colon == s)
+        return false;
+    size_t hl = (size_t)(colon - s);
+    if (s[0] == '[') {
+        if (hl < 3 || s[hl - 1] != ']' || strspn(s + 1, "0123456789abcdefABCDEF:.") != hl - 2)
+            return false;
+    } else if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != hl) {
+        return false;
+    }
+    const char *p = colon + 1;
+    size_t pl = strlen(p);
+    if (pl == 0 || pl > 5 || strspn(p, "0123456789") != pl || atoi(p) < 1 || atoi(p) > 65535) {
+        *why = "needs a port 1..65535 after the last ':'";
+        return false;
+    }
+    return true;
+}
+
+/* The optional metrics section: one listening address per daemon. */
+static int parse_metrics(struct ydoc *doc, const yaml_node_t *root, struct config *cfg)
+{
+    yaml_node_t *node = ydoc_get(doc, root, "metrics");
+    if (!node)
+        return 0;
+    if (ydoc_expect_map(doc, node, "metrics", config_daemons) < 0)
+        return -1;
+    for (size_t i = 0; config_daemons[i]; i++) {
+        yaml_node_t *v = ydoc_get(doc, node, config_daemons[i]);
+        char sub[YDOC_PATH_MAX];
+        char **field = metrics_field(&cfg->metrics, config_daemons[i]);
+        const char *why;
+        ydoc_path_key(sub, "metrics", config_daemons[i]);
+        if (!v)
+            continue;
+        if (ydoc_strdup(doc, v, sub, field) < 0)
+            return -1;
+        if (!listen_address_ok(*field, &why))
+            return ydoc_fail(doc, v, sub, "'%.60s' %s", *field, why);
+        for (size_t j = 0; j < i; j++) {
+            const char *other = config_metrics_address(cfg, config_daemons[j]);
+            if (other && strcmp(other, *field) == 0)
+                return ydoc_fail(doc, v, sub, "same address as metrics.%s", config_daemons[j]);
+        }
+    }
     return 0;
 }
 
@@ -710,7 +779,7 @@ static int parse_key(struct ydoc *doc, const yaml_node_t *node, const char *path
 static int check_keys_cover(struct ydoc *doc, const yaml_node_t *list, struct config *cfg)
 {
     const struct cfg_security *sec = &cfg->security;
-    for (const char *const *d = daemons; *d; d++) {
+    for (const char *const *d = config_daemons; *d; d++) {
         const struct cfg_key *k = config_key(cfg, *d);
         if (!k)
             return ydoc_fail(doc, list, "security.keys",
@@ -1039,14 +1108,14 @@ static int parse_reminders(struct ydoc *doc, const yaml_node_t *root, struct con
 static int parse_root(struct ydoc *doc, struct config *cfg)
 {
     /* Adding a section: name it here and give it a parse_ function above. */
-    static const char *const keys[] = {"county", "endpoints", "security", "database", "link",
+    static const char *const keys[] = {"county", "endpoints", "security", "database", "metrics", "link",
                                        "evaluation", "delivery", "routing", "departments", "items",
                                        "calendar", "reminders", NULL};
     yaml_node_t *root = ydoc_root(doc);
     /* security comes after departments: a department key names one. */
     if (ydoc_expect_map(doc, root, "", keys) < 0 || parse_county(doc, root, cfg) < 0 ||
         parse_endpoints(doc, root, cfg) < 0 || parse_database(doc, root, cfg) < 0 ||
-        parse_link(doc, root, cfg) < 0 || parse_evaluation(doc, root, cfg) < 0 ||
+        parse_metrics(doc, root, cfg) < 0 || parse_link(doc, root, cfg) < 0 || parse_evaluation(doc, root, cfg) < 0 ||
         parse_tunables(doc, root, cfg, "delivery", NULL) < 0 ||
         parse_routing(doc, root, cfg) < 0 || parse_departments(doc, root, cfg) < 0 ||
         parse_security(doc, root, cfg) < 0 || parse_items(doc, root, cfg) < 0 ||
@@ -1101,6 +1170,11 @@ void config_destroy(struct config **cfgp)
     free(cfg->database.host);
     free(cfg->database.port);
     free(cfg->database.dbname);
+    free(cfg->metrics.intake);
+    free(cfg->metrics.router);
+    free(cfg->metrics.tracker);
+    free(cfg->metrics.delivery);
+    free(cfg->metrics.evaluation);
     for (size_t d = 0; d < cfg->n_depts; d++) {
         struct cfg_department *dp = &cfg->depts[d];
         for (size_t s = 0; s < dp->n_specialists; s++) {

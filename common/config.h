@@ -109,6 +109,13 @@ struct cfg_endpoints {
     char *feed;                 /* PUB (intake): the progress feed; NULL when not configured */
 };
 
+/* The optional metrics section: where each daemon serves Prometheus'
+ * /metrics and /healthz (common/metrics.h), "HOST:PORT" (an IPv6 host in
+ * brackets); NULL: that daemon serves none. */
+struct cfg_metrics {
+    char *intake, *router, *tracker, *delivery, *evaluation;
+};
+
 struct cfg_database {
     char *host;                 /* NULL: libpq's default (PGHOST) */
     char *port;                 /* NULL: libpq's default (PGPORT) */
@@ -146,6 +153,7 @@ struct config {
     char *county_code;          /* 6-digit administrative code, e.g. 500231 */
     struct cfg_endpoints endpoints;
     struct cfg_database database;
+    struct cfg_metrics metrics;
     struct cfg_link link;
     struct cfg_department *depts;
     size_t n_depts;
@@ -164,6 +172,14 @@ struct config {
     char *lead_rule;            /* routing.lead: "earliest_stage" (default) or "first_item" */
     struct cfg_reminders reminders;
 };
+
+/* The five daemons' names, in flow order, ending with NULL: intake,
+ * router, tracker, delivery, evaluation. */
+extern const char *const config_daemons[];
+
+/* The metrics address of daemon (a name of config_daemons), or NULL when
+ * it has none. */
+const char *config_metrics_address(const struct config *cfg, const char *daemon);
 
 /* Why reminders and escalations may not go out at the business time
  * now_us (Unix µs): "not a working day", "outside office hours" (the

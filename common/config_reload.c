@@ -75,6 +75,11 @@ static int restart_only(struct config *run, struct config *fresh, const char *ow
     STR(database.host, "database.host");
     STR(database.port, "database.port");
     STR(database.dbname, "database.dbname");
+    STR(metrics.intake, "metrics.intake");
+    STR(metrics.router, "metrics.router");
+    STR(metrics.tracker, "metrics.tracker");
+    STR(metrics.delivery, "metrics.delivery");
+    STR(metrics.evaluation, "metrics.evaluation");
     INT(link.max_frame_bytes, "link.max_frame_bytes");
     INT(link.heartbeat_ms, "link.heartbeat_ms");
     STR(security.certs_dir, "security.certs_dir");

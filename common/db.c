@@ -1,4 +1,5 @@
 /* db.c - libpq helpers; see db.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ PGconn *db_connect(const struct config *cfg, const char *user, const char *schem
 }
 
 static struct db_error last_error;
+static uint64_t error_count;
+
+uint64_t db_error_count(void) { return error_count; }
 
 const struct db_error *db_last_error(void) { return &last_error; }
 void db_clear_error(void) { memset(&last_error, 0, sizeof last_error); }
@@ -185,6 +189,7 @@ PGresult *db_exec_ext(PGconn *db, const char *what, const char *sql, int n,
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
     db_note_error(db, res);
+    error_count++;
     char msg[512];
     snprintf(msg, sizeof msg, "%s: %s", what,
              res ? PQresultErrorMessage(res) : PQerrorMessage(db));
@@ -236,6 +241,7 @@ int db_ensure(PGconn *db)
         log_warn("db.reconnected");
         return 0;
     }
+    error_count++;
     return -1;
 }
 

@@ -10,6 +10,7 @@
 #define BANGDAI_DB_H
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -69,6 +70,11 @@ void db_clear_error(void);
 /* Records the error of a failed result res (may be NULL: then the
  * connection's) as the last error. */
 void db_note_error(PGconn *db, const PGresult *res);
+
+/* How many statements have failed in this process (db_exec_ext), and how
+ * many times a broken connection could not be made good (db_ensure): the
+ * metrics' bangdai_database_errors_total. */
+uint64_t db_error_count(void);
 
 /* Whether the last error is the data's fault and will not go away by
  * trying again: SQLSTATE class 22 (data exception: bad encoding, value out

@@ -376,7 +376,7 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
         "       UNION"
         "       SELECT o.seq FROM outbox o WHERE o.acked_at IS NULL AND o.dest_seq IS NULL"
         "         AND o.next_at <= now() AND o.dest <> ALL ($3::text[]))"
-        " SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text, coalesce(o.case_no, '')"
+        " SELECT o.id::text, o.dest, o.type, o.frame, coalesce(o.dest_seq, 0)::text, coalesce(o.case_no, ''), o.attempts::text"
         " FROM c JOIN outbox o USING (seq) ORDER BY o.seq LIMIT $1::int",
         3, p, NULL, NULL, 1);
     free(skipped);
@@ -403,6 +403,8 @@ int relay_due(PGconn *db, int max, int window, const char *const *skip, int n_sk
         snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, i, 4), PQgetvalue(res, i, 4));
         r->seq = strtoull(seq, NULL, 10);
         snprintf(r->case_no, sizeof r->case_no, "%.*s", PQgetlength(res, i, 5), PQgetvalue(res, i, 5));
+        snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, i, 6), PQgetvalue(res, i, 6));
+        r->attempts = atoi(seq);
     }
     batch->n = (size_t)n;
     batch->res = res;

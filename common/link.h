@@ -159,6 +159,7 @@ struct relay_row {
     uint8_t *frame;             /* the packed Envelope (seq 0); owned by the batch */
     size_t len;
     uint64_t seq;               /* its number for dest; 0 for rows from before numbering */
+    int attempts;               /* real sends so far: > 0 means this is a resend */
 };
 
 struct relay_batch {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -33,6 +34,7 @@
 #define MAX_DESTS 8
 #define RELAY_IDLE_SCAN_MS 250
 #define PRUNE_EVERY_MS (3600 * 1000)
+#define METRICS_EVERY_MS 1000
 
 /* At most this many lines of one kind of warning (a refused connection,
  * an oversized frame) are logged a minute per socket, so that an attack
@@ -101,6 +103,7 @@ struct item {
     const struct cfg_key *peer; /* the sender's key; on bound sockets only */
     char sender[160];           /* key name @ binding: whose ids and numbers these are */
     int outcome;
+    bool duplicate;             /* applied before: acknowledged again, not applied */
     char code[32], field[128], message[512];
     uint8_t *reply;             /* packed reply envelope, for REQUEST */
     size_t reply_len;
@@ -133,6 +136,9 @@ struct service {
     struct published *pq;       /* this transaction's frames for it, in order */
     size_t n_pq, cap_pq;
     size_t pq_mark;             /* n_pq when the current message's savepoint was set */
+    struct metrics m;           /* what the loop counts (metrics.h) */
+    struct metrics_server *http;    /* /metrics and /healthz; NULL without metrics.<name> */
+    struct metrics_text text;   /* the exposition being rendered */
     void *state;
 };
 
@@ -745,6 +751,13 @@ static void relay_run(struct service *svc)
                 continue;
             if (send_row(svc, row) == 0) {
                 ids[sent++] = row->id;
+                struct metrics_dest *md = metrics_dest(&svc->m, row->dest);
+                if (md) {
+                    md->sent++;
+                    /* Sent before (its attempts count real sends only):
+                     * no Ack in time, a reconnect or a restart. */
+                    md->resent += row->attempts > 0;
+                }
                 log_debug("relay.sent", .case_no = row->case_no, .msg_id = row->id,
                           .detail = log_fmt("%s to %s, #%llu", row->type, row->dest,
                                             (unsigned long long)row->seq));
@@ -864,6 +877,7 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
             if (svc->bound[i].sock == sock)
                 bd = &svc->bound[i];
         snprintf(err, sizeof err, "a frame of %zu bytes; at most %zu", zframe_size(body), limit);
+        svc->m.rejected[REJECT_OVERSIZED]++;
         if (!bd || log_cap_allow(&bd->oversized, "message.oversized", bd->b->name))
             log_warn("message.oversized", .detail = log_fmt("%s: key %s sent %s", bd ? bd->b->name : "reply",
                                                             k ? k->name : "(unknown)", err));
@@ -882,6 +896,7 @@ static int receive(struct service *svc, zsock_t *sock, bool router, struct item 
     zframe_destroy(&body);
     zmsg_destroy(&msg);
     if (!it->env) {
+        svc->m.rejected[REJECT_MALFORMED]++;
         log_error("message.malformed", .detail = err);
         if (router && reply_prefix(sock, it) == 0)
             (void)envelope_send_error(sock, NULL, svc->def->name, "", ERR_MALFORMED, "envelope", err);
@@ -916,6 +931,7 @@ static bool peer_allowed(struct service *svc, zsock_t *sock, const struct bindin
                  config_role_name(k->role), it->env->type, b->name);
     else
         snprintf(why, sizeof why, "the sender's key is not in the configuration");
+    svc->m.rejected[REJECT_FORBIDDEN]++;
     log_warn("message.forbidden", .case_no = it->env->case_no, .msg_id = it->env->id,
              .dept = k ? k->dept : NULL,
              .detail = log_fmt("key %s: %s", k ? k->name : "(unknown)", why));
@@ -1149,6 +1165,21 @@ static int refuse_one(struct service *svc, struct item *it)
     return SERVICE_REFUSE;
 }
 
+/* Seconds on the monotonic clock, for the handlers' latency. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void observe_latency(struct service *svc, const char *type, double seconds)
+{
+    struct metrics_type *mt = metrics_type(&svc->m, type);
+    if (mt)
+        metrics_observe(&mt->latency, seconds);
+}
+
 /* How long it has waited since its producer made it, in seconds. */
 static double age_s(const Bangdai__Envelope *env)
 {
@@ -1174,6 +1205,7 @@ static int apply_one(struct service *svc, struct item *it)
         case LINK_NEXT:
             break;
         case LINK_SEEN:
+            it->duplicate = true;
             log_info("message.duplicate", .case_no = it->env->case_no, .msg_id = it->env->id,
                      .detail = log_fmt("%s #%llu from %s", it->env->type,
                                        (unsigned long long)it->env->seq, it->sender));
@@ -1197,6 +1229,7 @@ static int apply_one(struct service *svc, struct item *it)
     } else if (it->h->kind == HANDLE_LINK) {
         switch (inbox_record(svc->db, it->sender, it->env, &prior)) {
         case INBOX_SEEN:
+            it->duplicate = true;
             log_info("message.duplicate", .case_no = it->env->case_no, .msg_id = it->env->id,
                      .detail = log_fmt("%s from %s", it->env->type, it->sender));
             return savepoint(svc, "RELEASE SAVEPOINT m") ? SERVICE_RETRY : SERVICE_OK;
@@ -1214,7 +1247,9 @@ static int apply_one(struct service *svc, struct item *it)
     struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
     db_clear_error();
     svc->cur = it;
+    double started = mono_s();
     rc = it->h->fn(svc, &sm);
+    observe_latency(svc, it->env->type, mono_s() - started);
     svc->cur = NULL;
     if (rc == SERVICE_RETRY && PQstatus(svc->db) == CONNECTION_OK && db_error_is_data()) {
         /* The data's fault, not the environment's: trying again would fail
@@ -1291,6 +1326,9 @@ static void emitted_send(struct service *svc)
         snprintf(r.type, sizeof r.type, "%s", e->type);
         snprintf(r.case_no, sizeof r.case_no, "%s", e->case_no);
         if (!d->backlog && send_row(svc, &r) == 0) {
+            struct metrics_dest *md = metrics_dest(&svc->m, d->name);
+            if (md)
+                md->sent++;
             log_debug("relay.sent", .case_no = r.case_no, .msg_id = r.id,
                       .detail = log_fmt("%s to %s, #%llu (direct)", r.type, r.dest, (unsigned long long)r.seq));
             continue;
@@ -1354,6 +1392,94 @@ static void send_cumulative_acks(struct service *svc, zsock_t *sock, struct item
     }
 }
 
+/* ---- metrics ----------------------------------------------------------- */
+
+/* After a batch's commit: its size, and each message's outcome by type. */
+static void count_batch(struct service *svc, const struct item *items, int n)
+{
+    metrics_observe(&svc->m.batch_size, n);
+    for (int i = 0; i < n; i++) {
+        struct metrics_type *mt = items[i].h ? metrics_type(&svc->m, items[i].env->type) : NULL;
+        if (!mt)
+            continue;
+        if (items[i].outcome == SERVICE_OK && items[i].duplicate)
+            mt->duplicated++;
+        else if (items[i].outcome == SERVICE_OK)
+            mt->applied++;
+        else if (items[i].outcome == SERVICE_REFUSE)
+            mt->refused++;
+        else if (items[i].outcome == SERVICE_DEFER)
+            mt->deferred++;
+    }
+}
+
+/* The outbox's unacknowledged rows per destination, their number and the
+ * oldest one's age: every destination the outbox has numbered and every
+ * one the daemon names, so that a destination whose backlog is gone shows
+ * 0 rather than nothing. Returns 0 or -1 (the database failed). */
+static int render_outbox(struct service *svc, struct metrics_text *t)
+{
+    const char *names[MAX_DESTS];
+    int n = 0;
+    for (const char *const *d = svc->def->dests; d && *d && n < MAX_DESTS; d++)
+        names[n++] = *d;
+    char *arr = db_text_array(names, n);
+    if (!arr)
+        return -1;
+    const char *p[1] = { arr };
+    PGresult *res = db_exec(svc->db, "metrics.outbox",
+        "SELECT d.dest, count(o.seq),"
+        " coalesce(extract(epoch FROM now() - min(o.created_at)), 0)::float8"
+        " FROM (SELECT dest FROM outbox_seq UNION SELECT unnest($1::text[])) d"
+        " LEFT JOIN outbox o ON o.dest = d.dest AND o.acked_at IS NULL"
+        " GROUP BY d.dest ORDER BY d.dest", 1, p);
+    free(arr);
+    if (!res)
+        return -1;
+    metrics_family(t, "outbox_depth", "gauge", "Outbox messages not acknowledged yet, by destination.");
+    for (int r = 0; r < PQntuples(res); r++)
+        metrics_sample(t, "outbox_depth", atof(PQgetvalue(res, r, 1)), "dest", PQgetvalue(res, r, 0), NULL);
+    metrics_family(t, "outbox_oldest_unacked_age_seconds", "gauge",
+                   "Age of the oldest outbox message not acknowledged yet, by destination (0: none waits).");
+    for (int r = 0; r < PQntuples(res); r++)
+        metrics_sample(t, "outbox_oldest_unacked_age_seconds", atof(PQgetvalue(res, r, 2)),
+                       "dest", PQgetvalue(res, r, 0), NULL);
+    PQclear(res);
+    return 0;
+}
+
+/* About once a second: renders the whole exposition (the counters, the
+ * outbox, the daemon's own figures) and the health, and hands them to the
+ * HTTP thread (metrics.h). Healthy means the database answered just now;
+ * the sockets are bound and connected before the loop starts, and a
+ * daemon that loses them exits. */
+static void metrics_refresh(struct service *svc)
+{
+    struct metrics_text *t = &svc->text;
+    metrics_text_clear(t);
+    metrics_render(t, &svc->m, db_error_count());
+    const char *reason = NULL;
+    char why[256];
+    if (ensure_db(svc) != 0) {
+        snprintf(why, sizeof why, "database: %.200s", PQerrorMessage(svc->db));
+        reason = why;
+    } else if (render_outbox(svc, t) != 0 || (svc->def->on_metrics && svc->def->on_metrics(svc, t) != 0)) {
+        snprintf(why, sizeof why, "database: %.200s", db_last_error()->message);
+        reason = why;
+    }
+    if (reason) {
+        /* libpq's messages end with a newline; the reason is one line. */
+        for (char *c = why; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        for (size_t l = strlen(why); l > 0 && why[l - 1] == ' ';)
+            why[--l] = 0;
+    }
+    metrics_family(t, "up", "gauge", "1 when the daemon's database answered at the last refresh, else 0.");
+    metrics_sample(t, "up", reason ? 0 : 1, NULL);
+    metrics_server_publish(svc->http, t, reason == NULL, reason);
+}
+
 /* Drains sock and applies what it read; see service.h. */
 static void handle_batch(struct service *svc, zsock_t *sock, const struct binding *b,
                          const char *dealer_dest)
@@ -1387,6 +1513,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
             continue;
         }
         if (!it->h) {
+            svc->m.rejected[REJECT_UNKNOWN_TYPE]++;
             log_error("message.unknown_type", .case_no = it->env->case_no, .msg_id = it->env->id,
                       .detail = it->env->type);
             if (router && reply_prefix(sock, it) == 0)
@@ -1401,8 +1528,15 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         if (it->h->kind == HANDLE_NOTICE) {
             struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
             svc->cur = it;
-            (void)it->h->fn(svc, &sm);
+            double started = mono_s();
+            int nrc = it->h->fn(svc, &sm);
+            observe_latency(svc, it->env->type, mono_s() - started);
             svc->cur = NULL;
+            struct metrics_type *mt = metrics_type(&svc->m, it->env->type);
+            if (mt && nrc == SERVICE_OK)
+                mt->applied++;
+            else if (mt)
+                mt->refused++;
             item_clear(it);
             continue;
         }
@@ -1451,6 +1585,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
             svc->ds[d].unacked = unacked[d];
         for (int j = 0; j < n; j++) {
             items[j].outcome = SERVICE_OK;
+            items[j].duplicate = false;
             items[j].code[0] = items[j].field[0] = items[j].message[0] = 0;
             free(items[j].reply);
             items[j].reply = NULL;
@@ -1470,6 +1605,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         db_rollback(svc->db);
         link_senders_rollback(svc->senders);
         emitted_discard(svc);
+        svc->m.batches_rolled_back++;
         log_error("batch.rolled_back", .detail = log_fmt("%d messages; producers will resend", n));
         /* Link messages come again by themselves; a requester is told. */
         for (int i = 0; i < n; i++)
@@ -1488,6 +1624,7 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
         log_warn("service.fault_injected", .detail = "BANGDAI_FAULT=crash-before-ack: SIGKILL after commit");
         raise(SIGKILL);
     }
+    count_batch(svc, items, n);
     for (int i = 0; i < n; i++) {
         if (!items[i].h)
             continue;
@@ -1652,6 +1789,21 @@ int service_main(int argc, char **argv, const struct service_def *def)
     if (fault && strncmp(fault, "lose-acks:", 10) == 0)
         svc.lose_acks = atoi(fault + 10);
 
+    metrics_init(&svc.m);
+    /* Every type the daemon handles, counted from 0. */
+    for (const struct binding *b = def->bindings; b && b->name; b++)
+        for (const struct handler *h = b->handlers; h && h->type; h++)
+            (void)metrics_type(&svc.m, h->type);
+    /* Before the database, so that /healthz says why the daemon is not
+     * ready while it waits for PostgreSQL. */
+    const char *maddr = config_metrics_address(svc.cfg, def->name);
+    if (maddr && !(svc.http = metrics_server_start(maddr, err, sizeof err))) {
+        log_fatal("service.bind_failed", .detail = log_fmt("metrics.%s: %s", def->name, err));
+        fprintf(stderr, "bangdai-%s: metrics.%s: %s\n", def->name, def->name, err);
+        goto out;
+    }
+    if (maddr)
+        log_info("service.metrics", .detail = log_fmt("/metrics and /healthz at http://%s", maddr));
     if (connect_db(&svc) != 0 || open_sockets(&svc) != 0)
         goto out;
     if (relay_restart(svc.db) != 0 || load_unacked(&svc) != 0)
@@ -1706,7 +1858,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
         items[n_items++] = (zmq_pollitem_t){ zsock_resolve(security_log_socket()), 0, ZMQ_POLLIN, 0 };
     }
 
-    int64_t last_scan = 0, last_tick = 0, last_prune = now_us();
+    int64_t last_scan = 0, last_tick = 0, last_prune = now_us(), last_metrics = 0;
     /* SIGTERM: no new batch is taken and no scan started once it came; the
      * batch in hand was committed (its acknowledgements and messages sent)
      * or rolled back before the loop looks at the flag again. */
@@ -1757,6 +1909,10 @@ int service_main(int argc, char **argv, const struct service_def *def)
             if (def->on_tick)
                 def->on_tick(&svc);
         }
+        if (svc.http && now - last_metrics >= METRICS_EVERY_MS * 1000) {
+            last_metrics = now;
+            metrics_refresh(&svc);
+        }
         if (now - last_prune >= (int64_t)PRUNE_EVERY_MS * 1000) {
             last_prune = now;
             if (link_prune(svc.db, svc.cfg->link.retention_hours) != 0)
@@ -1787,6 +1943,11 @@ out:
     free(svc.em);
     free(svc.pq);
     free(svc.ds);
+    /* The HTTP thread first: it reads nothing of the loop's, but it must
+     * not answer for a daemon that is gone. */
+    metrics_server_stop(&svc.http);
+    metrics_text_free(&svc.text);
+    metrics_free(&svc.m);
     security_end();
     PQfinish(svc.db);
     config_destroy(&svc.cfg);

@@ -50,6 +50,7 @@
 #include "bangdai.pb-c.h"
 #include "config.h"
 #include "envelope.h"
+#include "metrics.h"
 
 #define SERVICE_OK       0
 #define SERVICE_REFUSE  (-1)    /* this message is wrong: refuse it, keep serving */
@@ -117,6 +118,13 @@ struct service_def {
      * in force, which is freed right after. Returns 0, or -1 (the reason
      * logged) to keep the configuration in force instead. */
     int (*on_reload)(struct service *svc, const struct config *fresh);
+    /* Optional. With a metrics address (config: metrics.<name>), about
+     * once a second from the loop, outside any transaction: appends the
+     * daemon's own families to out (metrics_family, metrics_sample), read
+     * with service_db() -- the tracker's open tasks, the router's agents.
+     * Returns 0, or -1 when the database failed (out is then published
+     * without them, and /healthz says the database is down). */
+    int (*on_metrics)(struct service *svc, struct metrics_text *out);
 };
 
 /* Runs the daemon; returns the process exit status. */

@@ -6,9 +6,11 @@
 #   setup              apply the migrations (bangdaictl migrate) and make every
 #                      missing key (bangdaictl keys init); both do nothing the
 #                      second time, so the one-shot service may run at every up
-#   health NAME        exit 0 when NAME's sockets are up: a daemon's (intake,
-#                      router, tracker, delivery, evaluation) bound ports
-#                      listen; dept: the agent is connected to the router
+#   health NAME        exit 0 when NAME is up: a daemon (intake, router,
+#                      tracker, delivery, evaluation) with a metrics address
+#                      answers /healthz with 200 (bangdaictl status NAME),
+#                      one without has its bound ports listening; dept: the
+#                      agent is connected to the router
 #   PROGRAM [ARGS...]  run a bangdai program (bangdai-router, bangdai-dept run
 #                      --dept fgw --spool DIR, bangdaictl links, ...)
 #   --dry-run          write and check the configuration, print the command
@@ -20,7 +22,8 @@
 # county; mount your own there): every endpoint names the compose service
 # that binds it (tcp://router:7103), except those the program itself binds,
 # which bind every interface of its container (tcp://0.0.0.0:7103); the
-# ports stay the file's. security.certs_dir becomes $BANGDAI_KEYS (default
+# ports stay the file's. The metrics section's addresses likewise: the
+# program's own on 0.0.0.0:PORT, the others at their service (router:9102). security.certs_dir becomes $BANGDAI_KEYS (default
 # /var/lib/bangdai/keys, a volume). Then it checks the result
 # (bangdaictl keys list reads it as every program does) and execs.
 set -euo pipefail
@@ -50,13 +53,18 @@ die() { echo "bangdai-container: $*" >&2; exit 1; }
 
 # adapt PROGRAM: writes $BANGDAI_CONFIG for PROGRAM (bangdai-router: router).
 adapt() {
-  local self=${1#bangdai-} bound ep host args=()
+  local self=${1#bangdai-} bound ep host d args=()
   bound=" $(bound_by "$self") "
   [ -r "$SOURCE" ] || die "$SOURCE: cannot read the configuration"
   for ep in "${!HOST[@]}"; do
     host=${HOST[$ep]}
     case "$bound" in *" $ep "*) host=0.0.0.0 ;; esac
     args+=(-e "s#^\\(  $ep: *\\)tcp://[^:]*:\\([0-9][0-9]*\\)#\\1tcp://$host:\\2#")
+  done
+  for d in intake router tracker delivery evaluation; do
+    host=$d
+    [ "$d" = "$self" ] && host=0.0.0.0
+    args+=(-e "s#^\\(  $d: *\\)[^ :/]*:\\([0-9][0-9]*\\) *\$#\\1$host:\\2#")
   done
   args+=(-e "s#^\\(  certs_dir: *\\).*#\\1$KEYS#")
   mkdir -p "$(dirname "$BANGDAI_CONFIG")"
@@ -91,6 +99,13 @@ health() {
       [ $dry = 1 ] && { echo "health: connected to port $p"; return 0; }
       tcp_state 01 "$p" 3 || die "not connected to the router (port $p)" ;;
     intake|router|tracker|delivery|evaluation)
+      # With a metrics address the daemon says itself whether its database
+      # and sockets are up (/healthz).
+      if grep -qE "^  $name: *0\\.0\\.0\\.0:[0-9]+ *\$" "$BANGDAI_CONFIG"; then
+        [ $dry = 1 ] && { run bangdaictl status "$name"; return 0; }
+        bangdaictl status "$name" >/dev/null || die "$name: /healthz does not answer 200 (bangdaictl status $name)"
+        return 0
+      fi
       for ep in $(bound_by "$name"); do
         p=$(port "$ep")
         [ $dry = 1 ] && { echo "health: listening on port $p"; continue; }

@@ -11,6 +11,12 @@ int ctl_migrate(struct cli *cli);
 /* The links' backlog per daemon schema (ctl_migrate.c). */
 int ctl_links(struct cli *cli);
 
+/* status [--json] [DAEMON...]: each daemon's /healthz and /metrics in one
+ * table (ctl_status.c). Returns 0 when every daemon asked that has a
+ * metrics address is up, 3 when one is down or unhealthy, 2 when none has
+ * an address. */
+int ctl_status(struct cli *cli);
+
 /* keys new ROLE NAME [--dept CODE] [--dir DIR], keys init [--dir DIR],
  * keys list: the CURVE keypairs (ctl_keys.c). */
 int ctl_keys(struct cli *cli);

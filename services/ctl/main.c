@@ -18,7 +18,15 @@ static const char usage[] =
     "                           else the source tree's deploy/sql (from a build tree),\n"
     "                           else the installed share/bangdai/sql\n"
     "  links                    per daemon: unacknowledged outbox rows, the oldest\n"
-    "                           one's age, and refused messages\n"
+    "                           one's age, and refused messages (read from the database)\n"
+    "  status [--json] [DAEMON...]\n"
+    "                           every daemon's health and queues, one row each, from\n"
+    "                           its /healthz and /metrics (the configuration's\n"
+    "                           metrics: addresses): up, unhealthy (the reason),\n"
+    "                           down (no answer) or off (no address); messages\n"
+    "                           applied and refused; unacknowledged outbox messages\n"
+    "                           per destination and the oldest one's age. Exit\n"
+    "                           status 3 when a daemon asked is down or unhealthy\n"
     "  keys new ROLE NAME [--dept CODE] [--dir DIR]\n"
     "                           make a CURVE keypair: DIR/NAME.key (public) and\n"
     "                           DIR/NAME.key_secret (mode 0600), DIR defaulting to\n"
@@ -94,6 +102,8 @@ int main(int argc, char **argv)
         rc = ctl_migrate(&cli);
     else if (strcmp(cli.argv[0], "links") == 0)
         rc = ctl_links(&cli);
+    else if (strcmp(cli.argv[0], "status") == 0)
+        rc = ctl_status(&cli);
     else if (strcmp(cli.argv[0], "keys") == 0)
         rc = ctl_keys(&cli);
     else if (strcmp(cli.argv[0], "reassign") == 0)

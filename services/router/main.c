@@ -44,6 +44,7 @@ static const struct service_def router = {
     .on_start = router_start,
     .on_stop = router_stop,
     .on_reload = router_reload,
+    .on_metrics = router_metrics,
 };
 
 int main(int argc, char **argv)

@@ -95,6 +95,10 @@ int router_task_list(struct service *svc, const struct service_msg *m);
 /* Outbox destination "dept:<code>": the agent's socket and identity. */
 int router_resolve(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity);
 
+/* on_metrics: which departments' agents are connected (heard from within
+ * the last few seconds), and how many. Returns 0. */
+int router_metrics(struct service *svc, struct metrics_text *out);
+
 /* From hall management, intake and tracker (router_ops.c). */
 int router_reassign(struct service *svc, const struct service_msg *m);
 int router_specialist_away(struct service *svc, const struct service_msg *m);

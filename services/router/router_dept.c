@@ -27,7 +27,12 @@ struct agents {
     size_t n;
     char (*code)[33];           /* department codes (config_code_ok: at most 32) */
     zframe_t **identity;        /* last identity heard from, or NULL */
+    int64_t *heard_us;          /* when its last Hello came (real clock, µs); 0: never */
 };
+
+/* An agent says Hello every 2 s while connected (services/dept): one not
+ * heard from for this long counts as not connected in the metrics. */
+#define AGENT_SILENT_US (6 * 1000000LL)
 
 static void agents_free(struct agents **ap)
 {
@@ -38,6 +43,7 @@ static void agents_free(struct agents **ap)
         zframe_destroy(&a->identity[i]);
     free(a->code);
     free(a->identity);
+    free(a->heard_us);
     free(a);
     *ap = NULL;
 }
@@ -52,7 +58,8 @@ static struct agents *agents_new(const struct config *cfg)
     a->n = cfg->n_depts;
     a->code = calloc(a->n ? a->n : 1, sizeof *a->code);
     a->identity = calloc(a->n ? a->n : 1, sizeof *a->identity);
-    if (!a->code || !a->identity) {
+    a->heard_us = calloc(a->n ? a->n : 1, sizeof *a->heard_us);
+    if (!a->code || !a->identity || !a->heard_us) {
         agents_free(&a);
         return NULL;
     }
@@ -111,6 +118,7 @@ int router_reload(struct service *svc, const struct config *fresh)
             if (strcmp(a->code[i], old->code[j]) == 0 && old->identity[j]) {
                 if (same_keys(service_config(svc), fresh, a->code[i])) {
                     a->identity[i] = old->identity[j];
+                    a->heard_us[i] = old->heard_us[j];
                     old->identity[j] = NULL;
                 } else {
                     log_info("agent.forgotten", .dept = a->code[i], .detail = "the department's keys changed "
@@ -155,6 +163,7 @@ int router_hello(struct service *svc, const struct service_msg *m)
         bool fresh = !a->identity[i] || !zframe_eq(a->identity[i], m->identity);
         zframe_destroy(&a->identity[i]);
         a->identity[i] = zframe_dup(m->identity);
+        a->heard_us[i] = now_us();
         if (fresh) {
             /* An agent (re)connected: what waits for it goes out now, not
              * after the back-off its earlier attempts earned. */
@@ -169,6 +178,23 @@ int router_hello(struct service *svc, const struct service_msg *m)
     }
     protobuf_c_message_free_unpacked(&h->base, NULL);
     return SERVICE_OK;
+}
+
+int router_metrics(struct service *svc, struct metrics_text *out)
+{
+    struct agents *a = service_state(svc);
+    int64_t now = now_us();
+    size_t connected = 0;
+    metrics_family(out, "agent_connected", "gauge",
+                   "1 when the department's agent said Hello within the last 6 s (it says it every 2 s), else 0.");
+    for (size_t i = 0; a && i < a->n; i++) {
+        bool up = a->identity[i] && now - a->heard_us[i] < AGENT_SILENT_US;
+        connected += up;
+        metrics_sample(out, "agent_connected", up, "dept", a->code[i], NULL);
+    }
+    metrics_family(out, "agents_connected", "gauge", "Department agents connected (see bangdai_agent_connected).");
+    metrics_sample(out, "agents_connected", (double)connected, NULL);
+    return 0;
 }
 
 int router_resolve(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity)

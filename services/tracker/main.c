@@ -24,6 +24,7 @@ static const struct service_def tracker = {
     .dests = dests,
     .on_tick = tracker_tick,
     .on_reload = tracker_reload,
+    .on_metrics = tracker_metrics,
 };
 
 int main(int argc, char **argv)

@@ -26,6 +26,11 @@ int tracker_reload(struct service *svc, const struct config *fresh);
  * (tracker_remind.c). */
 void tracker_remind_tick(struct service *svc);
 
+/* on_metrics: open tasks by state, the overdue, paused and pending ones
+ * (tracker_remind.c, beside the board that lists them). Returns 0 or -1
+ * when the database failed. */
+int tracker_metrics(struct service *svc, struct metrics_text *out);
+
 /* BoardRequest from hall management: the supervision board. */
 int tracker_board(struct service *svc, const struct service_msg *m);
 /* A task's due dates from its clock's start: the promised (and, when

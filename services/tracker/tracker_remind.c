@@ -267,3 +267,49 @@ out:
     protobuf_c_message_free_unpacked(&br->base, NULL);
     return rc;
 }
+
+/* ---- the metrics --------------------------------------------------------- */
+
+int tracker_metrics(struct service *svc, struct metrics_text *out)
+{
+    PGconn *db = service_db(svc);
+    char today[11];
+    date_format(date_from_unix_us(business_now_us()), today);
+    const char *p[1] = { today };
+    /* The same tasks as the board's sections: overdue is an item task
+     * whose due day has passed, neither paused nor pending. */
+    PGresult *sums = db_exec(db, "tracker.metrics_sums",
+        "SELECT count(*) FILTER (WHERE kind = 'item' AND paused_kind IS NULL AND pending_year IS NULL"
+        "                          AND due_on < $1::date),"
+        " count(*) FILTER (WHERE pending_year IS NOT NULL OR statutory_pending_year IS NOT NULL),"
+        " count(*) FILTER (WHERE paused_kind IS NOT NULL)"
+        " FROM deadlines WHERE state NOT IN " FINAL, 1, p);
+    PGresult *states = sums ? db_exec(db, "tracker.metrics_states",
+        "SELECT state, count(*) FROM deadlines WHERE state NOT IN " FINAL " GROUP BY state", 0, NULL) : NULL;
+    if (!states) {
+        PQclear(sums);
+        return -1;
+    }
+    metrics_family(out, "tracker_open_tasks", "gauge", "Tasks not in a final state, by state.");
+    for (int s = 0; s < TASK_STATE_COUNT; s++) {
+        if (task_state_final((enum task_state)s))
+            continue;
+        const char *name = task_state_name((enum task_state)s);
+        double n = 0;
+        for (int r = 0; r < PQntuples(states); r++)
+            if (strcmp(PQgetvalue(states, r, 0), name) == 0)
+                n = atof(PQgetvalue(states, r, 1));
+        metrics_sample(out, "tracker_open_tasks", n, "state", name, NULL);
+    }
+    metrics_family(out, "tracker_overdue_tasks", "gauge",
+                   "Open item tasks past their promised due day (not paused, not pending a calendar year).");
+    metrics_sample(out, "tracker_overdue_tasks", atof(PQgetvalue(sums, 0, 0)), NULL);
+    metrics_family(out, "tracker_pending_calendar_tasks", "gauge",
+                   "Open tasks whose due date waits for a calendar year the configuration lacks.");
+    metrics_sample(out, "tracker_pending_calendar_tasks", atof(PQgetvalue(sums, 0, 1)), NULL);
+    metrics_family(out, "tracker_paused_tasks", "gauge", "Open tasks whose clock stands still (行政许可法 §45).");
+    metrics_sample(out, "tracker_paused_tasks", atof(PQgetvalue(sums, 0, 2)), NULL);
+    PQclear(sums);
+    PQclear(states);
+    return 0;
+}

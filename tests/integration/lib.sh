@@ -53,6 +53,41 @@ EP_INTAKE="tcp://127.0.0.1:$((BASE + 1))"
 EP_ROUTER="tcp://127.0.0.1:$((BASE + 2))"
 EP_ROUTER_DEPT="tcp://127.0.0.1:$((BASE + 3))"
 
+# with_metrics: adds a metrics section to the test's configuration, every
+# daemon on a free port of 127.0.0.1 (below the ephemeral range, apart from
+# the endpoints'); MADDR[daemon] is its HOST:PORT, for scrape and curl.
+declare -A MADDR=()
+with_metrics() {
+  local d p used=" " attempt
+  echo "metrics:" >>"$BANGDAI_CONFIG"
+  for d in intake router tracker delivery evaluation; do
+    for attempt in $(seq 50); do
+      p=$(( 20000 + RANDOM % 12000 ))
+      [ $p -gt $((BASE + 7)) ] || [ $p -lt $BASE ] || continue
+      case $used in *" $p "*) continue ;; esac
+      bd_port_free $p && break
+    done
+    used="$used$p "
+    MADDR[$d]="127.0.0.1:$p"
+    echo "  $d: 127.0.0.1:$p" >>"$BANGDAI_CONFIG"
+  done
+}
+
+# scrape DAEMON [PATH]: the daemon's /metrics (or PATH), as served.
+scrape() { curl -sS --noproxy '*' --max-time 5 "http://${MADDR[$1]}${2:-/metrics}"; }
+
+# metric DAEMON SAMPLE: the value of one sample line of its /metrics, e.g.
+# metric router 'bangdai_outbox_depth{dest="tracker"}'; empty when absent.
+metric() { scrape "$1" | awk -v s="$2" 'index($0, s " ") == 1 { print $2 }'; }
+
+# metric_is DAEMON SAMPLE VALUE: the sample has VALUE (for wait_for).
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+
+# http_code DAEMON PATH: the HTTP status the daemon's metrics address
+# answers PATH with (000: no answer).
+http_code() { curl -s --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "http://${MADDR[$1]}$2" || true; }
+http_code_is() { [ "$(http_code "$1" "$2")" = "$3" ]; }
+
 createdb "$DB"
 "$BIN/bangdaictl" migrate >"$T/migrate.log" || { cat "$T/migrate.log" >&2; fail "migrate"; }
 

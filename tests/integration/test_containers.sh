@@ -132,6 +132,23 @@ while IFS=$'\t' read -r -a line; do
   n=$((n + 1))
 done <"$T/commands"
 note "entry point: $n command lines checked"
+# With a metrics section, each daemon's metrics address binds 0.0.0.0 in its
+# own container and names the service elsewhere, and its health check asks
+# its /healthz through bangdaictl status.
+sed 's/^# metrics:/metrics:/; s/^#   \([a-z]*\): 127.0.0.1:\(91[0-9][0-9]\)$/  \1: 127.0.0.1:\2/' \
+  "$T/root/etc/bangdai/bangdai.yaml" >"$T/metrics.yaml"
+[ "$(sed -n '/^metrics:/,/^$/p' "$T/metrics.yaml" | grep -c '^  [a-z]*: 127.0.0.1:91')" = 5 ] \
+  || fail "the sample's commented metrics section did not come out as five addresses"
+export BANGDAI_CONFIG_SOURCE="$T/metrics.yaml" BANGDAI_CONFIG="$T/metrics-router.yaml"
+out=$(bangdai-container --dry-run health router) || fail "health router with metrics: $out"
+[ "$out" = "bangdaictl status router" ] || fail "health router with metrics runs '$out'"
+bangdaictl --help >"$T/ctl-help" && grep -qE '^  status ' "$T/ctl-help" || fail "bangdaictl has no command status"
+sed -n '/^metrics:/,/^$/p' "$T/metrics-router.yaml" >"$T/metrics-section"
+grep -qx '  router: 0.0.0.0:9102' "$T/metrics-section" || fail "router's own metrics address: $(cat "$T/metrics-section")"
+grep -qx '  tracker: tracker:9103' "$T/metrics-section" || fail "the tracker's metrics address: $(cat "$T/metrics-section")"
+grep -qE '^  router: tcp://0.0.0.0:[0-9]+' "$T/metrics-router.yaml" || fail "the endpoints were not adapted as before"
+export BANGDAI_CONFIG_SOURCE="$T/root/etc/bangdai/bangdai.yaml"
+
 # A configuration the entry point cannot adapt stops the start, naming it.
 sed 's/^  router: tcp:.*/  router: {bad: 1}/' "$T/root/etc/bangdai/bangdai.yaml" >"$T/bad.yaml"
 BANGDAI_CONFIG_SOURCE="$T/bad.yaml" BANGDAI_CONFIG="$T/bad.out" bangdai-container --dry-run bangdai-router >"$T/bad.log" 2>&1 \

@@ -295,6 +295,8 @@ static void test_base_defaults(void **state)
     assert_string_equal(cfg->lead_rule, "earliest_stage");
     assert_int_equal(cfg->depts[0].specialists[0].n_away, 0);
     assert_null(cfg->depts[0].specialists[0].away);
+    for (const char *const *d = config_daemons; *d; d++)
+        assert_null(config_metrics_address(cfg, *d));
     config_destroy(&cfg);
 }
 
@@ -310,7 +312,8 @@ static void test_optional_sections(void **state)
                            "database: {host: db.example, port: 5433, dbname: bd}\n"
                            "link: {batch: 7, resend_initial_ms: 50, resend_max_ms: 50}\n"
                            "evaluation: {return_visit_days: 3}\n"
-                           "routing: {lead: first_item}");
+                           "routing: {lead: first_item}\n"
+                           "metrics: {router: 127.0.0.1:9102, tracker: \"[::1]:9103\"}");
     int rc = load_text(text, &cfg, err, sizeof err, file);
     free(text);
     if (rc != 0)
@@ -328,6 +331,10 @@ static void test_optional_sections(void **state)
     assert_int_equal(cfg->calendar.years[1].year, 2026);
     assert_null(cfg->calendar.years[0].holidays);
     assert_string_equal(cfg->lead_rule, "first_item");
+    assert_string_equal(config_metrics_address(cfg, "router"), "127.0.0.1:9102");
+    assert_string_equal(config_metrics_address(cfg, "tracker"), "[::1]:9103");
+    assert_null(config_metrics_address(cfg, "intake"));
+    assert_null(config_metrics_address(cfg, "hall"));
     config_destroy(&cfg);
 }
 
@@ -528,6 +535,12 @@ static const struct bad_case bad_cases[] = {
     {"endpoint twice", 4, "  router: tcp://127.0.0.1:7101", 4, "endpoints.router",
      "same address as endpoints.intake"},
     {"link out of range", APPEND, "link: {batch: 0}", 28, "link.batch", "out of range"},
+    {"metrics not HOST:PORT", APPEND, "metrics:\n  router: 9102", 29, "metrics.router", "not HOST:PORT"},
+    {"metrics port out of range", APPEND, "metrics:\n  tracker: 127.0.0.1:70000", 29, "metrics.tracker",
+     "port 1..65535"},
+    {"metrics of no daemon", APPEND, "metrics:\n  hall: 127.0.0.1:9100", 29, "metrics.hall", "unknown key"},
+    {"metrics twice", APPEND, "metrics:\n  intake: 127.0.0.1:9101\n  router: 127.0.0.1:9101", 30,
+     "metrics.router", "same address as metrics.intake"},
     {"link back-off below start", APPEND, "link: {resend_initial_ms: 500, resend_max_ms: 100}", 28,
      "link.resend_max_ms", "below"},
     {"misspelt link key", APPEND, "link: {bacth: 5}", 28, "link.bacth", "unknown key"},
