@@ -49,15 +49,16 @@
 
 #define CLI_HELP_ENVIRONMENT \
     "Environment:\n" \
-    "  BANGDAI_CONFIG  the configuration file when --config is not given\n"
+    "  BANGDAI_CONFIG    the configuration file when --config is not given\n"
 
 #define CLI_HELP_FILES \
     "Files:\n" \
     "  /etc/bangdai/bangdai.yaml\n" \
-    "                  the configuration by default\n" \
+    "                    the configuration by default\n" \
     "  CERTS_DIR/KEY.key, CERTS_DIR/KEY.key_secret\n" \
-    "                  the certificate of the key it speaks with (security.certs_dir,\n" \
-    "                  relative to the working directory; bangdaictl keys makes it)\n"
+    "                    the certificate of the key it speaks with\n" \
+    "                    (security.certs_dir, relative to the working directory;\n" \
+    "                    bangdaictl keys makes it)\n"
 
 struct cli {
     const char *program;        /* e.g. "bangdai-hall" */

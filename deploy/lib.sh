@@ -3,7 +3,7 @@
 # and make the CURVE keys. Source it; it defines functions only.
 
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
-protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresql postgresql-client"
+protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresql postgresql-client help2man"
 
 # What tests/run.sh needs beyond that: a second compiler, so that the code is
 # known to build with clang too, with its libFuzzer runtime (tests/fuzz);
@@ -11,9 +11,10 @@ protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev postgresq
 # (tests/integration/test_protocol.sh runs it); systemd's systemd-analyze,
 # which checks the units (tests/integration/test_systemd_units.sh); Debian's
 # docker-compose, which checks docker-compose.yml without a container
-# engine, and python3-yaml (tests/integration/test_containers.sh).
+# engine, and python3-yaml (tests/integration/test_containers.sh); groff-base,
+# which renders the installed man pages (tests/integration/test_install.sh).
 BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd
-docker-compose python3-yaml"
+docker-compose python3-yaml groff-base"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a

@@ -101,13 +101,13 @@ static const char usage[] =
     CLI_HELP_OPTIONS("ops")
     CLI_HELP_EXIT_STATUS "\n"
     CLI_HELP_ENVIRONMENT
-    "  BANGDAI_SQL_DIR  migrate's SQL folder when --sql-dir is not given\n"
+    "  BANGDAI_SQL_DIR   migrate's SQL folder when --sql-dir is not given\n"
     "  PGHOST, PGPORT, PGUSER, PGPASSFILE, ...\n"
-    "                  libpq's variables, for migrate, links and report, which\n"
-    "                  connect as the database owner\n\n"
+    "                    libpq's variables, for migrate, links and report, which\n"
+    "                    connect as the database owner\n\n"
     CLI_HELP_FILES
     "  " BANGDAI_SQL_DIR "/NNN_*.sql\n"
-    "                  the migrations, installed\n";
+    "                    the migrations, installed\n";
 
 int main(int argc, char **argv)
 {

@@ -74,7 +74,7 @@ static const char usage[] =
     CLI_HELP_ENVIRONMENT "\n"
     CLI_HELP_FILES
     "  PREFIX/share/bangdai/examples/\n"
-    "                  the sample applications (deploy/examples/ in the source tree)\n";
+    "                    the sample applications (deploy/examples/ in the sources)\n";
 
 /* The expected completion given at submission: "2026-12-18 (catalog
  * promised days by stage)", with the 90th-percentile date when it differs,
