@@ -13,6 +13,53 @@
 
 #include "config.h"
 
+/* The parts of the --help text the three programs share, to build each
+ * program's usage string with. help2man makes the man pages from --help
+ * (docs/man): "Commands:", "Options:", "Exit status:", "Environment:" and
+ * "Files:" are its headings, and an entry's description starts after two
+ * spaces or on the next line. README.md, "The command-line programs", says
+ * the same; tests/integration/test_programs.sh checks that every option and
+ * command README names for a program is in its --help. */
+#define CLI_HELP_ANSWERS \
+    "It prints its results on stdout and logs only warn and above on stderr. A\n" \
+    "refusal prints as \"PROGRAM: error: FIELD: MESSAGE (CODE)\", CODE one of\n" \
+    "invalid, not_found, conflict, forbidden, malformed, unknown_type, too_large\n" \
+    "and internal. Each request waits 3 s for its answer and is sent again, with\n" \
+    "the same message id, up to 5 times in all. The options come before COMMAND.\n\n"
+
+/* key_default: a string literal, the --key default's description. */
+#define CLI_HELP_OPTIONS(key_default) \
+    "Options:\n" \
+    "  -c, --config FILE  the configuration (default $BANGDAI_CONFIG, else\n" \
+    "                     /etc/bangdai/bangdai.yaml), checked whole at start\n" \
+    "  --key NAME         the key of security.keys to speak with (default " key_default ");\n" \
+    "                     one the configuration does not list is a usage error\n" \
+    "  -h, --help         this text (also: help)\n" \
+    "  -V, --version      the version\n\n"
+
+/* The statuses every program shares; a program may add lines of its own
+ * right after it, then ends the block with an empty line. */
+#define CLI_HELP_EXIT_STATUS \
+    "Exit status:\n" \
+    "  0  done\n" \
+    "  1  refused (the reason is printed)\n" \
+    "  2  a usage or configuration error\n" \
+    "  3  no answer, or no connection; also a missing certificate, after a\n" \
+    "     security.unusable line that names the file and the command that makes it\n"
+
+#define CLI_HELP_ENVIRONMENT \
+    "Environment:\n" \
+    "  BANGDAI_CONFIG    the configuration file when --config is not given\n"
+
+#define CLI_HELP_FILES \
+    "Files:\n" \
+    "  /etc/bangdai/bangdai.yaml\n" \
+    "                    the configuration by default\n" \
+    "  CERTS_DIR/KEY.key, CERTS_DIR/KEY.key_secret\n" \
+    "                    the certificate of the key it speaks with\n" \
+    "                    (security.certs_dir, relative to the working directory;\n" \
+    "                    bangdaictl keys makes it)\n"
+
 struct cli {
     const char *program;        /* e.g. "bangdai-hall" */
     const char *usage;          /* the full --help text */

@@ -425,26 +425,75 @@ void *service_decode(struct service *svc, const struct service_msg *m,
 
 /* ---- options ---------------------------------------------------------- */
 
+/* The --help text, which help2man also makes the man page of (docs/man):
+ * "Options:", "Exit status:", "Signals:", "Environment:" and "Files:" are
+ * its headings, and each entry's description starts after two spaces.
+ * README.md, "The daemons" and "Reloading (SIGHUP) and stopping (SIGTERM)",
+ * says the same; tests/integration/test_programs.sh checks that every option
+ * README names is here. */
 static void usage(const struct service_def *def, FILE *out)
 {
+    const char *n = def->name;
     fprintf(out,
         "Usage: bangdai-%s [--config FILE] [--log-level LEVEL]\n"
         "%s\n\n"
-        "  -c, --config FILE      deployment configuration (default $BANGDAI_CONFIG,\n"
-        "                         else /etc/bangdai/bangdai.yaml)\n"
-        "  -l, --log-level LEVEL  debug, info, warn or error (default info)\n"
+        "A daemon of bangdai. It connects to PostgreSQL as the role\n"
+        "bangdai_%s, with its own schema %s as search path, from the\n"
+        "configuration's database section (libpq's PG* variables fill in what it\n"
+        "leaves out); a database not up yet is retried for 30 s. It speaks with\n"
+        "the key %s of security.keys (its certificate in security.certs_dir),\n"
+        "reads it and starts ZAP before it binds anything. It logs one JSON object\n"
+        "per line on stderr. Under systemd (Type=notify) it says READY=1 once its\n"
+        "database, keys and sockets are up, pets the watchdog from its loop when\n"
+        "WATCHDOG_USEC is set and says STOPPING=1 on its way out; without\n"
+        "NOTIFY_SOCKET none of this does anything.\n\n"
+        "Options:\n"
+        "  -c, --config FILE      the configuration (default $BANGDAI_CONFIG, else\n"
+        "                         /etc/bangdai/bangdai.yaml), checked whole at start:\n"
+        "                         the first error stops the daemon (status 2) and\n"
+        "                         names the file, the line and the key\n"
+        "  -l, --log-level LEVEL  debug, info, warn or error (default info); only a\n"
+        "                         restart changes it\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n\n"
-        "Connects to PostgreSQL as role bangdai_%s (schema %s); libpq's PG*\n"
-        "environment variables apply; a database not up yet is retried for 30 s.\n"
-        "Speaks with the key %s of security.keys, its certificate read and ZAP\n"
-        "started before anything is bound. Logs one JSON object per line on stderr.\n"
-        "Under systemd (Type=notify) it says READY=1 once its database, keys and\n"
-        "sockets are up, pets the watchdog from its loop and says STOPPING=1 on\n"
-        "its way out.\n\n"
-        "Exit status: 0 after SIGINT or SIGTERM, 2 usage or configuration error,\n"
-        "1 the environment failed (certificate, database, bind), after a fatal line.\n",
-        def->name, def->summary, def->name, def->name, def->name);
+        "Exit status:\n"
+        "  0  after SIGINT or SIGTERM\n"
+        "  1  the environment failed (a missing certificate, the database, a bind),\n"
+        "     after a fatal log line; or the way out after SIGTERM took more than\n"
+        "     %d s (service.stop_timeout)\n"
+        "  2  a usage or configuration error\n\n"
+        "Signals:\n"
+        "  SIGHUP            read the configuration file again, between two batches:\n"
+        "                    a good file is put in force (config.reloaded; keys added\n"
+        "                    or removed: security.reloaded), what only a restart\n"
+        "                    changes keeps its value (config.restart_needed names it),\n"
+        "                    a broken file is logged (config.reload_failed, FILE:LINE)\n"
+        "                    and the one in force stays. The tracker also recomputes\n"
+        "                    the open deadlines with the new calendar, as bangdaictl\n"
+        "                    calendar apply does\n"
+        "  SIGTERM, SIGINT   stop after the batch in hand: no new batch or scan, the\n"
+        "                    batch committed or rolled back, then service.stopping and\n"
+        "                    status 0; bounded: past %d s, service.stop_timeout and\n"
+        "                    status 1\n\n"
+        "Environment:\n"
+        "  BANGDAI_CONFIG    the configuration file when --config is not given\n"
+        "  PGHOST, PGPORT, PGPASSFILE, ...\n"
+        "                    libpq's variables, for what the database section leaves\n"
+        "                    out; passwords go in ~/.pgpass or PGPASSFILE, never in the\n"
+        "                    configuration\n"
+        "  NOTIFY_SOCKET, WATCHDOG_USEC\n"
+        "                    set by systemd: READY=1, STOPPING=1 and the watchdog\n\n"
+        "Files:\n"
+        "  /etc/bangdai/bangdai.yaml\n"
+        "                    the configuration by default\n"
+        "  CERTS_DIR/%s.key, CERTS_DIR/%s.key_secret\n"
+        "                    the daemon's CURVE certificate (security.certs_dir,\n"
+        "                    relative to the working directory; bangdaictl keys init\n"
+        "                    makes it)\n"
+        "  CERTS_DIR/NAME.key\n"
+        "                    the public key of each key of security.keys without an\n"
+        "                    inline public_key\n",
+        n, def->summary, n, n, n, SHUTDOWN_LIMIT_S, SHUTDOWN_LIMIT_S, n, n);
 }
 
 /* Returns the config path, or NULL after printing when the program should

@@ -91,7 +91,7 @@ struct binding {
 
 struct service_def {
     const char *name;           /* "intake"; also the schema and the role bangdai_<name> */
-    const char *summary;        /* one line for --help */
+    const char *summary;        /* what it does, the first paragraph of --help */
     const struct binding *bindings;     /* ends with { NULL } */
     const char *const *dests;   /* endpoint names this daemon sends to; ends with NULL */
     /* Optional. For outbox destinations that are not endpoint names

@@ -4,7 +4,7 @@
 
 BANGDAI_PACKAGES="build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
 protobuf-c-compiler libpq-dev libyaml-dev libcmocka-dev libsystemd-dev libmicrohttpd-dev libcurl4-openssl-dev
-postgresql postgresql-client"
+postgresql postgresql-client help2man"
 
 # What tests/run.sh needs beyond that: a second compiler, so that the code is
 # known to build with clang too, with its libFuzzer runtime (tests/fuzz);
@@ -14,9 +14,10 @@ postgresql postgresql-client"
 # docker-compose, which checks docker-compose.yml without a container
 # engine, and python3-yaml (tests/integration/test_containers.sh);
 # prometheus for its promtool, which checks a scrape of every daemon, and
-# curl, which scrapes (tests/integration/test_metrics.sh).
+# curl, which scrapes (tests/integration/test_metrics.sh); groff-base,
+# which renders the installed man pages (tests/integration/test_install.sh).
 BANGDAI_TEST_PACKAGES="clang libclang-rt-14-dev protobuf-compiler python3-zmq python3-protobuf systemd
-docker-compose python3-yaml prometheus curl"
+docker-compose python3-yaml prometheus curl groff-base"
 
 # A made-up mobile number for the sample applications' contact, whose file
 # holds a masked one (the repo holds no whole number, and intake refuses a

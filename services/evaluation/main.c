@@ -27,8 +27,10 @@ static const char *const dests[] = { "intake", "router", NULL };
 
 static const struct service_def evaluation = {
     .name = "evaluation",
-    .summary = "Return visits, ratings (好差评) and the rectification of every 差评, with\n"
-               "escalation of an overdue rectification.",
+    .summary = "Opens the return visit (回访) when a service ends; takes the ratings\n"
+               "(好差评) of the unit and of the return visit; runs the rectification of\n"
+               "every 差评 (verification, rectification or explanation, feedback, appeal)\n"
+               "and escalates an overdue one.",
     .bindings = bindings,
     .dests = dests,
     .on_tick = evaluation_escalate_tick,

@@ -24,8 +24,11 @@ static const char *const dests[] = { "router", "delivery", NULL };
 
 static const struct service_def intake = {
     .name = "intake",
-    .summary = "Takes applications from the online hall, stores each case and opens it\n"
-               "to the router; answers the hall's status queries and withdrawals.",
+    .summary = "Takes the online hall's applications, status queries and withdrawals,\n"
+               "stores each case, opens it to the router and tells the hall its expected\n"
+               "completion; passes the unit's receipts on to delivery; receives every\n"
+               "stage's progress and the router's case events, and publishes every change\n"
+               "on the progress feed (endpoints.feed, bangdai-hall watch).",
     .bindings = bindings,
     .dests = dests,
     .feed = "feed",

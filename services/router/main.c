@@ -34,9 +34,10 @@ static const char *const dests[] = { "tracker", "intake", "delivery", NULL };
 
 static const struct service_def router = {
     .name = "router",
-    .summary = "Creates the tasks of each case (one per approval item, a coordination task\n"
-               "for the zone body, help tasks for 帮办), assigns specialists and delivers each\n"
-               "task to its department's agent; reassignment, leave and withdrawal.",
+    .summary = "Makes the tasks of each case (one per approval item, a coordination task\n"
+               "for the zone body, help tasks for 帮办), picks the specialists and the lead\n"
+               "(主办专员), sends each task to its department's agent and applies the\n"
+               "agents' updates and help-log entries; reassignment, leave and withdrawal.",
     .bindings = bindings,
     .dests = dests,
     .resolve = router_resolve,

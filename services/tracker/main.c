@@ -18,8 +18,10 @@ static const char *const dests[] = { "delivery", "evaluation", "intake", "router
 
 static const struct service_def tracker = {
     .name = "tracker",
-    .summary = "Computes each task's promised deadline in working days, reports\n"
-               "progress to intake and hands decided tasks to delivery.",
+    .summary = "Keeps the promised and statutory deadline of every item in working days\n"
+               "(the calendar, pauses), reports progress to intake, passes decisions on to\n"
+               "delivery, sends the reminders and escalations (催办) and answers\n"
+               "bangdaictl board and calendar check|apply.",
     .bindings = bindings,
     .dests = dests,
     .on_tick = tracker_tick,

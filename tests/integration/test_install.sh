@@ -4,7 +4,9 @@
 # configuration and applications (share/bangdai/), and bangdaictl migrate
 # finding the installed SQL (share/bangdai/sql) by itself, with neither
 # --sql-dir nor BANGDAI_SQL_DIR. A case is submitted and its tasks are
-# received by the department agents.
+# received by the department agents. Every program has its man page in
+# share/man/man1, which renders without a warning and names every command
+# and option of the program's --help.
 set -euo pipefail
 : "${BANGDAI_BUILD:?BANGDAI_BUILD must name the build directory (ctest sets it)}"
 if [ -z "${PGHOST:-}" ]; then
@@ -28,6 +30,37 @@ for f in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-
          bangdai-hall bangdai-dept bangdaictl; do
   [ -x "$PREFIX/bin/$f" ] || fail "$f is not installed in bin/"
 done
+# The man pages (help2man, at build time). groff renders each one as
+# `man -l` does, with no hyphenation and wide lines, so that every word
+# stays whole; -ww makes every warning show.
+command -v help2man >/dev/null || fail "help2man is not installed (deploy/lib.sh BANGDAI_PACKAGES): no man pages"
+for f in bangdai-intake bangdai-router bangdai-tracker bangdai-delivery bangdai-evaluation \
+         bangdai-hall bangdai-dept bangdaictl; do
+  page=$PREFIX/share/man/man1/$f.1
+  [ -f "$page" ] || fail "$f has no man page: no share/man/man1/$f.1"
+  groff -k -man -Tutf8 -ww -rHY=0 -rLL=250n -P-cbou "$page" >"$T/$f.man" 2>"$T/$f.groff" \
+    || fail "$f.1 does not render: $(head -3 "$T/$f.groff")"
+  [ ! -s "$T/$f.groff" ] || fail "$f.1 renders with warnings: $(head -3 "$T/$f.groff")"
+  for s in NAME SYNOPSIS DESCRIPTION OPTIONS "SEE ALSO"; do
+    grep -qx "$s" "$T/$f.man" || fail "$f.1 has no $s section"
+  done
+  grep -q "^ *$f - ." "$T/$f.man" || fail "$f.1: its NAME line does not say what it is"
+  "$PREFIX/bin/$f" --help >"$T/$f.help" || fail "$f --help exited non-zero"
+  # Every option of --help, and every command: the first word of each entry
+  # of its "Commands:" block, with the second for the two-word ones
+  # (bangdaictl keys new, rectify verify, ...).
+  for o in $(grep -o -- '--[a-z][a-z-]*' "$T/$f.help" | sort -u); do
+    grep -q -- "$o\b" "$T/$f.man" || fail "$f.1 does not name $o, which $f --help names"
+  done
+  while read -r c; do
+    grep -q "^       $c\( \|\$\)" "$T/$f.man" || fail "$f.1 has no entry for the command '$c' of $f --help"
+  done < <(sed -n '/^Commands:$/,/^$/p' "$T/$f.help" | sed -n 's/^  \([a-z][a-z]*\( [a-z][a-z|]*\)\{0,1\}\).*/\1/p')
+  case $f in
+    bangdai-hall|bangdai-dept|bangdaictl) [ -n "$(sed -n '/^Commands:$/,/^$/p' "$T/$f.help")" ] \
+                                            || fail "$f --help has no Commands: block" ;;
+  esac
+done
+note "man pages: $(ls "$PREFIX/share/man/man1" | tr '\n' ' ')"
 for u in intake router tracker delivery evaluation dept@; do
   [ -f "$PREFIX/lib/systemd/system/bangdai-$u.service" ] || fail "bangdai-$u.service is not installed"
 done
