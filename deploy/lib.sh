@@ -118,7 +118,9 @@ bd_keys_init() {
 # BANGDAI_SAMPLE_CONFIG names, such as an installed copy) for a private run:
 # seven consecutive free ports on 127.0.0.1 (below the ephemeral range
 # 32768-60999, where outgoing connections get their ports), database DBNAME,
-# keys in KEYDIR, and any further sed arguments (-e 's#...#...#'). Sets BASE
+# keys in KEYDIR, no metrics section (its fixed ports would collide between
+# runs side by side; tests/integration/lib.sh with_metrics adds one on free
+# ports), and any further sed arguments (-e 's#...#...#'). Sets BASE
 # (the endpoints are BASE+1 .. BASE+7, the seventh intake's progress feed).
 # Returns non-zero when the file could not be adapted.
 bd_config_for() {
@@ -139,6 +141,7 @@ bd_config_for() {
       -e "s#tcp://127.0.0.1:7107#tcp://127.0.0.1:$((BASE + 7))#" \
       -e "s#^  dbname: bangdai#  dbname: $db#" \
       -e "s#^  certs_dir: .*#  certs_dir: $keys#" \
+      -e '/^metrics:/,/^$/d' \
       "$@" "${BANGDAI_SAMPLE_CONFIG:-$BANGDAI_ROOT/deploy/config/dianjiang.yaml}" >"$out" || return 1
   grep -q "dbname: $db\$" "$out" && grep -q "^  certs_dir: $keys\$" "$out" &&
     grep -q "127.0.0.1:$((BASE + 7))" "$out"

@@ -154,6 +154,8 @@ echo
 echo "logs: $VAR/log/ (one JSON object per line; grep a case number to follow it)"
 echo "      e.g. grep -h ${cases[0]} $VAR/log/*.log"
 echo "database: PGHOST=$PGHOST PGPORT=$PGPORT psql -U postgres bangdai"
+echo "health and queues (each daemon's /healthz and /metrics, README.md, Metrics and health):"
+"$BIN/bangdaictl" status | sed 's/^/  /' || true
 if [ "$once" = 1 ]; then
   exit 0
 fi
