@@ -52,6 +52,8 @@ fgw_id=$(assign_id "$case_no" fgw); slj_id=$(assign_id "$case_no" slj)
 agent fgw
 agent slj
 wait_for "all four tasks RECEIVED" all_tasks "$case_no" RECEIVED 4
+# (task.stored is logged right after the Ack: wait for the line, then count.)
+wait_for "fgw logged its task stored" logged_at_least 1 "$T/dept-fgw.log" '"event":"task.stored"'
 [ "$(logged_for fgw "$fgw_id" task.stored)" = 1 ] \
   || fail "fgw's agent stored its task $(logged_for fgw "$fgw_id" task.stored) times, expected once"
 # The task slj stored but never acknowledged came again under its id, was

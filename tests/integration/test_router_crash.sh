@@ -54,8 +54,11 @@ wait_for "the hall shows four tasks RECEIVED" all_tasks "$case_no" RECEIVED 4
           WHERE t.case_no = '$case_no' AND h.from_state = 'ASSIGNED' AND h.to_state = 'RECEIVED'")" = 4 ] \
   || fail "a task was received more than once"
 # Each agent stored its one task once, under that id, and nothing else.
+# (An agent logs task.stored right after its Ack, so the router may have the
+# Ack a moment before the line is written: wait for the line, then count.)
 for d in fgw slj zjw gxq; do
   id=$(assign_id "$case_no" $d)
+  wait_for "agent $d logged its task stored" logged_at_least 1 "$T/dept-$d.log" "\"msg\":\"$id\""
   [ "$(logged_for $d "$id" task.stored)" = 1 ] || fail "agent $d stored its task $(logged_for $d "$id" task.stored) times"
   [ "$(grep -c '"event":"task.stored"' "$T/dept-$d.log" || true)" = 1 ] \
     || fail "agent $d stored $(grep -c '"event":"task.stored"' "$T/dept-$d.log") tasks, expected 1"
