@@ -143,6 +143,20 @@ int service_emit(struct service *svc, const char *dest, const char *type,
                  const char *case_no, const ProtobufCMessage *msg,
                  char id_out[UUID_STR_LEN]);
 
+/* Like service_emit, for messages a consumer may take several of in one
+ * envelope (Envelope.more): when the transaction's last message to dest
+ * about case_no is of the same type and was emitted by this function (and
+ * a rollback to the current message's savepoint would undo both), msg is
+ * appended to it instead of making a message of its own: one outbox row,
+ * one send, one inbox entry and one Ack for the lot; else as service_emit.
+ * The consumer's handler runs once per part, in order; a refusal or defer
+ * of one part is the whole envelope's. No id is given out: a message whose
+ * id the caller keeps goes through service_emit. Returns 0 or
+ * SERVICE_RETRY. */
+__attribute__((warn_unused_result))
+int service_emit_more(struct service *svc, const char *dest, const char *type,
+                      const char *case_no, const ProtobufCMessage *msg);
+
 /* Queues msg for the daemon's PUB socket (service_def.feed) as two frames:
  * topic, then msg's Envelope. It goes out after the batch commits, in the
  * order queued, and is forgotten with the message's savepoint or with the

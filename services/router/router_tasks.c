@@ -177,7 +177,7 @@ int router_task_tell(struct service *svc, const PGresult *t, int row, const char
         tc.pause_kind = data->pause_kind;
         tc.pause_reason = clock ? data->reason : data->missing;
     }
-    return service_emit(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+    return service_emit_more(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base) ? SERVICE_RETRY : 0;
 }
 
 /* The columns tell_tracker reads, for one task. */
@@ -329,7 +329,7 @@ static int tell_tracker_new(struct service *svc, const Bangdai__CaseOpened *co, 
     tc.delivery = co->delivery;
     tc.state = "ASSIGNED";
     tc.at_us = business_now_us();
-    return service_emit(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+    return service_emit_more(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base) ? SERVICE_RETRY : 0;
 }
 
 /* The case, its tasks (with their assignments) and their first history

@@ -72,7 +72,7 @@ static int report(struct service *svc, const Bangdai__TaskChanged *tc, bool is_i
     pr.result_doc = tc->result_doc;
     pr.at_us = tc->at_us;
     pr.kind = (char *)(is_item ? "item" : tc->kind);
-    int rc = service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+    int rc = service_emit_more(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base) ? SERVICE_RETRY : SERVICE_OK;
     PQclear(res);
     return rc;
 }
@@ -244,7 +244,7 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             dd.pending_year = due.pending_year;
             dd.statutory_due_date = due.statutory_due;
             dd.statutory_pending_year = due.statutory_pending_year;
-            if (service_emit(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base, NULL)) {
+            if (service_emit_more(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base)) {
                 rc = SERVICE_RETRY;
                 goto out;
             }
