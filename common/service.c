@@ -1033,22 +1033,33 @@ static int apply_ack(struct service *svc, struct item *it, const char *dealer_de
     if (error[0])
         log_error("relay.refused", .case_no = it->env->case_no, .msg_id = id,
                   .detail = log_fmt("%s to %s refused: %s", type, dest, utf8_scrub(error)));
-    if (svc->def->on_acked && !error[0])
-        return svc->def->on_acked(svc, id, dest, type);
+    if (svc->def->on_acked && !error[0]) {
+        const char *ids[1] = { id }, *dests[1] = { dest }, *types[1] = { type };
+        return svc->def->on_acked(svc, 1, ids, dests, types);
+    }
     return 0;
 }
 
 /* The rows a statement acknowledged (id, dest, type): counted out of their
- * window, and given to the service's on_acked. Returns 0 or SERVICE_RETRY. */
+ * window, and given to the service's on_acked all at once. Returns 0 or
+ * SERVICE_RETRY. */
 static int acked_rows(struct service *svc, PGresult *res)
 {
-    int rc = 0;
-    for (int r = 0; res && r < PQntuples(res) && rc == 0; r++) {
+    int n = res ? PQntuples(res) : 0;
+    for (int r = 0; r < n; r++)
         acked_one(svc, PQgetvalue(res, r, 1));
-        if (svc->def->on_acked)
-            rc = svc->def->on_acked(svc, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                                    PQgetvalue(res, r, 2));
+    if (!svc->def->on_acked || n == 0)
+        return 0;
+    const char **col = calloc((size_t)n * 3, sizeof *col);
+    if (!col)
+        return SERVICE_RETRY;
+    for (int r = 0; r < n; r++) {
+        col[r] = PQgetvalue(res, r, 0);
+        col[n + r] = PQgetvalue(res, r, 1);
+        col[2 * n + r] = PQgetvalue(res, r, 2);
     }
+    int rc = svc->def->on_acked(svc, n, col, col + n, col + 2 * n);
+    free(col);
     return rc;
 }
 

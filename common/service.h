@@ -97,9 +97,12 @@ struct service_def {
      * ("dept:zjw"): the bound socket and peer identity to send to. Returns 0,
      * or -1 when the peer is not connected now (the row waits). */
     int (*resolve)(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity);
-    /* Optional. Called inside a transaction when an outbox row of this
-     * daemon was acknowledged by its consumer. */
-    int (*on_acked)(struct service *svc, const char *msg_id, const char *dest, const char *type);
+    /* Optional. Called inside a transaction with the n outbox rows of this
+     * daemon that one statement found acknowledged by their consumers: ids,
+     * destinations and types, in the order of the Acks. Returns 0 or
+     * SERVICE_RETRY. */
+    int (*on_acked)(struct service *svc, int n, const char *const *msg_ids, const char *const *dests,
+                    const char *const *types);
     /* Optional. The endpoint name of a PUB socket the daemon binds, where
      * service_publish() sends (intake: "feed", the progress feed). A CURVE
      * server like every bound socket; not bound when the configuration
