@@ -45,6 +45,11 @@ for d in fgw slj zjw gxq; do agent $d; done
 wait_for "four tasks RECEIVED at intake" all_tasks "$case_no" RECEIVED 4
 wait_for "four deadlines RECEIVED at the tracker" sql_is 4 \
   "SELECT count(*) FROM tracker.deadlines WHERE case_no = '$case_no' AND state = 'RECEIVED'"
+# The tracker's reports of RECEIVED carry the deadline as it holds it: the
+# due dates at intake are still the tracker's.
+[ "$(sql "SELECT count(*) FROM intake.case_tasks i JOIN tracker.deadlines d USING (task_id)
+          WHERE i.case_no = '$case_no' AND i.state = 'RECEIVED' AND i.due_date = d.due_on")" = 3 ] \
+  || fail "intake's due dates after RECEIVED are not the tracker's"
 # Nothing refused anywhere.
 for d in router tracker intake; do
   [ "$(sql "SELECT count(*) FROM $d.inbox WHERE error_code IS NOT NULL")" = 0 ] || fail "$d refused a message"
