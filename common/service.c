@@ -1215,7 +1215,8 @@ static double age_s(const Bangdai__Envelope *env)
 
 /* Runs its handler on the payload and then on each of Envelope.more (the
  * same type, the same case: service_emit_more), in order, until one is not
- * SERVICE_OK; that outcome is the whole message's. */
+ * SERVICE_OK; that outcome, through def->after_message, is the whole
+ * message's. */
 static int call_handler(struct service *svc, struct item *it)
 {
     Bangdai__Envelope part = *it->env;
@@ -1227,6 +1228,8 @@ static int call_handler(struct service *svc, struct item *it)
         part.payload = it->env->more[i];
         rc = it->h->fn(svc, &sm);
     }
+    if (svc->def->after_message)
+        rc = svc->def->after_message(svc, rc);
     svc->cur = NULL;
     return rc;
 }

@@ -103,6 +103,12 @@ struct service_def {
      * SERVICE_RETRY. */
     int (*on_acked)(struct service *svc, int n, const char *const *msg_ids, const char *const *dests,
                     const char *const *types);
+    /* Optional. Called once a message's handler has run on the payload and
+     * every part of Envelope.more, inside the message's savepoint, with
+     * the outcome: what the handler gathered across the parts is done in
+     * one go, or, when rc is not SERVICE_OK, forgotten. Returns the
+     * message's outcome (rc, or SERVICE_RETRY). */
+    int (*after_message)(struct service *svc, int rc);
     /* Optional. The endpoint name of a PUB socket the daemon binds, where
      * service_publish() sends (intake: "feed", the progress feed). A CURVE
      * server like every bound socket; not bound when the configuration

@@ -39,6 +39,15 @@ rows() { sql "SELECT count(*) FROM $1.outbox WHERE case_no = '$case_no' AND dest
           WHERE r.case_no = '$case_no' AND r.due_on = d.due_on")" = 3 ] \
   || fail "the router's due dates are not the tracker's"
 [ "$(items_of "$case_no" | awk '$3 == "ASSIGNED"' | wc -l)" = 3 ] || fail "status: $(status "$case_no")"
+# The progress feed records the four reports of that one message (in one
+# statement), each task once, numbered on from the case's events before
+# them without a gap.
+[ "$(sql "SELECT count(DISTINCT task_id) FROM intake.feed_events
+          WHERE case_no = '$case_no' AND kind = 'task' AND state = 'ASSIGNED'")" = 4 ] \
+  || fail "the feed does not hold the four ASSIGNED"
+[ "$(sql "SELECT min(seq) = 1 AND max(seq) = count(*) AND max(seq) = (SELECT feed_seq FROM intake.cases
+          WHERE case_no = '$case_no') FROM intake.feed_events WHERE case_no = '$case_no'")" = t ] \
+  || fail "the feed's numbers: $(sql "SELECT string_agg(seq || ' ' || kind, ', ' ORDER BY seq) FROM intake.feed_events WHERE case_no = '$case_no'")"
 
 # The agents come: the four RECEIVED reach the tracker and intake too.
 for d in fgw slj zjw gxq; do agent $d; done
