@@ -279,6 +279,22 @@ CHECKS=$(
 )
 grep -q FAIL <<<"$CHECKS" && FAILED=1
 
+# Reliable-link messages per case: every daemon's outbox rows (kept for the
+# retention window, far longer than a run) over the cases, once nothing is
+# left unacknowledged (bounded), by type.
+outbox_all() {   # outbox_all COLUMNS WHERE: one UNION over the five schemas
+  local q="" d
+  for d in $DAEMONS; do q="$q${q:+ UNION ALL }SELECT $1 FROM $d.outbox $2"; done
+  echo "$q"
+}
+for i in $(seq 300); do
+  [ "$(sql "SELECT count(*) FROM ($(outbox_all 1 'WHERE acked_at IS NULL')) u")" = 0 ] && break
+  sleep 0.2
+done
+LINK_MSGS=$(sql "SELECT count(*) FROM ($(outbox_all 1 '')) u")
+LINK_TYPES=$(sql "SELECT string_agg(type || ' ' || to_char(n::numeric / $SUBMITTED, 'FM990.00'), ', ' ORDER BY n DESC)
+                    FROM (SELECT type, count(*) n FROM ($(outbox_all type '')) u GROUP BY 1) t")
+
 # ---- --scale N: what must stay flat as the open tasks grow ----------------
 # The statements are the daemons' own (router_tasks.c pick_load,
 # router_dept.c router_task_list, and the tracker's due scan that the
@@ -422,6 +438,8 @@ best_k="" best_rate=0
     total_stmts=$(( total_stmts + calls )); total_tx=$(( total_tx + ${txcalls:-0} ))
   done <"$T/statements.txt"
   echo "  statements/case $(per_case $total_stmts) (of which BEGIN/COMMIT $(per_case $total_tx)); commits/case $(per_case $COMMITS)"
+  echo "  reliable-link messages/case $(awk -v m="$LINK_MSGS" -v c="$SUBMITTED" 'BEGIN { printf "%.2f", m / c }')" \
+       "(all $SUBMITTED cases of the run): $LINK_TYPES"
   printf '  %-12s %10s %12s %12s %12s %12s\n' "" "statements" "CPU ms" "backend CPU" "peak RSS MB" "backend RSS"
   for d in $DAEMONS; do
     calls=$(awk -F'|' -v r="bangdai_$d" '$1 == r { print $2 }' "$T/statements.txt")

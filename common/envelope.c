@@ -55,7 +55,7 @@ uint8_t *envelope_pack_with_id(const char *id, const char *type, const char *sou
     env.case_no = (char *)(case_no ? case_no : "");
     env.trace_id = (char *)(trace_id && *trace_id ? trace_id : id);
     env.created_at_us = now_us();
-    env.protocol = BANGDAI_PROTOCOL;
+    env.protocol = BANGDAI_PROTOCOL_PLAIN;
     env.payload.data = body;
     env.payload.len = body_len;
     *len = bangdai__envelope__get_packed_size(&env);
@@ -79,6 +79,18 @@ uint8_t *envelope_pack(const char *type, const char *source, const char *case_no
     return out;
 }
 
+/* Writes v as a protobuf varint at out; returns its length. */
+static size_t put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        out[n++] = v ? (uint8_t)(b | 0x80) : b;
+    } while (v);
+    return n;
+}
+
 uint8_t *envelope_with_seq(const uint8_t *frame, size_t len, uint64_t seq, size_t *out_len)
 {
     /* Field 8, wire type 0 (varint): tag byte 8 << 3 = 0x40, then the value
@@ -90,11 +102,27 @@ uint8_t *envelope_with_seq(const uint8_t *frame, size_t len, uint64_t seq, size_
     memcpy(out, frame, len);
     size_t n = len;
     out[n++] = 0x40;
-    do {
-        uint8_t b = seq & 0x7f;
-        seq >>= 7;
-        out[n++] = seq ? (uint8_t)(b | 0x80) : b;
-    } while (seq);
+    n += put_varint(out + n, seq);
+    *out_len = n;
+    return out;
+}
+
+uint8_t *envelope_with_more(const uint8_t *frame, size_t len, const ProtobufCMessage *payload,
+                            size_t *out_len)
+{
+    /* Field 10, wire type 2 (length-delimited): tag 10 << 3 | 2 = 0x52,
+     * the length, the bytes; then field 9 (protocol), wire type 0: 0x48. */
+    size_t body = protobuf_c_message_get_packed_size(payload);
+    uint8_t *out = malloc(len + 1 + 10 + body + 2 + 10);
+    if (!out)
+        return NULL;
+    memcpy(out, frame, len);
+    size_t n = len;
+    out[n++] = 0x52;
+    n += put_varint(out + n, body);
+    n += protobuf_c_message_pack(payload, out + n);
+    out[n++] = 0x48;
+    n += put_varint(out + n, BANGDAI_PROTOCOL_MORE);
     *out_len = n;
     return out;
 }

@@ -107,6 +107,15 @@ uint8_t *envelope_pack_with_id(const char *id, const char *type, const char *sou
  * of memory. */
 uint8_t *envelope_with_seq(const uint8_t *frame, size_t len, uint64_t seq, size_t *out_len);
 
+/* Returns a copy of frame (a packed Envelope) with payload, a generated
+ * protobuf-c message of the envelope's type, appended to Envelope.more and
+ * the protocol raised to BANGDAI_PROTOCOL_MORE: fields appended to a
+ * protobuf message merge into it (a repeated field grows, a scalar's last
+ * value wins), so nothing is unpacked. Writes the new length to *out_len.
+ * Caller frees; NULL when out of memory. */
+uint8_t *envelope_with_more(const uint8_t *frame, size_t len, const ProtobufCMessage *payload,
+                            size_t *out_len);
+
 /* Decodes and checks one frame: a valid Envelope with a UUID id and a
  * non-empty type. Returns the envelope (caller frees with
  * bangdai__envelope__free_unpacked(env, NULL)) or NULL with the reason in
@@ -143,7 +152,14 @@ int envelope_send_error(zsock_t *sock, zframe_t *identity, const char *source,
 int envelope_check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                            char *path, size_t pathlen, const char **why);
 
-/* The contract version this build speaks (Envelope.protocol). */
-#define BANGDAI_PROTOCOL 1
+/* The contract version this build speaks (Envelope.protocol): the highest
+ * it reads. 2 adds Envelope.more between daemons; every envelope without
+ * it is stamped 1 (BANGDAI_PROTOCOL_PLAIN), which is all the hall, the
+ * agents and the CLIs ever see. */
+#define BANGDAI_PROTOCOL 2
+#define BANGDAI_PROTOCOL_PLAIN 1
+/* The version an envelope with Envelope.more carries, so that a receiver
+ * that would skip the field (and lose what it carries) refuses it. */
+#define BANGDAI_PROTOCOL_MORE 2
 
 #endif

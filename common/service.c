@@ -78,6 +78,7 @@ struct dest_state {
 struct emitted {
     long dest;                  /* index in service.ds; -1 when out of memory */
     bool direct;
+    bool more;                  /* by service_emit_more: more may ride along */
     char dest_name[64];
     char type[64];
     char case_no[64];
@@ -257,6 +258,7 @@ int service_emit(struct service *svc, const char *dest, const char *type,
         memcpy(id_out, e->row.id, UUID_STR_LEN);
     e->dest = d ? d - svc->ds : -1;
     e->direct = direct;
+    e->more = false;
     snprintf(e->dest_name, sizeof e->dest_name, "%s", dest);
     snprintf(e->type, sizeof e->type, "%s", type);
     snprintf(e->case_no, sizeof e->case_no, "%s", case_no ? case_no : "");
@@ -268,6 +270,48 @@ int service_emit(struct service *svc, const char *dest, const char *type,
     }
     if (d)
         d->pending_new++;
+    return 0;
+}
+
+/* The envelope a message of type about case_no to dest may ride in: the
+ * transaction's last message to dest about the same case, when it is of
+ * the same type, was emitted by service_emit_more, and would be undone
+ * with this one (with a savepoint per message, it must be the current
+ * message's own; without, any rollback discards them all). NULL when none. */
+static struct emitted *emitted_ride(struct service *svc, const char *dest, const char *type,
+                                    const char *case_no)
+{
+    size_t floor = svc->savepoints ? svc->em_mark : 0;
+    for (size_t i = svc->n_em; i > floor; i--) {
+        struct emitted *e = &svc->em[i - 1];
+        if (strcmp(e->dest_name, dest) != 0 || strcmp(e->case_no, case_no) != 0)
+            continue;
+        /* Only messages of other cases are passed over: the order of one
+         * case's messages on a link is kept. */
+        return e->more && strcmp(e->type, type) == 0 ? e : NULL;
+    }
+    return NULL;
+}
+
+int service_emit_more(struct service *svc, const char *dest, const char *type,
+                      const char *case_no, const ProtobufCMessage *msg)
+{
+    struct emitted *e = case_no && case_no[0] ? emitted_ride(svc, dest, type, case_no) : NULL;
+    size_t len = e ? protobuf_c_message_get_packed_size(msg) : 0;
+    /* A bounded envelope: far under the frame limit, whatever the case. */
+    if (!e || e->row.len + len + 32 > (size_t)svc->cfg->link.max_frame_bytes / 4) {
+        int rc = service_emit(svc, dest, type, case_no, msg, NULL);
+        if (rc == 0)
+            svc->em[svc->n_em - 1].more = true;
+        return rc;
+    }
+    size_t n;
+    uint8_t *frame = envelope_with_more(e->row.frame, e->row.len, msg, &n);
+    if (!frame)
+        return SERVICE_RETRY;
+    free(e->row.frame);
+    e->row.frame = frame;
+    e->row.len = n;
     return 0;
 }
 
@@ -1054,22 +1098,33 @@ static int apply_ack(struct service *svc, struct item *it, const char *dealer_de
     if (error[0])
         log_error("relay.refused", .case_no = it->env->case_no, .msg_id = id,
                   .detail = log_fmt("%s to %s refused: %s", type, dest, utf8_scrub(error)));
-    if (svc->def->on_acked && !error[0])
-        return svc->def->on_acked(svc, id, dest, type);
+    if (svc->def->on_acked && !error[0]) {
+        const char *ids[1] = { id }, *dests[1] = { dest }, *types[1] = { type };
+        return svc->def->on_acked(svc, 1, ids, dests, types);
+    }
     return 0;
 }
 
 /* The rows a statement acknowledged (id, dest, type): counted out of their
- * window, and given to the service's on_acked. Returns 0 or SERVICE_RETRY. */
+ * window, and given to the service's on_acked all at once. Returns 0 or
+ * SERVICE_RETRY. */
 static int acked_rows(struct service *svc, PGresult *res)
 {
-    int rc = 0;
-    for (int r = 0; res && r < PQntuples(res) && rc == 0; r++) {
+    int n = res ? PQntuples(res) : 0;
+    for (int r = 0; r < n; r++)
         acked_one(svc, PQgetvalue(res, r, 1));
-        if (svc->def->on_acked)
-            rc = svc->def->on_acked(svc, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                                    PQgetvalue(res, r, 2));
+    if (!svc->def->on_acked || n == 0)
+        return 0;
+    const char **col = calloc((size_t)n * 3, sizeof *col);
+    if (!col)
+        return SERVICE_RETRY;
+    for (int r = 0; r < n; r++) {
+        col[r] = PQgetvalue(res, r, 0);
+        col[n + r] = PQgetvalue(res, r, 1);
+        col[2 * n + r] = PQgetvalue(res, r, 2);
     }
+    int rc = svc->def->on_acked(svc, n, col, col + n, col + 2 * n);
+    free(col);
     return rc;
 }
 
@@ -1238,6 +1293,27 @@ static double age_s(const Bangdai__Envelope *env)
     return (double)(now - env->created_at_us) / 1e6;
 }
 
+/* Runs its handler on the payload and then on each of Envelope.more (the
+ * same type, the same case: service_emit_more), in order, until one is not
+ * SERVICE_OK; that outcome, through def->after_message, is the whole
+ * message's. */
+static int call_handler(struct service *svc, struct item *it)
+{
+    Bangdai__Envelope part = *it->env;
+    struct service_msg sm = { &part, it->identity, it->binding, it->peer };
+    int rc;
+    svc->cur = it;
+    rc = it->h->fn(svc, &sm);
+    for (size_t i = 0; i < it->env->n_more && rc == SERVICE_OK; i++) {
+        part.payload = it->env->more[i];
+        rc = it->h->fn(svc, &sm);
+    }
+    if (svc->def->after_message)
+        rc = svc->def->after_message(svc, rc);
+    svc->cur = NULL;
+    return rc;
+}
+
 /* Applies one message inside the batch transaction, in a savepoint of its
  * own. Returns its outcome: SERVICE_OK (acknowledge), SERVICE_REFUSE
  * (answer with the Error in it), SERVICE_DEFER (undone, no answer) or
@@ -1293,13 +1369,10 @@ static int apply_one(struct service *svc, struct item *it)
             break;
         }
     }
-    struct service_msg sm = { it->env, it->identity, it->binding, it->peer };
     db_clear_error();
-    svc->cur = it;
     double started = mono_s();
-    rc = it->h->fn(svc, &sm);
+    rc = call_handler(svc, it);
     observe_latency(svc, it->env->type, mono_s() - started);
-    svc->cur = NULL;
     if (rc == SERVICE_RETRY && PQstatus(svc->db) == CONNECTION_OK && db_error_is_data()) {
         /* The data's fault, not the environment's: trying again would fail
          * again and take the rest of the batch with it every time. */
@@ -1569,6 +1642,18 @@ static void handle_batch(struct service *svc, zsock_t *sock, const struct bindin
                 (void)envelope_send_error(sock, NULL, svc->def->name, it->env->id,
                                           ERR_UNKNOWN_TYPE, "type",
                                           log_fmt("unknown message type '%s'", it->env->type));
+            item_clear(it);
+            continue;
+        }
+        if (it->env->n_more && it->h->kind != HANDLE_LINK) {
+            /* Several messages in one envelope travel on links only: a
+             * request has one reply, a notice no transaction. */
+            log_error("message.malformed", .case_no = it->env->case_no, .msg_id = it->env->id,
+                      .detail = log_fmt("%s with more: only link messages may carry more", it->env->type));
+            if (router && reply_prefix(sock, it) == 0)
+                (void)envelope_send_error(sock, NULL, svc->def->name, it->env->id, ERR_MALFORMED, "more",
+                                          log_fmt("%s carries one message; more is for links between "
+                                                  "daemons", it->env->type));
             item_clear(it);
             continue;
         }

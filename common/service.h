@@ -98,9 +98,18 @@ struct service_def {
      * ("dept:zjw"): the bound socket and peer identity to send to. Returns 0,
      * or -1 when the peer is not connected now (the row waits). */
     int (*resolve)(struct service *svc, const char *dest, zsock_t **sock, zframe_t **identity);
-    /* Optional. Called inside a transaction when an outbox row of this
-     * daemon was acknowledged by its consumer. */
-    int (*on_acked)(struct service *svc, const char *msg_id, const char *dest, const char *type);
+    /* Optional. Called inside a transaction with the n outbox rows of this
+     * daemon that one statement found acknowledged by their consumers: ids,
+     * destinations and types, in the order of the Acks. Returns 0 or
+     * SERVICE_RETRY. */
+    int (*on_acked)(struct service *svc, int n, const char *const *msg_ids, const char *const *dests,
+                    const char *const *types);
+    /* Optional. Called once a message's handler has run on the payload and
+     * every part of Envelope.more, inside the message's savepoint, with
+     * the outcome: what the handler gathered across the parts is done in
+     * one go, or, when rc is not SERVICE_OK, forgotten. Returns the
+     * message's outcome (rc, or SERVICE_RETRY). */
+    int (*after_message)(struct service *svc, int rc);
     /* Optional. The endpoint name of a PUB socket the daemon binds, where
      * service_publish() sends (intake: "feed", the progress feed). A CURVE
      * server like every bound socket; not bound when the configuration
@@ -150,6 +159,20 @@ __attribute__((warn_unused_result))
 int service_emit(struct service *svc, const char *dest, const char *type,
                  const char *case_no, const ProtobufCMessage *msg,
                  char id_out[UUID_STR_LEN]);
+
+/* Like service_emit, for messages a consumer may take several of in one
+ * envelope (Envelope.more): when the transaction's last message to dest
+ * about case_no is of the same type and was emitted by this function (and
+ * a rollback to the current message's savepoint would undo both), msg is
+ * appended to it instead of making a message of its own: one outbox row,
+ * one send, one inbox entry and one Ack for the lot; else as service_emit.
+ * The consumer's handler runs once per part, in order; a refusal or defer
+ * of one part is the whole envelope's. No id is given out: a message whose
+ * id the caller keeps goes through service_emit. Returns 0 or
+ * SERVICE_RETRY. */
+__attribute__((warn_unused_result))
+int service_emit_more(struct service *svc, const char *dest, const char *type,
+                      const char *case_no, const ProtobufCMessage *msg);
 
 /* Queues msg for the daemon's PUB socket (service_def.feed) as two frames:
  * topic, then msg's Envelope. It goes out after the batch commits, in the

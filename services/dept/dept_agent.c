@@ -4,7 +4,9 @@
  * file, fsync'ed, renamed into place and the directory fsync'ed. A task
  * that arrives again (the acknowledgement was lost) finds its file there
  * and is only acknowledged again, so the department's own systems see each
- * task once.
+ * task once. What waits on the socket is taken as one batch (at most
+ * AGENT_BATCH): each file fsync'ed, then one fsync of the directory for
+ * all of them and the spool's ".seq", then the Acks.
  *
  * The router sends to an agent only once a Hello told it where the agent is.
  * The agent says Hello as soon as the CURVE handshake of its connection has
@@ -34,6 +36,7 @@
 #include "sockets.h"
 
 #define HELLO_EVERY_MS 2000
+#define AGENT_BATCH 64
 
 
 static int mkdirs(const char *path)
@@ -50,9 +53,10 @@ static int mkdirs(const char *path)
     return mkdir(buf, 0750) && errno != EEXIST ? -1 : 0;
 }
 
-/* Writes data to dir/name atomically and durably. Returns 1 when written,
- * 0 when the file was already there, -1 on error. */
-static int spool_store(const char *dir, const char *name, const void *data, size_t len)
+/* Writes data to dir/name atomically: a temporary file, fsync'ed, renamed
+ * into place. Durable once the directory is fsync'ed (spool_sync). Returns
+ * 1 when written, 0 when the file was already there, -1 on error (errno). */
+static int spool_write(const char *dir, const char *name, const void *data, size_t len)
 {
     char path[700], tmp[720];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -64,21 +68,34 @@ static int spool_store(const char *dir, const char *name, const void *data, size
         return -1;
     ssize_t w = write(fd, data, len);
     if (w != (ssize_t)len || fsync(fd) != 0) {
+        int e = errno;
         close(fd);
         unlink(tmp);
+        errno = e;
         return -1;
     }
     close(fd);
     if (rename(tmp, path) != 0) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
         return -1;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
     return 1;
+}
+
+/* Makes the renames in dir durable: one fsync of the directory for every
+ * file of the batch. Returns 0 or -1 (errno). */
+static int spool_sync(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd < 0)
+        return -1;
+    int rc = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return rc;
 }
 
 static void hook(const struct dept_opts *o, const char *file, const char *case_no, const char *task)
@@ -177,9 +194,13 @@ static void order_load(struct spool_order *so, const char *spool)
         fclose(f);
 }
 
-/* Records seq as stored (when it is newer): written to a temporary file,
- * fsync'ed and renamed over ".seq". Losing it is harmless (an older number
- * means some resends are acknowledged again), so a failure is only logged. */
+/* Records seq as stored (when it is newer): written to a temporary file
+ * and renamed over ".seq", before the batch's directory fsync (spool_sync),
+ * which makes the rename durable with the files'. Its few bytes get no
+ * fsync of their own: after a crash the file is either the new one, or
+ * empty, which reads as a new spool that takes the first number it gets
+ * (never an older number, which would hold the router's next message as
+ * early for ever). A failure is only logged. */
 static void order_advance(struct spool_order *so, uint64_t seq, const char *dept)
 {
     if (seq <= so->last)
@@ -188,8 +209,7 @@ static void order_advance(struct spool_order *so, uint64_t seq, const char *dept
     char tmp[620];
     snprintf(tmp, sizeof tmp, "%s.tmp", so->path);
     FILE *f = fopen(tmp, "w");
-    int ok = f && fprintf(f, "%llu\n", (unsigned long long)seq) > 0 && fflush(f) == 0 &&
-             fsync(fileno(f)) == 0;
+    int ok = f && fprintf(f, "%llu\n", (unsigned long long)seq) > 0 && fflush(f) == 0;
     if (f && fclose(f) != 0)
         ok = 0;
     if (!ok || rename(tmp, so->path) != 0)
@@ -208,114 +228,169 @@ static bool too_early(const struct spool_order *so, const Bangdai__Envelope *env
     return true;
 }
 
-/* Stores one task or notice and acknowledges it; see the file comment.
- * Returns 0 when it was stored (now or before) and acknowledged, -1 when
- * not (the router sends it again). */
-static int store_and_ack(zsock_t *s, const struct dept_opts *o, const Bangdai__Envelope *env,
-                          const uint8_t *data, size_t len, const char *suffix,
-                          const char *case_no, const char *task, const char *what)
+/* A frame of the batch, from its receipt to its answer. */
+struct taken {
+    Bangdai__Envelope *env;
+    const uint8_t *data;        /* the frame, as received (what the spool keeps) */
+    size_t len;
+    bool numbered;              /* a task or notice: Envelope.seq counts */
+    const char *suffix;         /* "task" or "notice"; NULL: answered with refusal */
+    const char *error_code;     /* refused: the Error to answer */
+    const char *error;
+    char case_no[64], task[128];
+    char *what;                 /* the log line's detail (malloc'd) */
+    int stored;                 /* spool_write's result */
+};
+
+static void taken_clear(struct taken *t)
 {
-    char name[64], file[700];
-    /* Fault injection for the crash tests: die after receiving, before storing. */
-    const char *fault = getenv("BANGDAI_FAULT");
-    if (fault && strcmp(fault, "agent-crash-before-store") == 0) {
-        log_warn("agent.fault_injected", .case_no = case_no, .task = task, .dept = o->dept,
-                 .detail = "SIGKILL before storing");
-        raise(SIGKILL);
-    }
-    snprintf(name, sizeof name, "%s.%s", env->id, suffix);
-    int stored = spool_store(o->spool, name, data, len);
-    if (stored < 0) {
-        /* Not stored, so not acknowledged: the router sends it again. */
-        log_error("agent.spool_failed", .case_no = case_no, .task = task, .dept = o->dept,
-                  .detail = strerror(errno));
-        return -1;
-    }
-    /* The other crash: stored, but the Ack never left. The router sends the
-     * task again under the same id, which must find the file. */
-    if (stored && fault && strcmp(fault, "agent-crash-after-store") == 0) {
-        log_warn("agent.fault_injected", .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id,
-                 .detail = "SIGKILL after storing, before the Ack");
-        raise(SIGKILL);
-    }
-    Bangdai__Ack ack = BANGDAI__ACK__INIT;
-    ack.ref_id = env->id;
-    (void)envelope_send(s, NULL, MSG_ACK, "dept", case_no, &ack.base);
-    log_info(stored ? (strcmp(suffix, "task") == 0 ? "task.stored" : "notice.stored") : "message.duplicate",
-             .case_no = case_no, .task = task, .dept = o->dept, .msg_id = env->id,
-             .detail = what);
-    snprintf(file, sizeof file, "%s/%s", o->spool, name);
-    if (stored && o->exec)
-        hook(o, file, case_no, task);
-    return 0;
+    if (t->env)
+        bangdai__envelope__free_unpacked(t->env, NULL);
+    free(t->what);
+    memset(t, 0, sizeof *t);
 }
 
-/* Handles one frame from the router. */
-static void on_frame(zsock_t *s, const struct dept_opts *o, struct spool_order *so,
-                     const uint8_t *data, size_t len)
+/* Reads one frame from the router into t: what it is and what the answer
+ * will be, without storing anything yet. *last is the batch's place in the
+ * router's numbering so far. Returns false when the frame gets no answer
+ * (malformed, early, lost by fault injection). */
+static bool take(zsock_t *s, const struct dept_opts *o, uint64_t *last, const uint8_t *data, size_t len,
+                 struct taken *t)
 {
     char err[256];
-    Bangdai__Envelope *env = envelope_unpack(data, len, err, sizeof err);
-    if (!env) {
+    memset(t, 0, sizeof *t);
+    t->env = envelope_unpack(data, len, err, sizeof err);
+    if (!t->env) {
         log_error("agent.malformed", .dept = o->dept, .detail = err);
-        return;
+        return false;
     }
-    bool numbered = strcmp(env->type, MSG_TASK_ASSIGNED) == 0 || strcmp(env->type, MSG_TASK_NOTICE) == 0;
+    Bangdai__Envelope *env = t->env;
+    t->data = data;
+    t->len = len;
+    t->numbered = strcmp(env->type, MSG_TASK_ASSIGNED) == 0 || strcmp(env->type, MSG_TASK_NOTICE) == 0;
     /* Fault injection for the order test: the second numbered message is
      * lost on the way, as with a connection that broke under it. */
     static int numbered_seen;
     const char *fault = getenv("BANGDAI_FAULT");
-    if (numbered && env->seq && fault && strcmp(fault, "agent-lose-second") == 0 &&
+    if (t->numbered && env->seq && fault && strcmp(fault, "agent-lose-second") == 0 &&
         ++numbered_seen == 2) {
         log_warn("agent.fault_injected", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
                  .detail = log_fmt("%s #%llu dropped as if lost", env->type, (unsigned long long)env->seq));
-        bangdai__envelope__free_unpacked(env, NULL);
-        return;
+        return false;
     }
-    if (numbered && too_early(so, env, o->dept)) {
-        bangdai__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    /* Answered (stored, or refused for good): the next number may come. */
-    bool answered = true;
+    struct spool_order now = { .last = *last };
+    if (t->numbered && too_early(&now, env, o->dept))
+        return false;
     if (strcmp(env->type, MSG_TASK_ASSIGNED) == 0) {
-        Bangdai__TaskAssigned *t = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
-        if (!t || strcmp(t->dept, o->dept) != 0) {
+        Bangdai__TaskAssigned *a = bangdai__task_assigned__unpack(NULL, env->payload.len, env->payload.data);
+        if (!a || strcmp(a->dept, o->dept) != 0) {
             log_error("agent.task_refused", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
-                      .detail = t ? "task of another department" : "payload is not a TaskAssigned");
-            (void)envelope_send_error(s, NULL, "dept", env->id, t ? ERR_FORBIDDEN : ERR_MALFORMED, "payload",
-                                      t ? "task of another department" : "payload is not a TaskAssigned");
+                      .detail = a ? "task of another department" : "payload is not a TaskAssigned");
+            t->error_code = a ? ERR_FORBIDDEN : ERR_MALFORMED;
+            t->error = a ? "task of another department" : "payload is not a TaskAssigned";
         } else {
-            answered = store_and_ack(s, o, env, data, len, "task", t->case_no, t->task_id,
-                          log_fmt("#%llu %s %s %s, specialist %s%s%s", (unsigned long long)env->seq,
-                                  t->kind, t->item_code, t->item_name,
-                                  t->specialist_id, t->previous_specialist[0] ? ", reassigned from " : "",
-                                  t->previous_specialist)) == 0;
+            t->suffix = "task";
+            snprintf(t->case_no, sizeof t->case_no, "%s", a->case_no);
+            snprintf(t->task, sizeof t->task, "%s", a->task_id);
+            t->what = strdup(log_fmt("#%llu %s %s %s, specialist %s%s%s", (unsigned long long)env->seq,
+                                     a->kind, a->item_code, a->item_name, a->specialist_id,
+                                     a->previous_specialist[0] ? ", reassigned from " : "",
+                                     a->previous_specialist));
         }
-        if (t)
-            bangdai__task_assigned__free_unpacked(t, NULL);
+        if (a)
+            bangdai__task_assigned__free_unpacked(a, NULL);
     } else if (strcmp(env->type, MSG_TASK_NOTICE) == 0) {
         Bangdai__TaskNotice *n = bangdai__task_notice__unpack(NULL, env->payload.len, env->payload.data);
         if (!n || strcmp(n->dept, o->dept) != 0) {
             log_error("agent.notice_refused", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id,
                       .detail = "bad notice");
-            (void)envelope_send_error(s, NULL, "dept", env->id, ERR_MALFORMED, "payload", "not a notice of this department");
+            t->error_code = ERR_MALFORMED;
+            t->error = "not a notice of this department";
         } else {
-            answered = store_and_ack(s, o, env, data, len, "notice", n->case_no, n->task_id,
-                                     log_fmt("#%llu %s: %s", (unsigned long long)env->seq, n->kind,
-                                             n->text)) == 0;
+            t->suffix = "notice";
+            snprintf(t->case_no, sizeof t->case_no, "%s", n->case_no);
+            snprintf(t->task, sizeof t->task, "%s", n->task_id);
+            t->what = strdup(log_fmt("#%llu %s: %s", (unsigned long long)env->seq, n->kind, n->text));
         }
         if (n)
             bangdai__task_notice__free_unpacked(n, NULL);
     } else if (strcmp(env->type, MSG_ERROR) == 0) {
         log_warn("agent.error_from_router", .case_no = env->case_no, .dept = o->dept, .msg_id = env->id);
+        return false;
     } else {
         (void)envelope_send_error(s, NULL, "dept", env->id, ERR_UNKNOWN_TYPE, "type",
                                   log_fmt("the agent does not take '%s'", env->type));
+        return false;
     }
-    if (numbered && answered)
-        order_advance(so, env->seq, o->dept);
-    bangdai__envelope__free_unpacked(env, NULL);
+    if (t->numbered && env->seq > *last)
+        *last = env->seq;
+    return true;
+}
+
+/* Stores the batch's tasks and notices, in order, and answers them; see
+ * the file comment. One that cannot be stored is not answered, nor is
+ * anything after it (the router sends them again, in order). */
+static void store_batch(zsock_t *s, const struct dept_opts *o, struct spool_order *so, struct taken *b, int n)
+{
+    const char *fault = getenv("BANGDAI_FAULT");
+    uint64_t last = so->last;
+    int answered = 0;
+    bool any_new = false;
+    for (; answered < n; answered++) {
+        struct taken *t = &b[answered];
+        if (t->suffix) {
+            char name[64];
+            /* Fault injection for the crash tests: die after receiving, before storing. */
+            if (fault && strcmp(fault, "agent-crash-before-store") == 0) {
+                log_warn("agent.fault_injected", .case_no = t->case_no, .task = t->task, .dept = o->dept,
+                         .detail = "SIGKILL before storing");
+                raise(SIGKILL);
+            }
+            snprintf(name, sizeof name, "%s.%s", t->env->id, t->suffix);
+            if ((t->stored = spool_write(o->spool, name, t->data, t->len)) < 0) {
+                /* Not stored, so not acknowledged: the router sends it again. */
+                log_error("agent.spool_failed", .case_no = t->case_no, .task = t->task, .dept = o->dept,
+                          .detail = strerror(errno));
+                break;
+            }
+            any_new |= t->stored == 1;
+        }
+        if (t->numbered && t->env->seq > last)
+            last = t->env->seq;
+    }
+    if (last > so->last)
+        order_advance(so, last, o->dept);
+    if ((any_new || answered) && spool_sync(o->spool) != 0) {
+        /* Nothing of the batch is durable: undone, and not answered. */
+        log_error("agent.spool_failed", .dept = o->dept, .detail = log_fmt("fsync %s: %s", o->spool, strerror(errno)));
+        for (int i = 0; i < answered; i++)
+            if (b[i].stored == 1)
+                unlink(log_fmt("%s/%s.%s", o->spool, b[i].env->id, b[i].suffix));
+        return;
+    }
+    /* The other crash: stored, but the Acks never left. The router sends
+     * the tasks again under the same ids, which must find the files. */
+    if (any_new && fault && strcmp(fault, "agent-crash-after-store") == 0) {
+        log_warn("agent.fault_injected", .case_no = b[0].case_no, .task = b[0].task, .dept = o->dept, .msg_id = b[0].env->id,
+                 .detail = "SIGKILL after storing, before the Ack");
+        raise(SIGKILL);
+    }
+    for (int i = 0; i < answered; i++) {
+        struct taken *t = &b[i];
+        if (!t->suffix) {
+            (void)envelope_send_error(s, NULL, "dept", t->env->id, t->error_code, "payload", t->error);
+            continue;
+        }
+        Bangdai__Ack ack = BANGDAI__ACK__INIT;
+        ack.ref_id = t->env->id;
+        (void)envelope_send(s, NULL, MSG_ACK, "dept", t->case_no, &ack.base);
+        log_info(t->stored ? (strcmp(t->suffix, "task") == 0 ? "task.stored" : "notice.stored")
+                           : "message.duplicate",
+                 .case_no = t->case_no, .task = t->task, .dept = o->dept, .msg_id = t->env->id,
+                 .detail = t->what ? t->what : "");
+        if (t->stored && o->exec)
+            hook(o, log_fmt("%s/%s.%s", o->spool, t->env->id, t->suffix), t->case_no, t->task);
+    }
 }
 
 int dept_run(struct cli *cli, const struct dept_opts *o)
@@ -363,15 +438,31 @@ int dept_run(struct cli *cli, const struct dept_opts *o)
             say_hello(s, o->dept, &ls, false);
         if (n <= 0 || !(pi[0].revents & ZMQ_POLLIN))
             continue;
-        /* After a SIGTERM the frame in hand is stored and acknowledged;
-         * the rest stay unacknowledged, and the router sends them again. */
-        while (!shutdown_requested && (zsock_events(s) & ZMQ_POLLIN)) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, zsock_resolve(s), ZMQ_DONTWAIT) >= 0)
-                on_frame(s, o, &so, zmq_msg_data(&m), zmq_msg_size(&m));
-            zmq_msg_close(&m);
+        /* What waits, as one batch (the file comment). After a SIGTERM the
+         * batch in hand is stored and acknowledged; what still waits stays
+         * unacknowledged, and the router sends it again. */
+        zmq_msg_t frames[AGENT_BATCH];
+        struct taken batch[AGENT_BATCH];
+        int n_frames = 0, n_taken = 0;
+        uint64_t last = so.last;
+        while (n_frames < AGENT_BATCH && !shutdown_requested && (zsock_events(s) & ZMQ_POLLIN)) {
+            zmq_msg_t *m = &frames[n_frames];
+            zmq_msg_init(m);
+            if (zmq_msg_recv(m, zsock_resolve(s), ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(m);
+                break;
+            }
+            n_frames++;
+            if (take(s, o, &last, zmq_msg_data(m), zmq_msg_size(m), &batch[n_taken]))
+                n_taken++;
+            else
+                taken_clear(&batch[n_taken]);
         }
+        store_batch(s, o, &so, batch, n_taken);
+        for (int i = 0; i < n_taken; i++)
+            taken_clear(&batch[i]);
+        for (int i = 0; i < n_frames; i++)
+            zmq_msg_close(&frames[i]);
     }
     log_info("agent.stopping", .dept = o->dept);
     sd_notify(0, "STOPPING=1");

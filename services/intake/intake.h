@@ -34,6 +34,22 @@ int intake_case_event(struct service *svc, const struct service_msg *m);
  * Returns SERVICE_OK or SERVICE_RETRY (intake_feed.c). */
 int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev);
 
+/* Keeps a copy of ev (a task report's event) to be recorded with the
+ * message's other events by intake_feed_flush: one statement for all the
+ * task reports of a Progress envelope. Returns SERVICE_OK or
+ * SERVICE_RETRY (intake_feed.c). */
+int intake_feed_queue(struct service *svc, const Bangdai__FeedEvent *ev);
+
+/* service_def.after_message: records the events intake_feed_queue kept
+ * for the message, numbered in order in their case, in one statement per
+ * case, each with the case's state as the transaction leaves it, and
+ * queues them for the progress feed as intake_feed_record does; forgets
+ * them when rc is not SERVICE_OK. Returns rc or SERVICE_RETRY. */
+int intake_feed_flush(struct service *svc, int rc);
+
+/* service_def.on_stop: frees what intake_feed_queue kept (intake_feed.c). */
+void intake_feed_free(struct service *svc);
+
 /* FeedRequest from the hall: a page of the feed's record of one case
  * (intake_feed.c). */
 int intake_feed(struct service *svc, const struct service_msg *m);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "intake.h"
 #include "log.h"
@@ -64,6 +65,157 @@ int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev)
                   .detail = log_fmt("#%llu %s %s", (unsigned long long)ev->seq, ev->kind,
                                     ev->state[0] ? ev->state : state));
     return rc ? SERVICE_RETRY : SERVICE_OK;
+}
+
+/* The task reports' events of the message being applied, kept until its
+ * handler has run on every part (intake_feed_flush); held in the service's
+ * state. Each string is a copy. */
+struct feed_queue {
+    Bangdai__FeedEvent *ev;
+    size_t n, cap;
+};
+
+static void queue_clear(struct feed_queue *q)
+{
+    for (size_t i = 0; q && i < q->n; i++) {
+        Bangdai__FeedEvent *e = &q->ev[i];
+        char **s[] = { &e->case_no, &e->kind, &e->task_id, &e->task_kind, &e->item_code, &e->dept,
+                       &e->specialist, &e->state, &e->due_date, &e->result_doc, &e->log_kind, &e->text };
+        for (size_t k = 0; k < sizeof s / sizeof *s; k++)
+            free(*s[k]);
+    }
+    if (q)
+        q->n = 0;
+}
+
+int intake_feed_queue(struct service *svc, const Bangdai__FeedEvent *ev)
+{
+    struct feed_queue *q = service_state(svc);
+    if (!q) {
+        if (!(q = calloc(1, sizeof *q)))
+            return SERVICE_RETRY;
+        service_set_state(svc, q);
+    }
+    void *v = array_grow(q->ev, q->n, &q->cap, sizeof *q->ev, 8);
+    if (!v)
+        return SERVICE_RETRY;
+    q->ev = v;
+    Bangdai__FeedEvent *e = &q->ev[q->n];
+    bangdai__feed_event__init(e);
+    e->at_us = ev->at_us ? ev->at_us : business_now_us();
+    e->due_pending_year = ev->due_pending_year;
+    const char *from[] = { ev->case_no, ev->kind, ev->task_id, ev->task_kind, ev->item_code, ev->dept,
+                           ev->specialist, ev->state, ev->due_date, ev->result_doc, ev->log_kind, ev->text };
+    char **to[] = { &e->case_no, &e->kind, &e->task_id, &e->task_kind, &e->item_code, &e->dept,
+                    &e->specialist, &e->state, &e->due_date, &e->result_doc, &e->log_kind, &e->text };
+    bool ok = true;
+    for (size_t k = 0; k < sizeof to / sizeof *to; k++)
+        ok &= (*to[k] = strdup(from[k] ? from[k] : "")) != NULL;
+    q->n++;
+    return ok ? SERVICE_OK : SERVICE_RETRY;
+}
+
+/* Records the n events at ev, all of one case, in one statement; see
+ * intake_feed_flush. */
+static int record_case(struct service *svc, Bangdai__FeedEvent *ev, size_t n)
+{
+    enum { AT, KIND, TASK, TASK_KIND, ITEM, DEPT, SPEC, STATE, DUE, PENDING, DOC, LOG_KIND, TEXT, N_COLS };
+    const char **col = calloc(n * N_COLS, sizeof *col);
+    char (*num)[24] = calloc(n * 2, sizeof *num), *arr[N_COLS] = { 0 }, count[16];
+    int rc = SERVICE_RETRY;
+    PGresult *res = NULL;
+    if (!col || !num)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num[2 * i], sizeof num[0], "%lld", (long long)ev[i].at_us);
+        snprintf(num[2 * i + 1], sizeof num[0], "%d", ev[i].due_pending_year);
+        const char *v[N_COLS] = { num[2 * i], ev[i].kind, nz(ev[i].task_id), nz(ev[i].task_kind),
+                                  nz(ev[i].item_code), nz(ev[i].dept), nz(ev[i].specialist), nz(ev[i].state),
+                                  nz(ev[i].due_date), ev[i].due_pending_year ? num[2 * i + 1] : NULL,
+                                  nz(ev[i].result_doc), nz(ev[i].log_kind), nz(ev[i].text) };
+        for (int c = 0; c < N_COLS; c++)
+            col[(size_t)c * n + i] = v[c];
+    }
+    for (int c = 0; c < N_COLS; c++)
+        if (!(arr[c] = db_text_array(col + (size_t)c * n, (int)n)))
+            goto out;
+    snprintf(count, sizeof count, "%zu", n);
+    const char *p[15] = { ev[0].case_no, count, arr[AT], arr[KIND], arr[TASK], arr[TASK_KIND], arr[ITEM],
+                          arr[DEPT], arr[SPEC], arr[STATE], arr[DUE], arr[PENDING], arr[DOC], arr[LOG_KIND],
+                          arr[TEXT] };
+    /* As intake_feed_record, for n events: the case's row numbers them
+     * in the order they were kept, under its lock until the commit. */
+    res = db_exec(service_db(svc), "intake.feed_record_many",
+        "WITH s AS (UPDATE cases SET feed_seq = feed_seq + $2::int WHERE case_no = $1"
+        "           RETURNING feed_seq, state)"
+        " INSERT INTO feed_events (case_no, seq, at_us, kind, task_id, task_kind, item_code, dept,"
+        "  specialist, state, due_date, due_pending_year, result_doc, case_state, log_kind, text)"
+        " SELECT $1, s.feed_seq - $2::int + e.n, e.at_us, e.kind, e.task_id, e.task_kind, e.item_code,"
+        "  e.dept, e.specialist, e.state, e.due_date, e.due_pending_year, e.result_doc, s.state,"
+        "  e.log_kind, e.text"
+        " FROM s, unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+        "                $9::text[], $10::text[], $11::date[], $12::int[], $13::text[], $14::text[],"
+        "                $15::text[])"
+        "   WITH ORDINALITY AS e(at_us, kind, task_id, task_kind, item_code, dept, specialist, state,"
+        "                        due_date, due_pending_year, result_doc, log_kind, text, n)"
+        " RETURNING seq, case_state", 15, p);
+    if (!res)
+        goto out;
+    if ((size_t)PQntuples(res) != n) {
+        /* Every caller has just found the case. */
+        log_error("feed.no_case", .case_no = ev[0].case_no, .detail = ev[0].kind);
+        goto out;
+    }
+    uint64_t first = UINT64_MAX;
+    for (size_t r = 0; r < n; r++) {
+        uint64_t seq = strtoull(PQgetvalue(res, (int)r, 0), NULL, 10);
+        if (seq < first)
+            first = seq;
+    }
+    char *state = PQgetvalue(res, 0, 1);     /* one statement: one state of the case */
+    rc = SERVICE_OK;
+    for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
+        ev[i].seq = first + i;
+        ev[i].case_state = state;
+        if (service_publish(svc, ev[i].case_no, MSG_FEED_EVENT, ev[i].case_no, &ev[i].base) != 0)
+            rc = SERVICE_RETRY;
+        ev[i].case_state = NULL;
+        log_debug("feed.recorded", .case_no = ev[i].case_no, .task = nz(ev[i].task_id),
+                  .detail = log_fmt("#%llu %s %s", (unsigned long long)ev[i].seq, ev[i].kind,
+                                    ev[i].state[0] ? ev[i].state : state));
+    }
+out:
+    PQclear(res);
+    for (int c = 0; c < N_COLS; c++)
+        free(arr[c]);
+    free(col);
+    free(num);
+    return rc;
+}
+
+int intake_feed_flush(struct service *svc, int rc)
+{
+    struct feed_queue *q = service_state(svc);
+    if (!q || q->n == 0)
+        return rc;
+    /* Runs of one case (a Progress envelope is about one case). */
+    for (size_t i = 0, j; rc == SERVICE_OK && i < q->n; i = j) {
+        for (j = i + 1; j < q->n && strcmp(q->ev[j].case_no, q->ev[i].case_no) == 0; j++)
+            ;
+        rc = record_case(svc, &q->ev[i], j - i);
+    }
+    queue_clear(q);
+    return rc;
+}
+
+void intake_feed_free(struct service *svc)
+{
+    struct feed_queue *q = service_state(svc);
+    queue_clear(q);
+    if (q)
+        free(q->ev);
+    free(q);
+    service_set_state(svc, NULL);
 }
 
 /* The feed_events columns FeedReply carries, in the order of event_from. */

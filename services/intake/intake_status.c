@@ -326,7 +326,7 @@ int intake_progress(struct service *svc, const struct service_msg *m)
             ev.due_pending_year = held_pending;
             ev.result_doc = p->result_doc;
         }
-        rc = intake_feed_record(svc, &ev);
+        rc = intake_feed_queue(svc, &ev);
     }
 out:
     protobuf_c_message_free_unpacked(&p->base, NULL);

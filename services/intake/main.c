@@ -32,6 +32,8 @@ static const struct service_def intake = {
     .bindings = bindings,
     .dests = dests,
     .feed = "feed",
+    .after_message = intake_feed_flush,
+    .on_stop = intake_feed_free,
 };
 
 int main(int argc, char **argv)

@@ -13,8 +13,11 @@
  * help task per department of a 帮办 case; a lead specialist (router_tasks.c). */
 int router_case_opened(struct service *svc, const struct service_msg *m);
 
-/* An agent acknowledged a TaskAssigned: the task is RECEIVED (router_tasks.c). */
-int router_acked(struct service *svc, const char *msg_id, const char *dest, const char *type);
+/* Agents acknowledged n outbox rows (service_def.on_acked): each task
+ * whose TaskAssigned is among them and is still ASSIGNED is RECEIVED, all
+ * in one statement (router_tasks.c). Returns SERVICE_OK or SERVICE_RETRY. */
+int router_acked(struct service *svc, int n, const char *const *msg_ids, const char *const *dests,
+                 const char *const *types);
 
 /* Moves a task to `to` with its data after checking the move against the
  * task's kind and the fields the new state needs; records the history and

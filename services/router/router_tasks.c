@@ -177,7 +177,7 @@ int router_task_tell(struct service *svc, const PGresult *t, int row, const char
         tc.pause_kind = data->pause_kind;
         tc.pause_reason = clock ? data->reason : data->missing;
     }
-    return service_emit(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+    return service_emit_more(svc, "tracker", MSG_TASK_CHANGED, tc.case_no, &tc.base) ? SERVICE_RETRY : 0;
 }
 
 /* The columns tell_tracker reads, for one task. */
@@ -329,7 +329,7 @@ static int tell_tracker_new(struct service *svc, const Bangdai__CaseOpened *co, 
     tc.delivery = co->delivery;
     tc.state = "ASSIGNED";
     tc.at_us = business_now_us();
-    return service_emit(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base, NULL) ? SERVICE_RETRY : 0;
+    return service_emit_more(svc, "tracker", MSG_TASK_CHANGED, co->case_no, &tc.base) ? SERVICE_RETRY : 0;
 }
 
 /* The case, its tasks (with their assignments) and their first history
@@ -753,30 +753,48 @@ out:
     return rc;
 }
 
-int router_acked(struct service *svc, const char *msg_id, const char *dest, const char *type)
+int router_acked(struct service *svc, int n, const char *const *msg_ids, const char *const *dests,
+                 const char *const *types)
 {
-    if (strcmp(type, MSG_TASK_ASSIGNED) != 0)
+    /* The agents acknowledge only after they stored their tasks: RECEIVED,
+     * a move legal from ASSIGNED for every kind of task, made for all the
+     * batch's tasks in one statement with their history entries; it
+     * returns what tell_tracker reads. A task no longer ASSIGNED
+     * (reassigned, closed) is left as is. */
+    const char **ids = calloc((size_t)n * 2, sizeof *ids), **from = ids ? ids + n : NULL;
+    int m = 0;
+    if (!ids)
+        return SERVICE_RETRY;
+    for (int i = 0; i < n; i++)
+        if (strcmp(types[i], MSG_TASK_ASSIGNED) == 0) {
+            ids[m] = msg_ids[i];
+            from[m++] = dests[i];
+        }
+    char *id_arr = m ? db_text_array(ids, m) : NULL, *from_arr = m ? db_text_array(from, m) : NULL;
+    free(ids);
+    if (m == 0)
         return SERVICE_OK;
-    /* The agent acknowledges only after it stored the task: RECEIVED, a
-     * move legal from ASSIGNED for every kind of task, made in one
-     * statement with its history entry; it returns what tell_tracker
-     * reads. A task no longer ASSIGNED (reassigned, closed) is left as is. */
-    const char *p[2] = { msg_id, dest };
-    PGresult *t = db_exec(service_db(svc), "router.received",
-        "WITH t AS (UPDATE tasks SET state = 'RECEIVED', updated_at = now()"
-        "           WHERE assign_msg_id = $1 AND state = 'ASSIGNED'"
-        "           RETURNING task_id, case_no, coalesce(item_code, '') AS item_code, dept, specialist_id, kind),"
+    const char *p[2] = { id_arr, from_arr };
+    PGresult *t = id_arr && from_arr ? db_exec(service_db(svc), "router.received",
+        "WITH a AS (SELECT * FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS a(id, dest, n)),"
+        " t AS (UPDATE tasks SET state = 'RECEIVED', updated_at = now() FROM a"
+        "       WHERE tasks.assign_msg_id = a.id AND tasks.state = 'ASSIGNED'"
+        "       RETURNING task_id, case_no, coalesce(item_code, '') AS item_code, dept, specialist_id, kind,"
+        "                 a.dest, a.n),"
         " h AS (INSERT INTO task_history (task_id, from_state, to_state, actor, payload)"
-        "       SELECT task_id, 'ASSIGNED', 'RECEIVED', $2, '{}'::json FROM t)"
-        " SELECT t.task_id, t.case_no, t.item_code, t.dept, t.specialist_id, t.kind, c.task_count, c.delivery"
-        " FROM t JOIN cases c USING (case_no)", 2, p);
+        "       SELECT task_id, 'ASSIGNED', 'RECEIVED', dest, '{}'::json FROM t)"
+        " SELECT t.task_id, t.case_no, t.item_code, t.dept, t.specialist_id, t.kind, c.task_count, c.delivery,"
+        "        t.dest"
+        " FROM t JOIN cases c USING (case_no) ORDER BY t.n", 2, p) : NULL;
+    free(id_arr);
+    free(from_arr);
     if (!t)
         return SERVICE_RETRY;
     int rc = SERVICE_OK;
-    if (PQntuples(t) == 1) {
-        log_info("task.moved", .case_no = PQgetvalue(t, 0, 1), .task = PQgetvalue(t, 0, 0),
-                 .dept = PQgetvalue(t, 0, 3), .detail = log_fmt("ASSIGNED -> RECEIVED by %s", dest));
-        rc = router_task_tell(svc, t, 0, "RECEIVED", NULL, NULL);
+    for (int r = 0; r < PQntuples(t) && rc == SERVICE_OK; r++) {
+        log_info("task.moved", .case_no = PQgetvalue(t, r, 1), .task = PQgetvalue(t, r, 0),
+                 .dept = PQgetvalue(t, r, 3), .detail = log_fmt("ASSIGNED -> RECEIVED by %s", PQgetvalue(t, r, 8)));
+        rc = router_task_tell(svc, t, r, "RECEIVED", NULL, NULL);
     }
     PQclear(t);
     return rc;

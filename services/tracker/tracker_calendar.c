@@ -66,7 +66,7 @@ static int tell_moved(struct service *svc, PGresult *res, int r, const struct tr
     dd.moved_from = (char *)was;
     dd.statutory_due_date = (char *)nd->statutory_due;
     dd.statutory_pending_year = nd->statutory_pending_year;
-    if (service_emit(svc, "router", MSG_DUE_DATE, dd.case_no, &dd.base, NULL))
+    if (service_emit_more(svc, "router", MSG_DUE_DATE, dd.case_no, &dd.base))
         return SERVICE_RETRY;
     Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
     pr.task_id = PQgetvalue(res, r, 0);
@@ -88,7 +88,7 @@ static int tell_moved(struct service *svc, PGresult *res, int r, const struct tr
     /* The time of the state it reports, so that it neither hides a newer
      * state report nor is hidden by an older one. */
     pr.at_us = atoll(PQgetvalue(res, r, 11));
-    return service_emit(svc, "intake", MSG_PROGRESS, pr.case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+    return service_emit_more(svc, "intake", MSG_PROGRESS, pr.case_no, &pr.base) ? SERVICE_RETRY : SERVICE_OK;
 }
 
 /* What a recomputation found; tasks (the first LISTED_MAX) point into res

@@ -36,20 +36,30 @@ static int due_from(struct service *svc, const struct cfg_item *item, bd_day sta
     return 0;
 }
 
+/* What report() tells of a deadline, as columns of a statement's result:
+ * the SELECT below, and the RETURNING of the statements that write the
+ * deadline, so that a report needs no read of what was just written. */
+#define REPORT_COLUMNS \
+    "coalesce(to_char(d.due_on, 'YYYY-MM-DD'), ''), coalesce(d.pending_year, 0)," \
+    " coalesce(to_char(d.statutory_due_on, 'YYYY-MM-DD'), ''), coalesce(d.statutory_pending_year, 0)," \
+    " coalesce(d.paused_kind, ''), coalesce(d.paused_reason, '')," \
+    " coalesce(to_char(d.paused_since, 'YYYY-MM-DD'), ''), d.paused_days"
+
 /* Tells intake the task's state with everything the tracker owns of it:
- * both due dates and the pause (Progress with sets_due), read from the
- * deadline as it now is. A companion task has no deadline row. */
-static int report(struct service *svc, const Bangdai__TaskChanged *tc, bool is_item)
+ * both due dates and the pause (Progress with sets_due), from the deadline
+ * as it now is: REPORT_COLUMNS of held's first row from column col on, or,
+ * when held is NULL, read. A companion task has no deadline row. */
+static int report(struct service *svc, const Bangdai__TaskChanged *tc, bool is_item, const PGresult *held,
+                  int col)
 {
     const char *p[1] = { tc->task_id };
-    PGresult *res = db_exec(service_db(svc), "tracker.report",
-        "SELECT coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), coalesce(pending_year, 0),"
-        " coalesce(to_char(statutory_due_on, 'YYYY-MM-DD'), ''), coalesce(statutory_pending_year, 0),"
-        " coalesce(paused_kind, ''), coalesce(paused_reason, ''),"
-        " coalesce(to_char(paused_since, 'YYYY-MM-DD'), ''), paused_days"
-        " FROM deadlines WHERE task_id = $1", 1, p);
-    if (!res)
+    PGresult *read = held ? NULL : db_exec(service_db(svc), "tracker.report",
+        "SELECT " REPORT_COLUMNS " FROM deadlines d WHERE task_id = $1", 1, p);
+    if (!held && !read)
         return SERVICE_RETRY;
+    const PGresult *res = held ? held : read;
+    if (!held)
+        col = 0;
     bool row = PQntuples(res) == 1;
     Bangdai__Progress pr = BANGDAI__PROGRESS__INIT;
     pr.task_id = tc->task_id;
@@ -60,25 +70,34 @@ static int report(struct service *svc, const Bangdai__TaskChanged *tc, bool is_i
     pr.state = tc->state;
     pr.sets_due = true;             /* the tracker owns the deadline */
     if (row) {
-        pr.due_date = PQgetvalue(res, 0, 0);
-        pr.due_pending_year = atoi(PQgetvalue(res, 0, 1));
-        pr.statutory_due_date = PQgetvalue(res, 0, 2);
-        pr.statutory_pending_year = atoi(PQgetvalue(res, 0, 3));
-        pr.paused_kind = PQgetvalue(res, 0, 4);
-        pr.paused_reason = PQgetvalue(res, 0, 5);
-        pr.paused_since = PQgetvalue(res, 0, 6);
-        pr.paused_days = atoi(PQgetvalue(res, 0, 7));
+        pr.due_date = PQgetvalue(res, 0, col);
+        pr.due_pending_year = atoi(PQgetvalue(res, 0, col + 1));
+        pr.statutory_due_date = PQgetvalue(res, 0, col + 2);
+        pr.statutory_pending_year = atoi(PQgetvalue(res, 0, col + 3));
+        pr.paused_kind = PQgetvalue(res, 0, col + 4);
+        pr.paused_reason = PQgetvalue(res, 0, col + 5);
+        pr.paused_since = PQgetvalue(res, 0, col + 6);
+        pr.paused_days = atoi(PQgetvalue(res, 0, col + 7));
     }
     pr.result_doc = tc->result_doc;
     pr.at_us = tc->at_us;
     pr.kind = (char *)(is_item ? "item" : tc->kind);
-    int rc = service_emit(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
-    PQclear(res);
+    int rc = service_emit_more(svc, "intake", MSG_PROGRESS, tc->case_no, &pr.base) ? SERVICE_RETRY : SERVICE_OK;
+    PQclear(read);
     return rc;
 }
 
+/* Whether clock_change may change the deadline for this report: a
+ * department's pause or resume, 补正 and its end, a decision. */
+static bool clock_touched(const Bangdai__TaskChanged *tc, enum task_state st)
+{
+    return tc->clock[0] || st == TASK_SUPPLEMENT_REQUESTED || st == TASK_SUPPLEMENT_RECEIVED
+           || task_state_final(st);
+}
+
 /* What the report does to the clock: stop it (补正, or a department's
- * pause), run it again, or end an open pause with the decision. */
+ * pause), run it again, or end an open pause with the decision (the
+ * reports clock_touched names; nothing for the others). */
 static int clock_change(struct service *svc, const Bangdai__TaskChanged *tc, const struct cfg_item *item,
                         enum task_state st, bd_day day)
 {
@@ -136,6 +155,8 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
     int rc = SERVICE_OK;
     char start[11], days[16], sdays[16], pending[16] = "", spending[16] = "";
     struct tracker_due due = { 0 };
+    PGresult *held = NULL;          /* the deadline as written, for report(); NULL: read it */
+    int held_col = 0;
 
     if (!tc->task_id[0] || !tc->case_no[0]) {
         rc = service_refuse(svc, ERR_INVALID, "task_id", "task and case are required");
@@ -206,7 +227,7 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             " WHERE d.state_us <= $12::bigint"
             " RETURNING coalesce(to_char(due_on, 'YYYY-MM-DD'), ''), to_char(started_on, 'YYYY-MM-DD'),"
             "  coalesce(pending_year, 0), coalesce(to_char(statutory_due_on, 'YYYY-MM-DD'), ''),"
-            "  coalesce(statutory_pending_year, 0)", 17, p);
+            "  coalesce(statutory_pending_year, 0), " REPORT_COLUMNS, 17, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -221,7 +242,8 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         due.pending_year = atoi(PQgetvalue(res, 0, 2));
         snprintf(due.statutory_due, sizeof due.statutory_due, "%s", PQgetvalue(res, 0, 3));
         due.statutory_pending_year = atoi(PQgetvalue(res, 0, 4));
-        PQclear(res);
+        held = res;
+        held_col = 5;
         if (is_item) {
             char when[64], swhen[64];
             if (due.due[0])
@@ -244,7 +266,7 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
             dd.pending_year = due.pending_year;
             dd.statutory_due_date = due.statutory_due;
             dd.statutory_pending_year = due.statutory_pending_year;
-            if (service_emit(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base, NULL)) {
+            if (service_emit_more(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base)) {
                 rc = SERVICE_RETRY;
                 goto out;
             }
@@ -254,7 +276,7 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         PGresult *res = db_exec(db, "tracker.state",
             "UPDATE deadlines d SET state = $2, specialist = coalesce($3, d.specialist), updated_at = now(),"
             " state_us = $4::bigint FROM (SELECT state FROM deadlines WHERE task_id = $1) o"
-            " WHERE d.task_id = $1 AND d.state_us <= $4::bigint RETURNING o.state", 4, p);
+            " WHERE d.task_id = $1 AND d.state_us <= $4::bigint RETURNING o.state, " REPORT_COLUMNS, 4, p);
         if (!res) {
             rc = SERVICE_RETRY;
             goto out;
@@ -267,12 +289,20 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
         /* A report in the state the task is already in (a reassignment)
          * neither stops nor restarts the clock. */
         bool moved = strcmp(PQgetvalue(res, 0, 0), tc->state) != 0;
-        PQclear(res);
-        if (is_item && (moved || tc->clock[0]) && (rc = clock_change(svc, tc, item, st, today)) != SERVICE_OK)
-            goto out;
+        held = res;
+        held_col = 1;
+        if (is_item && (moved || tc->clock[0])) {
+            if ((rc = clock_change(svc, tc, item, st, today)) != SERVICE_OK)
+                goto out;
+            if (clock_touched(tc, st)) {
+                /* The pause changed after the update: report it as it is now. */
+                PQclear(held);
+                held = NULL;
+            }
+        }
     }
 
-    if ((rc = report(svc, tc, is_item)) != SERVICE_OK)
+    if ((rc = report(svc, tc, is_item, held, held_col)) != SERVICE_OK)
         goto out;
     if (is_item && (st == TASK_APPROVED || st == TASK_REJECTED)) {
         Bangdai__TaskDecided td = BANGDAI__TASK_DECIDED__INIT;
@@ -300,6 +330,7 @@ int tracker_task_changed(struct service *svc, const struct service_msg *m)
                  .detail = tc->state);
     }
 out:
+    PQclear(held);
     protobuf_c_message_free_unpacked(&tc->base, NULL);
     return rc;
 }

@@ -222,5 +222,5 @@ int tracker_pause_end(struct service *svc, const Bangdai__TaskChanged *tc, bd_da
     dd.pending_year = due.pending_year;
     dd.statutory_due_date = due.statutory_due;
     dd.statutory_pending_year = due.statutory_pending_year;
-    return service_emit(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base, NULL) ? SERVICE_RETRY : SERVICE_OK;
+    return service_emit_more(svc, "router", MSG_DUE_DATE, tc->case_no, &dd.base) ? SERVICE_RETRY : SERVICE_OK;
 }

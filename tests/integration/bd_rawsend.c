@@ -67,7 +67,7 @@ static const char *sender_key(const struct config *cfg, const char *endpoint)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE|updates TASK NOTE...|ack ID|big BYTES\n");
+        fprintf(stderr, "usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE|updates TASK NOTE...|ack ID|big BYTES|more TYPE\n");
         return 2;
     }
     const char *path = getenv("BANGDAI_CONFIG");
@@ -165,6 +165,28 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "two-frames") == 0) {
         zmq_send(s, "a", 1, ZMQ_SNDMORE);
         zmq_send(s, "b", 1, 0);
+    } else if (strcmp(what, "more") == 0 && argc == 4) {
+        /* A message of type argv[3] with a second one riding in
+         * Envelope.more, as daemons send them on their links. */
+        Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
+        char id[UUID_STR_LEN];
+        ProtobufCBinaryData part = { 0, NULL };
+        if (uuid_v7(id) != 0)
+            goto out;
+        env.id = id;
+        env.type = argv[3];
+        env.source = "test";
+        env.trace_id = id;
+        env.protocol = BANGDAI_PROTOCOL_MORE;
+        env.n_more = 1;
+        env.more = &part;
+        len = bangdai__envelope__get_packed_size(&env);
+        frame = malloc(len);
+        if (!frame)
+            goto out;
+        bangdai__envelope__pack(&env, frame);
+        zmq_send(s, frame, len, 0);
+        free(frame);
     } else if ((strcmp(what, "type") == 0 || strcmp(what, "bad-payload") == 0) && argc == 4) {
         Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
         char id[UUID_STR_LEN];

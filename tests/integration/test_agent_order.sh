@@ -2,7 +2,7 @@
 # A department agent stores what the router sends in the router's order: a
 # task that comes before an older one (the older one lost on the way) is held
 # unacknowledged until the older one is stored, and the agent remembers where
-# it is across a restart (its spool's .seq).
+# it is across a restart (its spool's .seq), also for tasks stored together.
 . "$(dirname "$0")/lib.sh"
 
 start_all
@@ -40,6 +40,22 @@ wait_for "the fourth task RECEIVED" sql_is RECEIVED "SELECT state FROM router.ta
 grep -q '"event":"agent.started".*last stored #3' "$log" || fail "the restarted agent did not know its place"
 [ "$(cat "$T/spool/$d/.seq")" = 4 ] || fail ".seq after the fourth task: $(cat "$T/spool/$d/.seq")"
 [ "$(ls "$T/spool/$d" | grep -c '\.task$')" = 4 ] || fail "expected four spool files"
+
+# Tasks that wait for the agent reach it together and are stored as one
+# batch (one directory fsync): each once, in order, the place after the last.
+stop "dept-$d"
+c5=$(one_item); c6=$(one_item); c7=$(one_item)
+wait_for "tasks #5 to #7 numbered" sql_is "5 6 7" \
+  "SELECT string_agg(dest_seq::text, ' ' ORDER BY dest_seq) FROM router.outbox WHERE dest = 'dept:$d' AND dest_seq > 4"
+id5=$(id 5); id6=$(id 6); id7=$(id 7)
+: >"$log"
+agent "$d"
+wait_for "tasks #5 to #7 RECEIVED" sql_is 3 \
+  "SELECT count(*) FROM router.tasks WHERE task_id IN ('$c5-T1', '$c6-T1', '$c7-T1') AND state = 'RECEIVED'"
+stored=$(grep '"event":"task.stored"' "$log" | grep -o '"msg":"[^"]*"' | cut -d'"' -f4 | tr '\n' ' ')
+[ "$stored" = "$id5 $id6 $id7 " ] || fail "stored in the order '$stored', expected $id5 $id6 $id7"
+[ "$(cat "$T/spool/$d/.seq")" = 7 ] || fail ".seq after the seventh task: $(cat "$T/spool/$d/.seq")"
+[ "$(ls "$T/spool/$d" | grep -c '\.task$')" = 7 ] || fail "expected seven spool files"
 
 for n in "${!PIDS[@]}"; do stop "$n"; done
 note "ok"

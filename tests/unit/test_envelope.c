@@ -473,6 +473,66 @@ static void test_wire_strings(void **state)
     assert_string_equal(path, "unit.name");
 }
 
+/* envelope_with_more: each appended message is one more part, in order,
+ * the first payload and every other field kept, the protocol raised to 2
+ * (and a number appended after it still counts). */
+static void test_with_more(void **state)
+{
+    static const char *const tasks[] = { "BD-1-T1", "BD-1-T2", "BD-1-T3" };
+    char id[UUID_STR_LEN], err[256];
+    size_t len = 0;
+    (void)state;
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    tc.case_no = (char *)"BD-1";
+    tc.task_id = (char *)tasks[0];
+    tc.state = (char *)"ASSIGNED";
+    uint8_t *frame = envelope_pack(MSG_TASK_CHANGED, "router", "BD-1", NULL, &tc.base, &len, id);
+    assert_non_null(frame);
+    for (size_t i = 1; i < N_OF(tasks); i++) {
+        size_t n;
+        tc.task_id = (char *)tasks[i];
+        uint8_t *more = envelope_with_more(frame, len, &tc.base, &n);
+        assert_non_null(more);
+        assert_true(n > len);
+        free(frame);
+        frame = more;
+        len = n;
+    }
+    size_t n;
+    uint8_t *numbered = envelope_with_seq(frame, len, 42, &n);
+    free(frame);
+    assert_non_null(numbered);
+    Bangdai__Envelope *env = envelope_unpack(numbered, n, err, sizeof err);
+    free(numbered);
+    if (!env)
+        print_error("unpack: %s\n", err);
+    assert_non_null(env);
+    assert_string_equal(env->id, id);
+    assert_string_equal(env->type, MSG_TASK_CHANGED);
+    assert_string_equal(env->case_no, "BD-1");
+    assert_int_equal(env->seq, 42);
+    assert_int_equal(env->protocol, BANGDAI_PROTOCOL_MORE);
+    assert_int_equal(env->n_more, N_OF(tasks) - 1);
+    for (size_t i = 0; i < N_OF(tasks); i++) {
+        const ProtobufCBinaryData *b = i == 0 ? &env->payload : &env->more[i - 1];
+        Bangdai__TaskChanged *got = bangdai__task_changed__unpack(NULL, b->len, b->data);
+        assert_non_null(got);
+        assert_string_equal(got->task_id, tasks[i]);
+        assert_string_equal(got->state, "ASSIGNED");
+        bangdai__task_changed__free_unpacked(got, NULL);
+    }
+    bangdai__envelope__free_unpacked(env, NULL);
+
+    /* A plain envelope says 1: what halls and agents see is unchanged. */
+    frame = envelope_pack(MSG_TASK_CHANGED, "router", "BD-1", NULL, &tc.base, &len, NULL);
+    env = envelope_unpack(frame, len, err, sizeof err);
+    free(frame);
+    assert_non_null(env);
+    assert_int_equal(env->protocol, BANGDAI_PROTOCOL_PLAIN);
+    assert_int_equal(env->n_more, 0);
+    bangdai__envelope__free_unpacked(env, NULL);
+}
+
 /* created_at_us out of range, and a newer protocol, are refused. */
 static void test_unpack_time_and_version(void **state)
 {
@@ -513,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_unpack_short_err_buffer),
         cmocka_unit_test(test_wire_strings),
         cmocka_unit_test(test_unpack_time_and_version),
+        cmocka_unit_test(test_with_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
