@@ -219,8 +219,26 @@ for a in $AGENTS; do CPU0[dept-$a]=$(cpu_ms "${PIDS[dept-$a]}"); done
 CPU0[pg-other]=$(pg_other_cpu)
 T_LOAD0=$(now_ms)
 
-for k in $CLOSED_KS; do run_bench "closed-$k" --closed "$k" --duration "$PHASE_S"; done
+# Each phase starts on a settled system: every outbox acknowledged (what the
+# last phase left for the tracker, intake and the others is worked off
+# first, so that a phase measures its own load, not its predecessor's
+# backlog; bounded at 120 s). The settling counts in the CPU per case.
+settle() {
+  local s i
+  s=$(date +%s.%N)
+  for i in $(seq 1200); do
+    [ "$(sql "SELECT (SELECT count(*) FROM intake.outbox WHERE acked_at IS NULL)
+                   + (SELECT count(*) FROM router.outbox WHERE acked_at IS NULL)
+                   + (SELECT count(*) FROM tracker.outbox WHERE acked_at IS NULL)
+                   + (SELECT count(*) FROM delivery.outbox WHERE acked_at IS NULL)
+                   + (SELECT count(*) FROM evaluation.outbox WHERE acked_at IS NULL)")" = 0 ] && break
+    sleep 0.1
+  done
+  say "settled in $(awk -v a="$s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+for k in $CLOSED_KS; do settle; run_bench "closed-$k" --closed "$k" --duration "$PHASE_S"; done
 for r in $OPEN_RATES; do
+  settle
   # At most 2 s of offers (at least 40, at most 400 cases) in flight: beyond
   # that an offer is skipped (and counted), so that a rate the system cannot
   # take ends in bounded time.
