@@ -12,8 +12,32 @@ int intake_submit(struct service *svc, const struct service_msg *m);
 int intake_status(struct service *svc, const struct service_msg *m);
 
 /* Progress from tracker, delivery and evaluation: what the hall will see
- * of each task and of the case (intake_status.c). */
+ * of each task and of the case. Checks the part and keeps it; the kept
+ * parts of a message are applied together, in one statement, when that
+ * gives what applying them one by one gives, at the latest by
+ * intake_after_message (intake_progress.c). */
 int intake_progress(struct service *svc, const struct service_msg *m);
+
+/* What intake gathers across the parts of one message until its
+ * after_message (the service's state): the task reports not yet applied
+ * (intake_progress.c) and the feed events not yet recorded (intake_feed.c). */
+struct intake_pending {
+    struct progress_queue *progress;
+    struct feed_queue *feed;
+};
+
+/* The service's intake_pending, made on first use; NULL when out of
+ * memory. Owned by the service; intake_stop frees it (intake_progress.c). */
+struct intake_pending *intake_pending(struct service *svc);
+
+/* service_def.after_message: applies the Progress parts still kept, then
+ * records the feed events (intake_feed_flush); when rc is not SERVICE_OK,
+ * forgets both. Returns rc, SERVICE_RETRY, or the refusal of a Progress
+ * about an unknown case (intake_progress.c). */
+int intake_after_message(struct service *svc, int rc);
+
+/* service_def.on_stop: frees what intake_pending holds (intake_progress.c). */
+void intake_stop(struct service *svc);
 
 /* ReceiptRequest from the hall: the unit confirms receipt of handed-over
  * results or downloaded an e-licence; checked, forwarded to delivery,
@@ -40,14 +64,14 @@ int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev);
  * SERVICE_RETRY (intake_feed.c). */
 int intake_feed_queue(struct service *svc, const Bangdai__FeedEvent *ev);
 
-/* service_def.after_message: records the events intake_feed_queue kept
+/* Part of intake_after_message: records the events intake_feed_queue kept
  * for the message, numbered in order in their case, in one statement per
  * case, each with the case's state as the transaction leaves it, and
  * queues them for the progress feed as intake_feed_record does; forgets
  * them when rc is not SERVICE_OK. Returns rc or SERVICE_RETRY. */
 int intake_feed_flush(struct service *svc, int rc);
 
-/* service_def.on_stop: frees what intake_feed_queue kept (intake_feed.c). */
+/* Part of intake_stop: frees what intake_feed_queue kept (intake_feed.c). */
 void intake_feed_free(struct service *svc);
 
 /* FeedRequest from the hall: a page of the feed's record of one case
@@ -68,9 +92,11 @@ struct intake_expected {
 int intake_forecast(struct service *svc, char *const *items, size_t n, const char *items_literal,
                     struct intake_expected *out);
 
-/* Records what a task report tells of how long its item took: its start
- * (first report, or the day of 受理) and, when decided, the working days it
- * took (intake_forecast.c). Returns SERVICE_OK or SERVICE_RETRY. */
-int intake_item_clock(struct service *svc, const Bangdai__Progress *p);
+/* Records the decision of p's item task (APPROVED or REJECTED on the day
+ * on, YYYY-MM-DD) in its item_clock row, whose start (its first report, or
+ * the day of 受理: intake_progress.c stores it) is started, with the
+ * working days it took (intake_forecast.c). Returns SERVICE_OK or
+ * SERVICE_RETRY. */
+int intake_item_decided(struct service *svc, const Bangdai__Progress *p, const char *started, const char *on);
 
 #endif

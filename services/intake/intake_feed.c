@@ -69,7 +69,7 @@ int intake_feed_record(struct service *svc, Bangdai__FeedEvent *ev)
 
 /* The task reports' events of the message being applied, kept until its
  * handler has run on every part (intake_feed_flush); held in the service's
- * state. Each string is a copy. */
+ * intake_pending. Each string is a copy. */
 struct feed_queue {
     Bangdai__FeedEvent *ev;
     size_t n, cap;
@@ -90,12 +90,12 @@ static void queue_clear(struct feed_queue *q)
 
 int intake_feed_queue(struct service *svc, const Bangdai__FeedEvent *ev)
 {
-    struct feed_queue *q = service_state(svc);
-    if (!q) {
-        if (!(q = calloc(1, sizeof *q)))
-            return SERVICE_RETRY;
-        service_set_state(svc, q);
-    }
+    struct intake_pending *ip = intake_pending(svc);
+    if (ip && !ip->feed)
+        ip->feed = calloc(1, sizeof *ip->feed);
+    struct feed_queue *q = ip ? ip->feed : NULL;
+    if (!q)
+        return SERVICE_RETRY;
     void *v = array_grow(q->ev, q->n, &q->cap, sizeof *q->ev, 8);
     if (!v)
         return SERVICE_RETRY;
@@ -195,7 +195,8 @@ out:
 
 int intake_feed_flush(struct service *svc, int rc)
 {
-    struct feed_queue *q = service_state(svc);
+    struct intake_pending *ip = service_state(svc);
+    struct feed_queue *q = ip ? ip->feed : NULL;
     if (!q || q->n == 0)
         return rc;
     /* Runs of one case (a Progress envelope is about one case). */
@@ -210,12 +211,14 @@ int intake_feed_flush(struct service *svc, int rc)
 
 void intake_feed_free(struct service *svc)
 {
-    struct feed_queue *q = service_state(svc);
+    struct intake_pending *ip = service_state(svc);
+    struct feed_queue *q = ip ? ip->feed : NULL;
     queue_clear(q);
     if (q)
         free(q->ev);
     free(q);
-    service_set_state(svc, NULL);
+    if (ip)
+        ip->feed = NULL;
 }
 
 /* The feed_events columns FeedReply carries, in the order of event_from. */

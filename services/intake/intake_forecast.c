@@ -91,36 +91,17 @@ int intake_forecast(struct service *svc, char *const *items, size_t n, const cha
     return SERVICE_OK;
 }
 
-int intake_item_clock(struct service *svc, const Bangdai__Progress *p)
+int intake_item_decided(struct service *svc, const Bangdai__Progress *p, const char *started, const char *on)
 {
-    PGconn *db = service_db(svc);
-    bool accepted = strcmp(p->state, "ACCEPTED_ONSITE") == 0;
-    bool decided = strcmp(p->state, "APPROVED") == 0 || strcmp(p->state, "REJECTED") == 0;
-    char on[11];
-    date_format(date_from_unix_us(p->at_us ? p->at_us : business_now_us()), on);
-    const char *cp[4] = { p->task_id, p->item_code, on, accepted ? "t" : "f" };
-    /* The start is the first report's day, moved once to the day of 受理. */
-    PGresult *res = db_exec(db, "intake.item_clock",
-        "INSERT INTO item_clock AS c (task_id, item_code, started_on, accepted)"
-        " VALUES ($1, $2, $3::date, $4::bool)"
-        " ON CONFLICT (task_id) DO UPDATE SET"
-        "  started_on = CASE WHEN $4::bool AND NOT c.accepted THEN EXCLUDED.started_on ELSE c.started_on END,"
-        "  accepted = c.accepted OR $4::bool"
-        " RETURNING to_char(started_on, 'YYYY-MM-DD'), decided_on IS NOT NULL", 4, cp);
-    if (!res)
-        return SERVICE_RETRY;
     bd_day start, end;
-    bool already = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-    int parsed = date_parse(PQgetvalue(res, 0, 0), &start);
-    PQclear(res);
-    if (!decided || already || parsed != 0 || date_parse(on, &end) != 0)
+    if (date_parse(started, &start) != 0 || date_parse(on, &end) != 0)
         return SERVICE_OK;
     int n = 0, missing = 0;
     char days[16];
     bool counted = forecast_workdays_taken(&service_config(svc)->calendar, start, end, &n, &missing) == 0;
     snprintf(days, sizeof days, "%d", n);
     const char *dp[3] = { p->task_id, on, counted ? days : NULL };
-    if (db_run(db, "intake.item_decided",
+    if (db_run(service_db(svc), "intake.item_decided",
                "UPDATE item_clock SET decided_on = $2::date, workdays = $3::int WHERE task_id = $1", 3, dp))
         return SERVICE_RETRY;
     if (!counted && missing)

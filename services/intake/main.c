@@ -32,8 +32,8 @@ static const struct service_def intake = {
     .bindings = bindings,
     .dests = dests,
     .feed = "feed",
-    .after_message = intake_feed_flush,
-    .on_stop = intake_feed_free,
+    .after_message = intake_after_message,
+    .on_stop = intake_stop,
 };
 
 int main(int argc, char **argv)
