@@ -25,8 +25,15 @@
  * "ack ID" sends an Ack of message ID (as if the sender's key had received
  * it) and waits a second: an Ack gets no reply.
  *
+ * "progress PART [PART...]" sends one Progress envelope as the tracker's
+ * link does (the first PART in the payload, the others in Envelope.more;
+ * run it with BANGDAI_KEY=tracker): each PART is key=value pairs separated
+ * by commas, the keys case, task, item, dept, state, kind, at (Unix
+ * microseconds), due, case_state and sets_due (1). Prints Ack or the Error.
+ *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
+ *        bd-rawsend ENDPOINT progress PART [PART...]
  *        bd-rawsend ENDPOINT ack ID
  *        bd-rawsend ENDPOINT big BYTES
  */
@@ -62,6 +69,39 @@ static const char *sender_key(const struct config *cfg, const char *endpoint)
             return senders[i][1];
     }
     return NULL;
+}
+
+/* PART (see the top) into *p, whose strings point into PART (cut at the
+ * commas and equal signs). Returns 0, or -1 naming the key it does not know. */
+static int progress_part(char *part, Bangdai__Progress *p)
+{
+    bangdai__progress__init(p);
+    for (char *kv = part, *next; kv && *kv; kv = next) {
+        next = strchr(kv, ',');
+        if (next)
+            *next++ = 0;
+        char *v = strchr(kv, '=');
+        if (!v) {
+            fprintf(stderr, "bd-rawsend: '%s' is not key=value\n", kv);
+            return -1;
+        }
+        *v++ = 0;
+        if (strcmp(kv, "case") == 0) p->case_no = v;
+        else if (strcmp(kv, "task") == 0) p->task_id = v;
+        else if (strcmp(kv, "item") == 0) p->item_code = v;
+        else if (strcmp(kv, "dept") == 0) p->dept = v;
+        else if (strcmp(kv, "state") == 0) p->state = v;
+        else if (strcmp(kv, "kind") == 0) p->kind = v;
+        else if (strcmp(kv, "at") == 0) p->at_us = strtoll(v, NULL, 10);
+        else if (strcmp(kv, "due") == 0) p->due_date = v;
+        else if (strcmp(kv, "case_state") == 0) p->case_state = v;
+        else if (strcmp(kv, "sets_due") == 0) p->sets_due = strcmp(v, "1") == 0;
+        else {
+            fprintf(stderr, "bd-rawsend: unknown key '%s' of a Progress part\n", kv);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -147,6 +187,43 @@ int main(int argc, char **argv)
         free(frame);
         timeout = 1000;
         zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    } else if (strcmp(what, "progress") == 0 && argc >= 4) {
+        /* One Progress per PART, packed as the link packs them. */
+        size_t n = (size_t)argc - 3;
+        Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
+        ProtobufCBinaryData *bin = calloc(n, sizeof *bin);
+        char id[UUID_STR_LEN];
+        bool ok = bin && uuid_v7(id) == 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            Bangdai__Progress p;
+            ok = progress_part(argv[3 + i], &p) == 0 && (bin[i].data = malloc(bangdai__progress__get_packed_size(&p)));
+            if (ok)
+                bin[i].len = bangdai__progress__pack(&p, bin[i].data);
+            if (ok && i == 0)
+                env.case_no = p.case_no;
+        }
+        if (ok) {
+            env.id = id;
+            env.type = MSG_PROGRESS;
+            env.source = "tracker";
+            env.trace_id = id;
+            env.payload = bin[0];
+            env.protocol = BANGDAI_PROTOCOL_MORE;
+            env.n_more = n - 1;
+            env.more = bin + 1;
+            len = bangdai__envelope__get_packed_size(&env);
+            ok = (frame = malloc(len)) != NULL;
+        }
+        if (ok) {
+            bangdai__envelope__pack(&env, frame);
+            ok = zmq_send(s, frame, len, 0) >= 0;
+        }
+        for (size_t i = 0; bin && i < n; i++)
+            free(bin[i].data);
+        free(bin);
+        free(frame);
+        if (!ok)
+            goto out;
     } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
         zmq_send(s, junk, sizeof junk - 1, 0);
