@@ -72,7 +72,7 @@ got=$(sql "SELECT string_agg(kind || ' ' || coalesce(task_id, '-') || ' ' || coa
            FROM intake.feed_events WHERE case_no = '$c' AND seq > $seq0")
 [ "$got" = "$want" ] || fail "feed: '$got', expected '$want'"
 [ "$(sql "SELECT decided_on || ' ' || workdays FROM intake.item_clock WHERE task_id = '$t1'")" = "2026-12-03 2" ] \
-  || fail "the decision's working days: $(sql "SELECT decided_on || ' ' || coalesce(workdays::text, 'NULL') FROM intake.item_clock WHERE task_id = '$t1'")"
+  || fail "the decision's working days: $(sql "SELECT coalesce(decided_on::text, 'undecided') || ' ' || coalesce(workdays::text, 'NULL') FROM intake.item_clock WHERE task_id = '$t1'")"
 [ "$(sql "SELECT decided_on IS NULL FROM intake.item_clock WHERE task_id = '$t2'")" = t ] || fail "task 2 is decided"
 note "an approval counted (2 working days), the case's state in its place"
 
