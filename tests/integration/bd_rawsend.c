@@ -22,11 +22,19 @@
  * is refused (too_large); over 4 times that the connection is cut and
  * nothing comes back ("no reply" after 3 s).
  *
+ * "changed CASE PART [PART...]" sends one TaskChanged about CASE, as the
+ * router does (to the tracker), its PARTs after the first riding in
+ * Envelope.more; a PART is key=value pairs joined by ';' (task, item,
+ * dept, specialist, state, at_us, clock, pause_kind, pause_reason,
+ * accepted_on). Tests send what the router would not: an older report
+ * after a newer one, one task's reports back to back in one envelope.
+ *
  * "ack ID" sends an Ack of message ID (as if the sender's key had received
  * it) and waits a second: an Ack gets no reply.
  *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
+ *        bd-rawsend ENDPOINT changed CASE PART [PART...]
  *        bd-rawsend ENDPOINT ack ID
  *        bd-rawsend ENDPOINT big BYTES
  */
@@ -39,6 +47,45 @@
 #include "envelope.h"
 #include "security.h"
 #include "sockets.h"
+
+/* A TaskChanged from a PART of "changed" (see the top of the file), packed
+ * into *out; the strings point into part, which is changed. Returns 0, or
+ * -1 naming the key it does not know. */
+static int task_changed(char *part, const char *case_no, ProtobufCBinaryData *out)
+{
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    tc.case_no = (char *)case_no;
+    tc.kind = "item";
+    char *save = NULL, *kv;
+    for (kv = strtok_r(part, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v)
+            goto bad;
+        *v++ = 0;
+        static const char *const keys[] = { "task", "item", "dept", "specialist", "state", "clock", "pause_kind",
+                                            "pause_reason", "accepted_on", "at_us" };
+        char **to[] = { &tc.task_id, &tc.item_code, &tc.dept, &tc.specialist, &tc.state, &tc.clock,
+                        &tc.pause_kind, &tc.pause_reason, &tc.accepted_on };
+        size_t k = 0;
+        while (k < sizeof keys / sizeof *keys && strcmp(kv, keys[k]) != 0)
+            k++;
+        if (k == sizeof keys / sizeof *keys)
+            goto bad;
+        if (k < sizeof to / sizeof *to)
+            *to[k] = v;
+        else
+            tc.at_us = strtoll(v, NULL, 10);
+    }
+    out->len = bangdai__task_changed__get_packed_size(&tc);
+    if (!(out->data = malloc(out->len ? out->len : 1)))
+        return -1;
+    bangdai__task_changed__pack(&tc, out->data);
+    return 0;
+bad:
+    fprintf(stderr, "bd-rawsend: '%s' is not one of task, item, dept, specialist, state, at_us, clock, "
+            "pause_kind, pause_reason, accepted_on (key=value)\n", kv);
+    return -1;
+}
 
 /* The key of the endpoint's normal sender; see the top of the file. */
 static const char *sender_key(const struct config *cfg, const char *endpoint)
@@ -147,6 +194,41 @@ int main(int argc, char **argv)
         free(frame);
         timeout = 1000;
         zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    } else if (strcmp(what, "changed") == 0 && argc >= 5) {
+        /* One TaskChanged envelope, parts 2.. in Envelope.more. */
+        size_t n = (size_t)argc - 4;
+        ProtobufCBinaryData *parts = calloc(n, sizeof *parts);
+        Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
+        char id[UUID_STR_LEN];
+        bool ok = parts && uuid_v7(id) == 0;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = task_changed(argv[4 + i], argv[3], &parts[i]) == 0;
+        if (ok) {
+            env.id = id;
+            env.type = MSG_TASK_CHANGED;
+            env.source = "router";
+            env.case_no = argv[3];
+            env.trace_id = id;
+            env.created_at_us = business_now_us();
+            env.payload = parts[0];
+            if (n > 1) {
+                env.protocol = BANGDAI_PROTOCOL_MORE;
+                env.n_more = n - 1;
+                env.more = parts + 1;
+            }
+            len = bangdai__envelope__get_packed_size(&env);
+            ok = (frame = malloc(len)) != NULL;
+        }
+        if (ok) {
+            bangdai__envelope__pack(&env, frame);
+            ok = zmq_send(s, frame, len, 0) >= 0;
+        }
+        free(frame);
+        for (size_t i = 0; parts && i < n; i++)
+            free(parts[i].data);
+        free(parts);
+        if (!ok)
+            goto out;
     } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
         zmq_send(s, junk, sizeof junk - 1, 0);
