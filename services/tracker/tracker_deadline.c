@@ -360,8 +360,9 @@ static int clock_run(struct service *svc, struct part *pt, size_t n)
     }
     if (to_arrays(col, n, N_COLS, arr))
         goto out;
-    /* o: the deadline as it was, and whether it has ended pauses (which a
-     * task just assigned cannot have); w: as written. A deadline holding a
+    /* o: the deadline as it was, and whether its clock starts again with
+     * ended pauses behind it (a task just assigned has no deadline yet, a
+     * reassignment keeps its clock: neither looks); w: as written. A deadline holding a
      * newer state is not written (no row: stale). */
     res = db_exec(service_db(svc), "tracker.clock_many",
         "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
@@ -372,8 +373,9 @@ static int clock_run(struct service *svc, struct part *pt, size_t n)
         "                                promised_days, due_on, calendar_version, kind, state_us, pending_year,"
         "                                statutory_days, statutory_due_on, statutory_pending_year,"
         "                                paused_days, n)),"
-        " o AS (SELECT d.task_id, d.state, EXISTS (SELECT 1 FROM pauses p"
-        "                                           WHERE p.task_id = d.task_id AND p.to_day IS NOT NULL) AS paused"
+        " o AS (SELECT d.task_id, d.state,"
+        "              d.state <> v.state AND EXISTS (SELECT 1 FROM pauses p"
+        "                                              WHERE p.task_id = d.task_id AND p.to_day IS NOT NULL) AS paused"
         "       FROM deadlines d JOIN v USING (task_id)),"
         " w(task_id, due, started, pending, sdue, spending, r1, r2, r3, r4, r5, r6, r7, r8) AS ("
         "  INSERT INTO deadlines AS d (task_id, case_no, item_code, dept, specialist, state,"
