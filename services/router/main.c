@@ -42,6 +42,7 @@ static const struct service_def router = {
     .dests = dests,
     .resolve = router_resolve,
     .on_acked = router_acked,
+    .after_message = router_due_flush,
     .on_start = router_start,
     .on_stop = router_stop,
     .on_reload = router_reload,

@@ -106,7 +106,19 @@ int router_metrics(struct service *svc, struct metrics_text *out);
 int router_reassign(struct service *svc, const struct service_msg *m);
 int router_specialist_away(struct service *svc, const struct service_msg *m);
 int router_case_withdrawn(struct service *svc, const struct service_msg *m);
+/* DueDate from the tracker, once per part of the envelope: checks the
+ * part (a refusal names the field at fault) and keeps it, decoded, for
+ * router_due_flush. */
 int router_due_date(struct service *svc, const struct service_msg *m);
+
+/* service_def.after_message: writes the due dates router_due_date kept, the
+ * parts of distinct tasks in one statement, and tells the specialists of
+ * the ones a revised calendar moved, in the parts' order; forgets them when
+ * rc is not SERVICE_OK. Returns rc, or SERVICE_RETRY. */
+int router_due_flush(struct service *svc, int rc);
+
+/* Frees what router_due_flush keeps between messages (on_stop). */
+void router_due_free(void);
 
 /* Reminder from the tracker: to the task's department agent as a
  * TaskNotice (kind warn, due, overdue or escalation:LEVEL). */

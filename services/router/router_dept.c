@@ -82,6 +82,7 @@ void router_stop(struct service *svc)
     struct agents *a = service_state(svc);
     agents_free(&a);
     service_set_state(svc, NULL);
+    router_due_free();
 }
 
 /* Whether dept's department keys are the same in both configurations. */

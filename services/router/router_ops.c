@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "log.h"
 #include "router.h"
@@ -184,6 +185,29 @@ out:
     return rc;
 }
 
+/* The DueDate parts of the message being applied, checked by
+ * router_due_date and kept until router_due_flush: one daemon, one loop,
+ * one message at a time. */
+static struct {
+    Bangdai__DueDate **d;       /* owned */
+    size_t n, cap;
+} dues;
+
+static void dues_clear(void)
+{
+    for (size_t i = 0; i < dues.n; i++)
+        protobuf_c_message_free_unpacked(&dues.d[i]->base, NULL);
+    dues.n = 0;
+}
+
+void router_due_free(void)
+{
+    dues_clear();
+    free(dues.d);
+    dues.d = NULL;
+    dues.cap = 0;
+}
+
 int router_due_date(struct service *svc, const struct service_msg *m)
 {
     Bangdai__DueDate *d = service_decode(svc, m, &bangdai__due_date__descriptor);
@@ -191,9 +215,6 @@ int router_due_date(struct service *svc, const struct service_msg *m)
         return SERVICE_REFUSE;
     bd_day day;
     int rc = SERVICE_OK;
-    char pending[16], spending[16];
-    snprintf(pending, sizeof pending, "%d", d->pending_year);
-    snprintf(spending, sizeof spending, "%d", d->statutory_pending_year);
     if (d->due_date[0] && date_parse(d->due_date, &day)) {
         rc = service_refuse(svc, ERR_INVALID, "due_date", "'%.20s' is not a date", d->due_date);
     } else if (d->statutory_due_date[0] && date_parse(d->statutory_due_date, &day)) {
@@ -206,31 +227,100 @@ int router_due_date(struct service *svc, const struct service_msg *m)
         rc = service_refuse(svc, ERR_INVALID, "pending_year", "%d is not a year a due date can wait for%s",
                             d->pending_year, d->due_date[0] ? " (there is a due date)" : "");
     } else {
-        const char *p[5] = { d->task_id, d->due_date[0] ? d->due_date : NULL, d->pending_year ? pending : NULL,
-                             d->statutory_due_date[0] ? d->statutory_due_date : NULL,
-                             d->statutory_pending_year ? spending : NULL };
-        PGresult *res = db_exec(service_db(svc), "router.due",
-                   "UPDATE tasks SET due_on = $2::date, due_pending_year = $3::int, statutory_due_on = $4::date,"
-                   " statutory_pending_year = $5::int WHERE task_id = $1"
-                   " RETURNING dept, specialist_id", 5, p);
-        if (!res)
+        void *v = array_grow(dues.d, dues.n, &dues.cap, sizeof *dues.d, 8);
+        if (!v) {
             rc = SERVICE_RETRY;
-        /* A revised calendar moved it: the specialist is told. */
-        else if (d->moved_from[0] && PQntuples(res) == 1) {
-            char now[64];
-            if (d->pending_year)
-                snprintf(now, sizeof now, "pending the %d calendar", d->pending_year);
-            else
-                snprintf(now, sizeof now, "%s", d->due_date);
-            rc = router_notice(svc, d->task_id, d->case_no, PQgetvalue(res, 0, 0), "due_moved",
-                               PQgetvalue(res, 0, 1),
-                               log_fmt("the calendar was revised (%s): due date %s, was %s",
-                                       d->calendar_version[0] ? d->calendar_version : "a year removed",
-                                       now, d->moved_from));
+        } else {
+            dues.d = v;
+            dues.d[dues.n++] = d;
+            return SERVICE_OK;
         }
-        PQclear(res);
     }
     protobuf_c_message_free_unpacked(&d->base, NULL);
+    return rc;
+}
+
+/* The n DueDate parts at d, of distinct tasks, in one statement; then, in
+ * their order, the specialist told of each that a revised calendar moved. */
+static int due_run(struct service *svc, Bangdai__DueDate **d, size_t n)
+{
+    enum { TASK, DUE, PENDING, SDUE, SPENDING, N_COLS };
+    const char **col = calloc(n * N_COLS, sizeof *col);
+    char (*num)[16] = calloc(n * 2, sizeof *num), *arr[N_COLS] = { 0 };
+    int rc = SERVICE_RETRY, *row = NULL;
+    PGresult *res = NULL;
+    if (!col || !num)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num[2 * i], sizeof num[0], "%d", d[i]->pending_year);
+        snprintf(num[2 * i + 1], sizeof num[0], "%d", d[i]->statutory_pending_year);
+        const char *v[N_COLS] = { d[i]->task_id, d[i]->due_date[0] ? d[i]->due_date : NULL,
+                                  d[i]->pending_year ? num[2 * i] : NULL,
+                                  d[i]->statutory_due_date[0] ? d[i]->statutory_due_date : NULL,
+                                  d[i]->statutory_pending_year ? num[2 * i + 1] : NULL };
+        for (int c = 0; c < N_COLS; c++)
+            col[(size_t)c * n + i] = v[c];
+    }
+    for (int c = 0; c < N_COLS; c++)
+        if (!(arr[c] = db_text_array(col + (size_t)c * n, (int)n)))
+            goto out;
+    res = db_exec(service_db(svc), "router.due_many",
+        "UPDATE tasks t SET due_on = v.due_on, due_pending_year = v.pending_year,"
+        " statutory_due_on = v.statutory_due_on, statutory_pending_year = v.statutory_pending_year"
+        " FROM unnest($1::text[], $2::date[], $3::int[], $4::date[], $5::int[])"
+        "        WITH ORDINALITY AS v(task_id, due_on, pending_year, statutory_due_on, statutory_pending_year, n)"
+        " WHERE t.task_id = v.task_id RETURNING v.n, t.dept, t.specialist_id", N_COLS,
+        (const char *const *)arr);
+    if (!res || !(row = malloc(n * sizeof *row)))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        row[i] = -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long k = strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (k >= 1 && (size_t)k <= n)
+            row[k - 1] = r;
+    }
+    rc = SERVICE_OK;
+    for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
+        /* A revised calendar moved it: the specialist is told. */
+        if (!d[i]->moved_from[0] || row[i] < 0)
+            continue;
+        char now[64];
+        if (d[i]->pending_year)
+            snprintf(now, sizeof now, "pending the %d calendar", d[i]->pending_year);
+        else
+            snprintf(now, sizeof now, "%s", d[i]->due_date);
+        rc = router_notice(svc, d[i]->task_id, d[i]->case_no, PQgetvalue(res, row[i], 1), "due_moved",
+                           PQgetvalue(res, row[i], 2),
+                           log_fmt("the calendar was revised (%s): due date %s, was %s",
+                                   d[i]->calendar_version[0] ? d[i]->calendar_version : "a year removed",
+                                   now, d[i]->moved_from));
+    }
+out:
+    PQclear(res);
+    for (int c = 0; c < N_COLS; c++)
+        free(arr[c]);
+    free(col);
+    free(num);
+    free(row);
+    return rc;
+}
+
+int router_due_flush(struct service *svc, int rc)
+{
+    /* Runs of distinct tasks: one statement writes a row once, and a
+     * task's later due date must win over its earlier one. */
+    for (size_t i = 0, j; rc == SERVICE_OK && i < dues.n; i = j) {
+        for (j = i + 1; j < dues.n; j++) {
+            bool again = false;
+            for (size_t k = i; k < j && !again; k++)
+                again = strcmp(dues.d[k]->task_id, dues.d[j]->task_id) == 0;
+            if (again)
+                break;
+        }
+        rc = due_run(svc, dues.d + i, j - i);
+    }
+    dues_clear();
     return rc;
 }
 

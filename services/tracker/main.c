@@ -24,7 +24,9 @@ static const struct service_def tracker = {
                "bangdaictl board and calendar check|apply.",
     .bindings = bindings,
     .dests = dests,
+    .after_message = tracker_flush,
     .on_tick = tracker_tick,
+    .on_stop = tracker_stop,
     .on_reload = tracker_reload,
     .on_metrics = tracker_metrics,
 };

@@ -5,7 +5,9 @@
 #include "service.h"
 
 /* TaskChanged from the router: start or restart the clock, report the
- * progress to intake, and pass a decision on to delivery (tracker_deadline.c). */
+ * progress to intake, and pass a decision on to delivery (tracker_deadline.c).
+ * Runs once per part of the envelope: checks the part and keeps it;
+ * tracker_flush applies them. */
 int tracker_task_changed(struct service *svc, const struct service_msg *m);
 
 /* CalendarApply from hall management: recompute (or, as a check, list) the
@@ -49,6 +51,21 @@ struct tracker_due {
 };
 int tracker_due(struct service *svc, const struct calendar *cal, const char *task_id, bd_day start,
                 int promised, int statutory, struct tracker_due *out);
+
+/* The due dates of a clock started on start with paused_days working days
+ * of ended pauses, as tracker_due counts them once it has read the pauses:
+ * a task that has none (one just assigned) needs no read. */
+void tracker_due_count(const struct calendar *cal, bd_day start, int promised, int statutory, int paused_days,
+                       struct tracker_due *out);
+
+/* service_def.after_message: applies the TaskChanged parts the handler
+ * kept (tracker_task_changed) -- runs of them in one statement each -- and
+ * sends what each makes, in the parts' order; forgets them when rc is not
+ * SERVICE_OK. Returns rc or the first part's failure (tracker_deadline.c). */
+int tracker_flush(struct service *svc, int rc);
+
+/* on_stop: frees what tracker_flush keeps between messages. */
+void tracker_stop(struct service *svc);
 
 /* The clock of tc's task stops on day for kind (supplement, expert_review,
  * ...) with reason; limit > 0 is the catalog's limit for the kind. A task

@@ -82,6 +82,16 @@ int tracker_due(struct service *svc, const struct calendar *cal, const char *tas
         out->pending_year = out->statutory_pending_year = missing > 0 ? missing : 0;
         return 0;
     }
+    tracker_due_count(cal, start, promised, statutory, out->paused_days, out);
+    return 0;
+}
+
+void tracker_due_count(const struct calendar *cal, bd_day start, int promised, int statutory, int paused_days,
+                       struct tracker_due *out)
+{
+    int missing = 0;
+    memset(out, 0, sizeof *out);
+    out->paused_days = paused_days;
     bd_day d;
     if (calendar_add_workdays(cal, start, promised + out->paused_days, &d, &out->version, &missing) == 0)
         date_format(d, out->due);
@@ -94,7 +104,6 @@ int tracker_due(struct service *svc, const struct calendar *cal, const char *tas
         else
             out->statutory_pending_year = missing;
     }
-    return 0;
 }
 
 int tracker_pause_start(struct service *svc, const Bangdai__TaskChanged *tc, const char *kind,

@@ -31,9 +31,20 @@
  * by commas, the keys case, task, item, dept, state, kind, at (Unix
  * microseconds), due, case_state and sets_due (1). Prints Ack or the Error.
  *
+ * "changed CASE PART [PART...]" sends one TaskChanged about CASE, as the
+ * router does (to the tracker), its PARTs after the first riding in
+ * Envelope.more; a PART is key=value pairs joined by ';' (task, item,
+ * dept, specialist, state, at_us, clock, pause_kind, pause_reason,
+ * accepted_on). Tests send what the router would not: an older report
+ * after a newer one, one task's reports back to back in one envelope.
+ *
+ * "ack ID" sends an Ack of message ID (as if the sender's key had received
+ * it) and waits a second: an Ack gets no reply.
+ *
  * Usage: bd-rawsend ENDPOINT garbage|two-frames|bad-payload TYPE|type TYPE
  *        bd-rawsend ENDPOINT updates TASK NOTE [TASK NOTE...]
  *        bd-rawsend ENDPOINT progress PART [PART...]
+ *        bd-rawsend ENDPOINT changed CASE PART [PART...]
  *        bd-rawsend ENDPOINT ack ID
  *        bd-rawsend ENDPOINT big BYTES
  */
@@ -69,6 +80,81 @@ static const char *sender_key(const struct config *cfg, const char *endpoint)
             return senders[i][1];
     }
     return NULL;
+}
+
+/* A TaskChanged from a PART of "changed" (see the top of the file), packed
+ * into *out; the strings point into part, which is changed. Returns 0, or
+ * -1 naming the key it does not know. */
+static int task_changed(char *part, const char *case_no, ProtobufCBinaryData *out)
+{
+    Bangdai__TaskChanged tc = BANGDAI__TASK_CHANGED__INIT;
+    tc.case_no = (char *)case_no;
+    tc.kind = "item";
+    char *save = NULL, *kv;
+    for (kv = strtok_r(part, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v)
+            goto bad;
+        *v++ = 0;
+        static const char *const keys[] = { "task", "item", "dept", "specialist", "state", "clock", "pause_kind",
+                                            "pause_reason", "accepted_on", "at_us" };
+        char **to[] = { &tc.task_id, &tc.item_code, &tc.dept, &tc.specialist, &tc.state, &tc.clock,
+                        &tc.pause_kind, &tc.pause_reason, &tc.accepted_on };
+        size_t k = 0;
+        while (k < sizeof keys / sizeof *keys && strcmp(kv, keys[k]) != 0)
+            k++;
+        if (k == sizeof keys / sizeof *keys)
+            goto bad;
+        if (k < sizeof to / sizeof *to)
+            *to[k] = v;
+        else
+            tc.at_us = strtoll(v, NULL, 10);
+    }
+    out->len = bangdai__task_changed__get_packed_size(&tc);
+    if (!(out->data = malloc(out->len ? out->len : 1)))
+        return -1;
+    bangdai__task_changed__pack(&tc, out->data);
+    return 0;
+bad:
+    fprintf(stderr, "bd-rawsend: '%s' is not one of task, item, dept, specialist, state, at_us, clock, "
+            "pause_kind, pause_reason, accepted_on (key=value)\n", kv);
+    return -1;
+}
+
+/* Sends one envelope of type from source about case_no as a link sends
+ * it: parts[0] in the payload, the others in Envelope.more. Frees the
+ * parts. Returns 0, or -1 when it could not be sent. */
+static int send_parts(void *s, const char *type, const char *source, const char *case_no,
+                      ProtobufCBinaryData *parts, size_t n)
+{
+    Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
+    char id[UUID_STR_LEN];
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    bool ok = uuid_v7(id) == 0;
+    if (ok) {
+        env.id = id;
+        env.type = (char *)type;
+        env.source = (char *)source;
+        env.case_no = (char *)case_no;
+        env.trace_id = id;
+        env.created_at_us = business_now_us();
+        env.payload = parts[0];
+        env.protocol = BANGDAI_PROTOCOL_MORE;
+        env.n_more = n - 1;
+        env.more = parts + 1;
+        len = bangdai__envelope__get_packed_size(&env);
+        ok = (frame = malloc(len)) != NULL;
+    }
+    if (ok) {
+        bangdai__envelope__pack(&env, frame);
+        ok = zmq_send(s, frame, len, 0) >= 0;
+    }
+    free(frame);
+    for (size_t i = 0; i < n; i++)
+        free(parts[i].data);
+    free(parts);
+    return ok ? 0 : -1;
 }
 
 /* PART (see the top) into *p, whose strings point into PART (cut at the
@@ -190,39 +276,39 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "progress") == 0 && argc >= 4) {
         /* One Progress per PART, packed as the link packs them. */
         size_t n = (size_t)argc - 3;
-        Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
         ProtobufCBinaryData *bin = calloc(n, sizeof *bin);
-        char id[UUID_STR_LEN];
-        bool ok = bin && uuid_v7(id) == 0;
+        const char *case_no = "";
+        bool ok = bin != NULL;
         for (size_t i = 0; ok && i < n; i++) {
             Bangdai__Progress p;
             ok = progress_part(argv[3 + i], &p) == 0 && (bin[i].data = malloc(bangdai__progress__get_packed_size(&p)));
             if (ok)
                 bin[i].len = bangdai__progress__pack(&p, bin[i].data);
             if (ok && i == 0)
-                env.case_no = p.case_no;
+                case_no = p.case_no;
         }
-        if (ok) {
-            env.id = id;
-            env.type = MSG_PROGRESS;
-            env.source = "tracker";
-            env.trace_id = id;
-            env.payload = bin[0];
-            env.protocol = BANGDAI_PROTOCOL_MORE;
-            env.n_more = n - 1;
-            env.more = bin + 1;
-            len = bangdai__envelope__get_packed_size(&env);
-            ok = (frame = malloc(len)) != NULL;
+        if (!ok) {
+            for (size_t i = 0; bin && i < n; i++)
+                free(bin[i].data);
+            free(bin);
+            goto out;
         }
-        if (ok) {
-            bangdai__envelope__pack(&env, frame);
-            ok = zmq_send(s, frame, len, 0) >= 0;
+        if (send_parts(s, MSG_PROGRESS, "tracker", case_no, bin, n))
+            goto out;
+    } else if (strcmp(what, "changed") == 0 && argc >= 5) {
+        /* One TaskChanged envelope, parts 2.. in Envelope.more. */
+        size_t n = (size_t)argc - 4;
+        ProtobufCBinaryData *parts = calloc(n, sizeof *parts);
+        bool ok = parts != NULL;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = task_changed(argv[4 + i], argv[3], &parts[i]) == 0;
+        if (!ok) {
+            for (size_t i = 0; parts && i < n; i++)
+                free(parts[i].data);
+            free(parts);
+            goto out;
         }
-        for (size_t i = 0; bin && i < n; i++)
-            free(bin[i].data);
-        free(bin);
-        free(frame);
-        if (!ok)
+        if (send_parts(s, MSG_TASK_CHANGED, "router", argv[3], parts, n))
             goto out;
     } else if (strcmp(what, "garbage") == 0) {
         static const char junk[] = "\xff\xfe this is not a protobuf envelope \x01\x02";
