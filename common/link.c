@@ -439,17 +439,6 @@ static char *uuid_array(const char *const *ids, int n)
     return s;
 }
 
-/* "acked_at IS NULL" for the statements that find their rows by id,
- * written so that the planner cannot use it to prove the predicate of the
- * partial indexes on unacknowledged rows (outbox_dest_pending, ...). It
- * otherwise may: its statistics, taken when few rows were unacknowledged,
- * say one row matches, and the cached generic plan then reads every row in
- * flight through such an index and filters it by id (a benchmark's
- * cluster: 700 rows read for 32 acks, and more as a backlog grows) instead
- * of looking each id up in outbox_id_key. The test is the same: "IS
- * NULL" is never NULL. */
-#define UNACKED(col) "(" col " IS NULL) IS TRUE"
-
 int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link *link)
 {
     char init[16], max[16];
@@ -465,7 +454,7 @@ int relay_sent(PGconn *db, const char *const *ids, int n, const struct cfg_link 
         "UPDATE outbox SET attempts = attempts + 1, sent_at = now(),"
         " next_at = now() + least($3::bigint, $2::bigint * (2 ^ least(attempts, 20))::bigint)"
         "           * interval '1 millisecond'"
-        " WHERE id = ANY($1::uuid[]) AND " UNACKED("acked_at"),
+        " WHERE id = ANY($1::uuid[]) AND acked_at IS NULL",
         3, p);
     free(arr);
     return rc;
@@ -477,7 +466,7 @@ int relay_acked(PGconn *db, const char *id, const char *error, const char *dest,
     const char *p[3] = { id, error, dest };
     PGresult *res = db_exec(db, "relay.acked",
         "UPDATE outbox SET acked_at = now(), error = $2"
-        " WHERE id = $1 AND " UNACKED("acked_at") " AND ($3::text IS NULL OR dest = $3)"
+        " WHERE id = $1 AND acked_at IS NULL AND ($3::text IS NULL OR dest = $3)"
         " RETURNING dest, type",
         3, p);
     if (!res)
@@ -501,7 +490,7 @@ int relay_unsent(PGconn *db, const char *const *ids, int n)
     const char *p[1] = { arr };
     int rc = db_run(db, "relay.unsent",
         "UPDATE outbox SET next_at = now(), attempts = greatest(attempts - 1, 0), sent_at = NULL"
-        " WHERE id = ANY($1::uuid[]) AND " UNACKED("acked_at"), 1, p);
+        " WHERE id = ANY($1::uuid[]) AND acked_at IS NULL", 1, p);
     free(arr);
     return rc;
 }
@@ -553,7 +542,7 @@ PGresult *relay_acked_many(PGconn *db, const char *const *ids, const char *const
     return exec_acks(db, "relay.acked_many",
         "UPDATE outbox o SET acked_at = now()"
         " FROM unnest($1::uuid[], $2::text[]) AS a(id, dest)"
-        " WHERE o.id = a.id AND " UNACKED("o.acked_at") " AND (a.dest IS NULL OR o.dest = a.dest)"
+        " WHERE o.id = a.id AND o.acked_at IS NULL AND (a.dest IS NULL OR o.dest = a.dest)"
         " RETURNING o.id::text, o.dest, o.type", ids, froms, n);
 }
 
