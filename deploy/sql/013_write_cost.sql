@@ -49,12 +49,12 @@ CREATE TRIGGER tasks_count_open_update AFTER UPDATE OF state, specialist_id, dep
 
 -- outbox_due (001) served the first relay, which read the due rows by
 -- next_at; the relay has read per destination since 003 (outbox_dest_pending,
--- outbox_unsent, outbox_unnumbered), and no statement needs the index. It
--- cost more than its upkeep: the statements that mark rows by id (acked,
--- sent, unsent) found it matching their "acked_at IS NULL", and their
--- cached generic plans, made while few rows were unacknowledged, read every
--- row in flight through it and filtered by id (700 rows for 32 acks) instead
--- of looking the ids up in outbox_id_key.
+-- outbox_unsent, outbox_unnumbered). On a benchmark's cluster its only
+-- reads were by the statements that mark rows by id (acked, sent), whose
+-- generic plans, made while few rows were unacknowledged, read every row in
+-- flight through it and filtered by id; they now read the same rows
+-- through outbox_dest_pending, at the same cost. Every new row, and every
+-- send (next_at changes), wrote an entry to it.
 DO $$
 DECLARE
   r text;
