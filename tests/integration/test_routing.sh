@@ -37,6 +37,13 @@ spread() {
 # zjw: 4 specialists, 62 open tasks; gxq: 2 liaisons, 60 tasks.
 [ "$(spread zjw)" = "1 4" ] || fail "zjw open tasks per specialist: spread and count $(spread zjw)"
 [ "$(spread gxq)" = "0 2" ] || fail "gxq open tasks per liaison: spread and count $(spread gxq)"
+# The workload counter (router.specialist_load, kept by triggers: 004, 013)
+# holds each specialist's open tasks, as counted from the tasks themselves.
+load_diff=$(sql "SELECT count(*) FROM router.specialist_load l FULL JOIN
+  (SELECT dept, specialist_id, count(*) AS n FROM router.tasks
+    WHERE state NOT IN ('APPROVED','REJECTED','CANCELLED','CLOSED') GROUP BY 1, 2) t USING (dept, specialist_id)
+  WHERE coalesce(l.open_tasks, 0) <> coalesce(t.n, 0)")
+[ "$load_diff" = 0 ] || fail "the workload counter is off for $load_diff specialists: $(sql "SELECT string_agg(dept || '/' || specialist_id || '=' || open_tasks, ' ') FROM router.specialist_load")"
 note "zjw workload: $(sql "SELECT string_agg(specialist_id || '=' || c, ' ' ORDER BY specialist_id) FROM (SELECT specialist_id, count(*) c FROM router.tasks WHERE dept = 'zjw' GROUP BY 1) s")"
 
 # The department's list a page at a time (issue 7): zjw has 62 open tasks.
