@@ -344,9 +344,9 @@ CREATE TEMP TABLE sp AS
   FROM (SELECT DISTINCT dept, specialist_id FROM router.tasks) s;
 INSERT INTO router.cases (case_no, service_type, delivery, task_count)
   SELECT 'SCALE-' || g, 'agency', 'together', 1 FROM generate_series(1, :n) g;
--- The workload counter's trigger counts one task at a time; a million in
--- one transaction would update the same few rows a million times. Off for
--- the load, then the counts set as the trigger would have left them.
+-- The workload counter's triggers are off for the load (the insert's
+-- statement trigger would hold the million new rows in a transition table);
+-- the counts are then set as the triggers would have left them.
 ALTER TABLE router.tasks DISABLE TRIGGER USER;
 INSERT INTO router.tasks (task_id, case_no, item_code, dept, specialist_id, state, kind, due_on)
   SELECT 'SCALE-' || g || '-T1', 'SCALE-' || g, 'LX-BA', sp.dept, sp.specialist_id, 'RECEIVED', 'item',
