@@ -127,6 +127,10 @@ export PGDATABASE=$DB
 createdb "$DB" || exit 2
 sql() { psql -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 sql "CREATE EXTENSION pg_stat_statements" >/dev/null || exit 2
+# Planning counted too: how many calls were planned (not served by a cached
+# plan) and the time it took, beside the time executing.
+sql "ALTER SYSTEM SET pg_stat_statements.track_planning = on" >/dev/null || exit 2
+sql "SELECT pg_reload_conf()" >/dev/null || exit 2
 
 # ---- configuration: free ports, our own keys, the deployment's link settings
 bd_config_for "$T/config.yaml" "$DB" "$T/keys" \
@@ -253,11 +257,12 @@ for d in $DAEMONS; do CPU1[$d]=$(cpu_ms "${PIDS[$d]}"); CPU1[pg-$d]=$(cpu_ms "${
 for a in $AGENTS; do CPU1[dept-$a]=$(cpu_ms "${PIDS[dept-$a]}"); done
 CPU1[pg-other]=$(pg_other_cpu)
 COMMITS1=$(sql "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
-sql "SELECT r.rolname, sum(s.calls), sum(s.calls) FILTER (WHERE s.query ~* '^(begin|commit|rollback|start|end)')
+sql "SELECT r.rolname, sum(s.calls), sum(s.calls) FILTER (WHERE s.query ~* '^(begin|commit|rollback|start|end)'),
+            sum(s.plans), round(sum(s.total_plan_time)::numeric, 1), round(sum(s.total_exec_time)::numeric, 1)
        FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
       WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = '$DB') AND r.rolname LIKE 'bangdai\_%'
       GROUP BY 1 ORDER BY 1" >"$T/statements.txt"
-sql "SELECT s.calls, round(s.total_exec_time::numeric, 1), round(s.mean_exec_time::numeric, 3),
+sql "SELECT s.calls, s.plans, round(s.total_exec_time::numeric, 1), round(s.mean_exec_time::numeric, 3),
             r.rolname, regexp_replace(left(s.query, 90), '\s+', ' ', 'g')
        FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
       WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = '$DB') AND r.rolname LIKE 'bangdai\_%'
@@ -452,10 +457,15 @@ best_k="" best_rate=0
   echo
   echo "per case, over the $MEASURED cases of the measured phases (${LOAD_S}s):"
   total_stmts=0 total_tx=0
-  while IFS='|' read -r role calls txcalls; do
+  planning=""
+  while IFS='|' read -r role calls txcalls plans plan_ms exec_ms; do
     total_stmts=$(( total_stmts + calls )); total_tx=$(( total_tx + ${txcalls:-0} ))
+    case $role in bangdai_intake|bangdai_router|bangdai_tracker) ;; *) continue ;; esac
+    planning+=$(awk -v r="${role#bangdai_}" -v c="$calls" -v p="${plans:-0}" -v pm="${plan_ms:-0}" -v em="${exec_ms:-0}" \
+      'BEGIN { printf " %s %.0f %% planned, %.0f %% of its time;", r, (c ? 100 * p / c : 0), ((pm + em) ? 100 * pm / (pm + em) : 0) }')
   done <"$T/statements.txt"
   echo "  statements/case $(per_case $total_stmts) (of which BEGIN/COMMIT $(per_case $total_tx)); commits/case $(per_case $COMMITS)"
+  echo "  planning (statements planned rather than run from a cached plan; planning's share of their time):${planning%;}"
   echo "  reliable-link messages/case $(awk -v m="$LINK_MSGS" -v c="$SUBMITTED" 'BEGIN { printf "%.2f", m / c }')" \
        "(all $SUBMITTED cases of the run): $LINK_TYPES"
   printf '  %-12s %10s %12s %12s %12s %12s\n' "" "statements" "CPU ms" "backend CPU" "peak RSS MB" "backend RSS"
@@ -497,7 +507,7 @@ best_k="" best_rate=0
 
 if [ $SMOKE = 0 ]; then
   echo
-  echo "top statements by total time (calls, total ms, mean ms, role, query):"
+  echo "top statements by total time (calls, plans, total ms, mean ms, role, query):"
   sed 's/^/  /' "$T/top-statements.txt"
 fi
 cp "$T/table.txt" "$BUILD/bench-last.txt" 2>/dev/null || true
