@@ -134,3 +134,17 @@ check_no_refusals() {
   examples "$(for s in "$@"; do sql "SELECT '$s inbox', type, source, error_code, error_field, error_message FROM $s.inbox WHERE error_code IS NOT NULL LIMIT 3"; sql "SELECT '$s outbox', dest, type, case_no, error FROM $s.outbox WHERE error IS NOT NULL LIMIT 3"; done)" 8
   examples "$x"
 }
+
+# check_workload_counter LABEL: each specialist's open-task counter
+# (router.specialist_load, kept by the triggers of 004 and 013) equals the
+# open tasks counted from router.tasks itself: the pick reads the counter.
+check_workload_counter() {
+  local off
+  off=$(sql "SELECT dept || '/' || specialist_id || ' counter ' || coalesce(l.open_tasks, 0) || ', tasks ' || coalesce(t.n, 0)
+    FROM router.specialist_load l FULL JOIN
+      (SELECT dept, specialist_id, count(*) AS n FROM router.tasks
+        WHERE state NOT IN ('APPROVED', 'REJECTED', 'CANCELLED', 'CLOSED') GROUP BY 1, 2) t USING (dept, specialist_id)
+    WHERE coalesce(l.open_tasks, 0) <> coalesce(t.n, 0)")
+  check "$1 workload counter = open tasks" "$(echo -n "$off" | grep -c . || true)" "specialists whose counter is off"
+  examples "$off"
+}

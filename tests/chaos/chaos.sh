@@ -25,6 +25,7 @@
 #  10. no refusal is stored (inbox error_code, outbox error), none was answered
 #  11. every call of the load was answered before its deadline
 #  12. no process died unless killed
+#  13. each specialist's workload counter equals their open tasks
 # It prints the kills per victim with recovery times (from the restart until
 # the outbox backlog present at the restart is acknowledged: p50/p90/max) and
 # PASS/FAIL with counts for each check; the exit status is 1 when a check
@@ -37,7 +38,7 @@
 #                 [--backoff INITIAL_MS/MAX_MS] [--keep]
 #   --backoff: the link's resend back-off (default the deployment's 1000/30000).
 #   CHAOS_CORRUPT=1 breaks one thing per check after the drain (the harness's
-#   own test: checks 1-10 must FAIL).
+#   own test: checks 1-10 and 13 must FAIL).
 #   default (the short form, about two minutes): one round of 24 cases,
 #   seed 20260601. A round is a load of --cases cases with kills, then a drain
 #   and the checks (over every case so far). --keep keeps the temporary
@@ -601,12 +602,16 @@ run_checks() {
   n=$(wc -l <"$EXITS")
   check "12 no process died unless killed" "$n" "$n unplanned exits"
   examples "$(cat "$EXITS")"
+
+  # 13 (tests/checks.sh): each specialist's workload counter, which the
+  # pick reads, equals the open tasks counted from the tasks
+  check_workload_counter 13
 }
 
 # corrupt: the harness's own test (CHAOS_CORRUPT=1): breaks one thing for
-# each of checks 1-10 after the drain, so that each of them must FAIL.
+# each of checks 1-10 and 13 after the drain, so that each of them must FAIL.
 corrupt() {
-  say "CHAOS_CORRUPT=1: breaking what checks 1-10 look at"
+  say "CHAOS_CORRUPT=1: breaking what checks 1-10 and 13 look at"
   local f
   sql "UPDATE intake.cases SET request_id = '00000000-0000-4000-8000-000000000001'
          WHERE case_no = (SELECT min(case_no) FROM intake.cases);
@@ -617,7 +622,9 @@ corrupt() {
        DELETE FROM evaluation.return_visits WHERE case_no = (SELECT max(case_no) FROM evaluation.return_visits);
        UPDATE intake.cases SET state = 'IN_PROGRESS' WHERE case_no = (SELECT max(case_no) FROM intake.cases WHERE state = 'WITHDRAWN');
        UPDATE router.outbox SET acked_at = NULL, next_at = now() + interval '1 hour' WHERE seq = (SELECT max(seq) FROM router.outbox);
-       UPDATE tracker.inbox SET error_code = 'conflict' WHERE id = (SELECT id FROM tracker.inbox LIMIT 1);" >/dev/null
+       UPDATE tracker.inbox SET error_code = 'conflict' WHERE id = (SELECT id FROM tracker.inbox LIMIT 1);
+       UPDATE router.specialist_load SET open_tasks = open_tasks + 1
+         WHERE (dept, specialist_id) = (SELECT dept, specialist_id FROM router.specialist_load LIMIT 1);" >/dev/null
   f=$(ls "$T/spool/fgw"/*.task | head -n1); rm -f "$f"
 }
 

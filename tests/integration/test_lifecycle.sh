@@ -139,11 +139,8 @@ grep -q "error: state: 'CLOSED' is not a move an agent reports" "$T/cancel.err" 
 
 # The workload counter (router.specialist_load, kept by triggers: 004, 013)
 # holds each specialist's open tasks, as counted from the tasks themselves.
-load_diff=$(sql "SELECT count(*) FROM router.specialist_load l FULL JOIN
-  (SELECT dept, specialist_id, count(*) AS n FROM router.tasks
-    WHERE state NOT IN ('APPROVED','REJECTED','CANCELLED','CLOSED') GROUP BY 1, 2) t USING (dept, specialist_id)
-  WHERE coalesce(l.open_tasks, 0) <> coalesce(t.n, 0)")
-[ "$load_diff" = 0 ] || fail "the workload counter is off for $load_diff specialists: $(sql "SELECT string_agg(dept || '/' || specialist_id || '=' || open_tasks, ' ') FROM router.specialist_load")"
+check_workload_counter 1
+! grep -q '^FAIL' "$CHECKS" || fail "the workload counter is off (above)"
 
 for p in "${!PIDS[@]}"; do stop "$p"; done
 note "ok"

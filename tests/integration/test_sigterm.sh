@@ -117,6 +117,7 @@ check_case_tasks 2
 check_spool_once "$T/spool" 3
 check_outbox_drained 4 intake router tracker delivery evaluation
 check_no_refusals 5 "$LEDGER" intake router tracker delivery evaluation
+check_workload_counter 6
 ! grep -q '^FAIL' "$CHECKS" || fail "the end-state checks failed (above)"
 # Every line that names a task names its case.
 task_lines_have_case
