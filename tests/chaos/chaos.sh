@@ -623,6 +623,7 @@ corrupt() {
        UPDATE intake.cases SET state = 'IN_PROGRESS' WHERE case_no = (SELECT max(case_no) FROM intake.cases WHERE state = 'WITHDRAWN');
        UPDATE router.outbox SET acked_at = NULL, next_at = now() + interval '1 hour' WHERE seq = (SELECT max(seq) FROM router.outbox);
        UPDATE tracker.inbox SET error_code = 'conflict' WHERE id = (SELECT id FROM tracker.inbox LIMIT 1);
+       UPDATE intake.outbox SET error = 'conflict' WHERE seq = (SELECT max(seq) FROM intake.outbox);
        UPDATE router.specialist_load SET open_tasks = open_tasks + 1
          WHERE (dept, specialist_id) = (SELECT dept, specialist_id FROM router.specialist_load LIMIT 1);" >/dev/null
   f=$(ls "$T/spool/fgw"/*.task | head -n1); rm -f "$f"
