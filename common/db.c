@@ -283,3 +283,21 @@ char *db_text_array(const char *const *names, int n)
     *p = 0;
     return s;
 }
+
+int db_text_arrays(const char *const *cell, size_t n, int ncols, char **arr)
+{
+    for (int c = 0; c < ncols; c++)
+        arr[c] = NULL;
+    for (int c = 0; c < ncols; c++)
+        if (!(arr[c] = db_text_array(cell + (size_t)c * n, (int)n)))
+            return -1;
+    return 0;
+}
+
+void db_arrays_free(char **arr, int ncols)
+{
+    for (int c = 0; c < ncols; c++) {
+        free(arr[c]);
+        arr[c] = NULL;
+    }
+}

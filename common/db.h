@@ -92,4 +92,11 @@ const char *db_value(PGresult *res, int row, int col);
  * NULL. Caller frees; NULL when out of memory. */
 char *db_text_array(const char *const *names, int n);
 
+/* The n rows of a batch as one text array literal per column, for a
+ * statement's unnest($1::text[], ...) WITH ORDINALITY: cell[c * n + i] is
+ * row i's column c (NULL: SQL NULL). Fills arr[0..ncols); returns 0, or -1
+ * when out of memory. Either way db_arrays_free(arr, ncols) frees them. */
+int db_text_arrays(const char *const *cell, size_t n, int ncols, char **arr);
+void db_arrays_free(char **arr, int ncols);
+
 #endif

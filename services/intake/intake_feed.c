@@ -136,9 +136,8 @@ static int record_case(struct service *svc, Bangdai__FeedEvent *ev, size_t n)
         for (int c = 0; c < N_COLS; c++)
             col[(size_t)c * n + i] = v[c];
     }
-    for (int c = 0; c < N_COLS; c++)
-        if (!(arr[c] = db_text_array(col + (size_t)c * n, (int)n)))
-            goto out;
+    if (db_text_arrays(col, n, N_COLS, arr))
+        goto out;
     snprintf(count, sizeof count, "%zu", n);
     const char *p[15] = { ev[0].case_no, count, arr[AT], arr[KIND], arr[TASK], arr[TASK_KIND], arr[ITEM],
                           arr[DEPT], arr[SPEC], arr[STATE], arr[DUE], arr[PENDING], arr[DOC], arr[LOG_KIND],
@@ -186,8 +185,7 @@ static int record_case(struct service *svc, Bangdai__FeedEvent *ev, size_t n)
     }
 out:
     PQclear(res);
-    for (int c = 0; c < N_COLS; c++)
-        free(arr[c]);
+    db_arrays_free(arr, N_COLS);
     free(col);
     free(num);
     return rc;

@@ -197,9 +197,8 @@ static int apply_parts(struct service *svc, Bangdai__Progress *const *part, size
         for (int k = 0; k < N_COLS; k++)
             col[(size_t)k * n + i] = c[k];
     }
-    for (int k = 0; k < N_COLS; k++)
-        if (!(arr[k] = db_text_array(col + (size_t)k * n, (int)n)))
-            goto out;
+    if (db_text_arrays(col, n, N_COLS, arr))
+        goto out;
     const char *prm[1 + N_COLS] = { part[0]->case_no };
     for (int k = 0; k < N_COLS; k++)
         prm[1 + k] = arr[k];
@@ -292,8 +291,7 @@ static int apply_parts(struct service *svc, Bangdai__Progress *const *part, size
         rc = after_part(svc, part[i], &o[i], on[i]);
 out:
     PQclear(res);
-    for (int k = 0; k < N_COLS; k++)
-        free(arr[k]);
+    db_arrays_free(arr, N_COLS);
     free(col);
     free(num);
     free(on);

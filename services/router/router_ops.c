@@ -261,9 +261,8 @@ static int due_run(struct service *svc, Bangdai__DueDate **d, size_t n)
         for (int c = 0; c < N_COLS; c++)
             col[(size_t)c * n + i] = v[c];
     }
-    for (int c = 0; c < N_COLS; c++)
-        if (!(arr[c] = db_text_array(col + (size_t)c * n, (int)n)))
-            goto out;
+    if (db_text_arrays(col, n, N_COLS, arr))
+        goto out;
     res = db_exec(service_db(svc), "router.due_many",
         "UPDATE tasks t SET due_on = v.due_on, due_pending_year = v.pending_year,"
         " statutory_due_on = v.statutory_due_on, statutory_pending_year = v.statutory_pending_year"
@@ -298,8 +297,7 @@ static int due_run(struct service *svc, Bangdai__DueDate **d, size_t n)
     }
 out:
     PQclear(res);
-    for (int c = 0; c < N_COLS; c++)
-        free(arr[c]);
+    db_arrays_free(arr, N_COLS);
     free(col);
     free(num);
     free(row);

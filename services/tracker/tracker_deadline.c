@@ -294,16 +294,6 @@ static int *rows_of(const PGresult *res, size_t n)
     return row;
 }
 
-/* n parts' columns as text arrays for unnest: cols[c][i] is part i's
- * column c. Fills arr[0..ncols); returns 0, or -1 when out of memory. */
-static int to_arrays(const char **cols, size_t n, int ncols, char **arr)
-{
-    for (int c = 0; c < ncols; c++)
-        if (!(arr[c] = db_text_array(cols + (size_t)c * n, (int)n)))
-            return -1;
-    return 0;
-}
-
 /* A task whose clock starts again with ended pauses behind it (a restart
  * after a pause): its due dates count them, as tracker_due reads them. The
  * deadline is then read again for the report. Returns 0 or SERVICE_RETRY. */
@@ -358,7 +348,7 @@ static int clock_run(struct service *svc, struct part *pt, size_t n)
         for (int c = 0; c < N_COLS; c++)
             col[(size_t)c * n + i] = v[c];
     }
-    if (to_arrays(col, n, N_COLS, arr))
+    if (db_text_arrays(col, n, N_COLS, arr))
         goto out;
     /* o: the deadline as it was, and whether its clock starts again with
      * ended pauses behind it (a task just assigned has no deadline yet, a
@@ -465,8 +455,7 @@ static int clock_run(struct service *svc, struct part *pt, size_t n)
     }
 out:
     PQclear(res);
-    for (int c = 0; c < N_COLS; c++)
-        free(arr[c]);
+    db_arrays_free(arr, N_COLS);
     free(col);
     free(num);
     free(row);
@@ -492,7 +481,7 @@ static int state_run(struct service *svc, struct part *pt, size_t n)
         for (int c = 0; c < N_COLS; c++)
             col[(size_t)c * n + i] = v[c];
     }
-    if (to_arrays(col, n, N_COLS, arr))
+    if (db_text_arrays(col, n, N_COLS, arr))
         goto out;
     /* o: the deadline as it was (the state moved from). */
     res = db_exec(service_db(svc), "tracker.state_many",
@@ -527,8 +516,7 @@ static int state_run(struct service *svc, struct part *pt, size_t n)
     }
 out:
     PQclear(res);
-    for (int c = 0; c < N_COLS; c++)
-        free(arr[c]);
+    db_arrays_free(arr, N_COLS);
     free(col);
     free(row);
     return rc;

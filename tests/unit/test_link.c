@@ -916,6 +916,37 @@ static void test_reconnect_resends_only_what_the_break_lost(void **state)
 
 /* Statements run through db_exec are prepared once per connection and then
  * only executed; one the session lost behind our back is prepared again. */
+/* A batch's columns as text arrays (db_text_arrays) come back from
+ * PostgreSQL's unnest row by row, each value as it was: quotes, a
+ * backslash, a comma, braces, text in Chinese, an empty string and NULL. */
+static void test_text_arrays_round_trip(void **state)
+{
+    PGconn *db = need_db(state);
+    enum { N = 4, COLS = 2 };
+    const char *cell[COLS * N] = {
+        /* column 0 */ "say \"hi\"", "back\\slash", "a,b {c}", NULL,
+        /* column 1 */ "县住房城乡建委", "", "NULL", "x",
+    };
+    char *arr[COLS];
+    assert_int_equal(db_text_arrays(cell, N, COLS, arr), 0);
+    const char *p[COLS] = { arr[0], arr[1] };
+    PGresult *res = db_exec(db, "test.unnest",
+                            "SELECT a, b, a IS NULL FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+                            " AS u(a, b, n) ORDER BY n", COLS, p);
+    db_arrays_free(arr, COLS);
+    assert_null(arr[0]);
+    assert_non_null(res);
+    assert_int_equal(PQntuples(res), N);
+    for (int i = 0; i < N; i++) {
+        if (cell[i])
+            assert_string_equal(PQgetvalue(res, i, 0), cell[i]);
+        else
+            assert_string_equal(PQgetvalue(res, i, 2), "t");
+        assert_string_equal(PQgetvalue(res, i, 1), cell[N + i]);
+    }
+    PQclear(res);
+}
+
 static void test_statements_prepared_once(void **state)
 {
     PGconn *db = need_db(state);
@@ -1132,6 +1163,7 @@ int main(void)
         cmocka_unit_test_setup(test_window_and_skipped_destination, test_setup),
         cmocka_unit_test_setup(test_ack_counts_only_from_its_destination, test_setup),
         cmocka_unit_test_setup(test_statements_prepared_once, test_setup),
+        cmocka_unit_test_setup(test_text_arrays_round_trip, test_setup),
         cmocka_unit_test_setup(test_acked_many, test_setup),
         cmocka_unit_test_setup(test_timeout_resends_the_oldest_only, test_setup),
         cmocka_unit_test_setup(test_reconnect_resends_only_what_the_break_lost, test_setup),
