@@ -301,3 +301,18 @@ void db_arrays_free(char **arr, int ncols)
         arr[c] = NULL;
     }
 }
+
+int *db_rows_by_ordinal(const PGresult *res, size_t n)
+{
+    int *row = malloc((n ? n : 1) * sizeof *row);
+    if (!row)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        row[i] = -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long k = strtol(PQgetvalue(res, r, 0), NULL, 10);
+        if (k >= 1 && (size_t)k <= n)
+            row[k - 1] = r;
+    }
+    return row;
+}

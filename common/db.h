@@ -99,4 +99,9 @@ char *db_text_array(const char *const *names, int n);
 int db_text_arrays(const char *const *cell, size_t n, int ncols, char **arr);
 void db_arrays_free(char **arr, int ncols);
 
+/* For the n rows of such a batch, the row of res that came back for each,
+ * read from the ordinality (1..n) in column 0 of res; -1 where none came
+ * back (the row changed nothing). Caller frees; NULL when out of memory. */
+int *db_rows_by_ordinal(const PGresult *res, size_t n);
+
 #endif

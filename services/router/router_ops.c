@@ -270,15 +270,8 @@ static int due_run(struct service *svc, Bangdai__DueDate **d, size_t n)
         "        WITH ORDINALITY AS v(task_id, due_on, pending_year, statutory_due_on, statutory_pending_year, n)"
         " WHERE t.task_id = v.task_id RETURNING v.n, t.dept, t.specialist_id", N_COLS,
         (const char *const *)arr);
-    if (!res || !(row = malloc(n * sizeof *row)))
+    if (!res || !(row = db_rows_by_ordinal(res, n)))
         goto out;
-    for (size_t i = 0; i < n; i++)
-        row[i] = -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        long k = strtol(PQgetvalue(res, r, 0), NULL, 10);
-        if (k >= 1 && (size_t)k <= n)
-            row[k - 1] = r;
-    }
     rc = SERVICE_OK;
     for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
         /* A revised calendar moved it: the specialist is told. */

@@ -277,23 +277,6 @@ static int finish(struct service *svc, const struct part *pt, const PGresult *he
     return SERVICE_OK;
 }
 
-/* Row of res for each of n parts from the ordinality in column 0 (-1: no
- * row: the part changed nothing). Caller frees; NULL when out of memory. */
-static int *rows_of(const PGresult *res, size_t n)
-{
-    int *row = malloc(n * sizeof *row);
-    if (!row)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        row[i] = -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        long k = strtol(PQgetvalue(res, r, 0), NULL, 10);
-        if (k >= 1 && (size_t)k <= n)
-            row[k - 1] = r;
-    }
-    return row;
-}
-
 /* A task whose clock starts again with ended pauses behind it (a restart
  * after a pause): its due dates count them, as tracker_due reads them. The
  * deadline is then read again for the report. Returns 0 or SERVICE_RETRY. */
@@ -395,7 +378,7 @@ static int clock_run(struct service *svc, struct part *pt, size_t n)
         " SELECT v.n, coalesce(o.state, ''), coalesce(o.paused, false), w.due, w.started, w.pending, w.sdue,"
         "  w.spending, w.r1, w.r2, w.r3, w.r4, w.r5, w.r6, w.r7, w.r8"
         " FROM v JOIN w USING (task_id) LEFT JOIN o USING (task_id)", N_COLS, (const char *const *)arr);
-    if (!res || !(row = rows_of(res, n)))
+    if (!res || !(row = db_rows_by_ordinal(res, n)))
         goto out;
     rc = SERVICE_OK;
     for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {
@@ -492,7 +475,7 @@ static int state_run(struct service *svc, struct part *pt, size_t n)
         "      JOIN deadlines o ON o.task_id = v.task_id"
         " WHERE d.task_id = v.task_id AND d.state_us <= v.state_us"
         " RETURNING v.n, o.state, " REPORT_COLUMNS, N_COLS, (const char *const *)arr);
-    if (!res || !(row = rows_of(res, n)))
+    if (!res || !(row = db_rows_by_ordinal(res, n)))
         goto out;
     rc = SERVICE_OK;
     for (size_t i = 0; i < n && rc == SERVICE_OK; i++) {

@@ -331,25 +331,9 @@ int main(int argc, char **argv)
     } else if (strcmp(what, "more") == 0 && argc == 4) {
         /* A message of type argv[3] with a second one riding in
          * Envelope.more, as daemons send them on their links. */
-        Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
-        char id[UUID_STR_LEN];
-        ProtobufCBinaryData part = { 0, NULL };
-        if (uuid_v7(id) != 0)
+        ProtobufCBinaryData *parts = calloc(2, sizeof *parts);
+        if (!parts || send_parts(s, argv[3], "test", "", parts, 2))
             goto out;
-        env.id = id;
-        env.type = argv[3];
-        env.source = "test";
-        env.trace_id = id;
-        env.protocol = BANGDAI_PROTOCOL_MORE;
-        env.n_more = 1;
-        env.more = &part;
-        len = bangdai__envelope__get_packed_size(&env);
-        frame = malloc(len);
-        if (!frame)
-            goto out;
-        bangdai__envelope__pack(&env, frame);
-        zmq_send(s, frame, len, 0);
-        free(frame);
     } else if ((strcmp(what, "type") == 0 || strcmp(what, "bad-payload") == 0) && argc == 4) {
         Bangdai__Envelope env = BANGDAI__ENVELOPE__INIT;
         char id[UUID_STR_LEN];
